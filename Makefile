@@ -1,0 +1,47 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := python3 -m uv
+endif
+RUN := $(UV) run --frozen
+PYTEST_ARGS ?=
+
+.PHONY: help install demo demo-en test test-fast lint format bench clean
+
+help:
+	@echo "make demo      make a narrated video from the bundled zh-TW sample (offline)"
+	@echo "make demo-en   the same from the English sample"
+	@echo "make test      the whole test suite (slow end-to-end tests included)"
+	@echo "make lint      ruff"
+
+.venv/.installed: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --frozen
+	@touch $@
+
+install: .venv/.installed
+
+demo: install
+	$(RUN) ytmaker demo --lang zh-TW --json
+
+demo-en: install
+	$(RUN) ytmaker demo --lang en --json
+
+test: install
+	$(RUN) ruff check .
+	$(RUN) pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(RUN) pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: install
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+format: install
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+clean:
+	rm -rf data/projects data/channel data/prefect data/ytmaker.db* data/redis.db*

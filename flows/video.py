@@ -1,0 +1,40 @@
+"""The five-stage video flow: script → assets → render → thumbnail → upload."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from tasks.assets import generate_assets
+from tasks.render import render_video
+from tasks.script import generate_script
+from tasks.thumbnail import generate_thumbnail
+from tasks.upload import upload_video
+from ytmaker import summary
+from ytmaker.context import Context
+
+
+def _record_failure(flow: Any, flow_run: Any, state: Any) -> None:
+    """Covers what task-level bookkeeping cannot: crashes and failures outside a stage."""
+    project_id = flow_run.parameters.get("project_id")
+    if project_id is not None:
+        summary.mark_failed_if_running(Context.create(), int(project_id), state.message or "")
+
+
+@flow(
+    name="video-generation",
+    flow_run_name="video-{project_id}",
+    task_runner=ThreadPoolTaskRunner(max_workers=4),
+    on_failure=[_record_failure],
+    on_crashed=[_record_failure],
+)
+def generate_video(project_id: int) -> dict[str, Any]:
+    """Turn one project's text into a published, narrated video."""
+    plan = generate_script(project_id)
+    generate_assets(project_id, plan)
+    render_video(project_id)
+    generate_thumbnail(project_id)
+    upload_video(project_id)
+    return summary.project_summary(Context.create(), project_id)

@@ -1,0 +1,74 @@
+"""Settings from the environment and `.env`; read through get_settings(), never at import time."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ytmaker.script import ScriptRules
+
+ProviderChoice = Literal["auto", "local"]
+
+
+def _env(name: str, **kwargs):  # noqa: ANN202 - pydantic Field factory
+    return Field(validation_alias=AliasChoices(name), **kwargs)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=False)
+
+    data_dir: Path = _env("YTMAKER_DATA_DIR", default=Path("data"))
+    database_url: str | None = _env("DATABASE_URL", default=None)
+    redis_url: str | None = _env("REDIS_URL", default=None)
+
+    segment_min_seconds: float = _env("YTMAKER_SEGMENT_MIN_SECONDS", default=5.0, gt=0)
+    segment_max_seconds: float = _env("YTMAKER_SEGMENT_MAX_SECONDS", default=20.0, gt=0)
+    total_min_seconds: float = _env("YTMAKER_TOTAL_MIN_SECONDS", default=180.0, ge=0)
+    total_max_seconds: float = _env("YTMAKER_TOTAL_MAX_SECONDS", default=600.0, gt=0)
+
+    script_provider: ProviderChoice = _env("YTMAKER_SCRIPT_PROVIDER", default="auto")
+    voice_provider: ProviderChoice = _env("YTMAKER_VOICE_PROVIDER", default="auto")
+    image_provider: ProviderChoice = _env("YTMAKER_IMAGE_PROVIDER", default="auto")
+    avatar_provider: ProviderChoice = _env("YTMAKER_AVATAR_PROVIDER", default="auto")
+    publisher: ProviderChoice = _env("YTMAKER_PUBLISHER", default="auto")
+
+    image_concurrency: int = _env("YTMAKER_IMAGE_CONCURRENCY", default=4, ge=1, le=32)
+    x264_preset: str = _env("YTMAKER_X264_PRESET", default="veryfast")
+    default_privacy: Literal["private", "unlisted", "public"] = _env(
+        "YTMAKER_DEFAULT_PRIVACY", default="private"
+    )
+
+    @property
+    def rules(self) -> ScriptRules:
+        return ScriptRules(
+            segment_min=self.segment_min_seconds,
+            segment_max=self.segment_max_seconds,
+            total_min=self.total_min_seconds,
+            total_max=self.total_max_seconds,
+        )
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'ytmaker.db').resolve()}"
+
+    def project_dir(self, project_id: int) -> Path:
+        return self.data_dir / "projects" / str(project_id)
+
+    @property
+    def channel_dir(self) -> Path:
+        return self.data_dir / "channel"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reload_settings() -> Settings:
+    """Forget cached settings (tests and the CLI change the environment)."""
+    get_settings.cache_clear()
+    return get_settings()

@@ -1,0 +1,168 @@
+"""Engine, sessions and the few queries the pipeline needs."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ytmaker.errors import ProjectNotFound, StorageError
+from ytmaker.models import (
+    Asset,
+    AssetStatus,
+    AssetType,
+    Base,
+    Project,
+    ProjectStatus,
+    utcnow,
+)
+
+_engines: dict[str, Engine] = {}
+
+
+def normalise_url(url: str) -> str:
+    """Let users write postgresql:// and still get the psycopg 3 driver we ship."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def get_engine(url: str) -> Engine:
+    """One engine per URL; creates the SQLite folder and the tables on first use."""
+    url = normalise_url(url)
+    if url not in _engines:
+        _engines[url] = _create(url)
+    return _engines[url]
+
+
+def _create(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    try:
+        Base.metadata.create_all(engine)
+    except OperationalError as exc:
+        raise StorageError(
+            f"Cannot open the database {parsed.render_as_string(hide_password=True)}: "
+            f"{exc.orig}. Check DATABASE_URL.",
+            code="DATABASE_UNAVAILABLE",
+        ) from None
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def dispose_engines() -> None:
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+
+
+@contextlib.contextmanager
+def session_scope(url: str) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    session = sessionmaker(get_engine(url), expire_on_commit=False)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+class Repository:
+    """The pipeline's reads and writes, each in its own short transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def session(self) -> contextlib.AbstractContextManager[Session]:
+        return session_scope(self.url)
+
+    def create_project(self, **fields: Any) -> Project:
+        with self.session() as session:
+            project = Project(**fields)
+            session.add(project)
+            session.flush()
+            return project
+
+    def get_project(self, project_id: int) -> Project:
+        with self.session() as session:
+            project = session.get(Project, project_id)
+            if project is None:
+                raise ProjectNotFound(
+                    f"Project {project_id} does not exist. "
+                    "List projects with `ytmaker status`; create one with `ytmaker project create`.",
+                    project_id=project_id,
+                )
+            return project
+
+    def update_project(self, project_id: int, **fields: Any) -> Project:
+        with self.session() as session:
+            project = session.get(Project, project_id)
+            if project is None:
+                raise ProjectNotFound(
+                    f"Project {project_id} does not exist.", project_id=project_id
+                )
+            for name, value in fields.items():
+                setattr(project, name, value)
+            if fields.get("status") == ProjectStatus.COMPLETED:
+                project.completed_at = utcnow()
+            return project
+
+    def list_projects(self, limit: int = 50) -> list[Project]:
+        with self.session() as session:
+            return list(session.scalars(select(Project).order_by(Project.id.desc()).limit(limit)))
+
+    def save_asset(
+        self,
+        project_id: int,
+        type_: AssetType,
+        segment_index: int | None,
+        *,
+        status: AssetStatus,
+        path: str | None = None,
+        error: dict[str, Any] | None = None,
+    ) -> Asset:
+        """Insert or update the one row for (project, type, segment)."""
+        with self.session() as session:
+            asset = session.scalars(
+                select(Asset).where(
+                    Asset.project_id == project_id,
+                    Asset.type == type_,
+                    Asset.segment_index.is_(None)
+                    if segment_index is None
+                    else Asset.segment_index == segment_index,
+                )
+            ).first()
+            if asset is None:
+                asset = Asset(project_id=project_id, type=type_, segment_index=segment_index)
+                session.add(asset)
+            asset.status, asset.path, asset.error = status, path, error
+            session.flush()
+            return asset
+
+    def assets(self, project_id: int) -> list[Asset]:
+        with self.session() as session:
+            return list(
+                session.scalars(
+                    select(Asset).where(Asset.project_id == project_id).order_by(Asset.id)
+                )
+            )

@@ -1,0 +1,69 @@
+"""Typed errors: each carries a code, whether a retry may help, and details for error_info."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class YTMakerError(Exception):
+    """Base error. `message` is meant for the user and says what to do."""
+
+    code = "YTMAKER_ERROR"
+    retryable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        retryable: bool | None = None,
+        **details: Any,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if retryable is not None:
+            self.retryable = retryable
+        self.details = details
+
+    def to_info(self) -> dict[str, Any]:
+        """The error as stored in error_info and sent in progress messages."""
+        return {
+            "code": self.code,
+            "message": self.message,
+            "retryable": self.retryable,
+            **self.details,
+        }
+
+
+class ConfigError(YTMakerError):
+    code = "CONFIG_INVALID"
+
+
+class InputError(YTMakerError):
+    """Bad user input: content, names, ids."""
+
+    code = "INPUT_INVALID"
+
+
+class ProjectNotFound(InputError):
+    code = "PROJECT_NOT_FOUND"
+
+
+class ScriptValidationError(YTMakerError):
+    code = "SCRIPT_INVALID"
+
+
+class ProviderError(YTMakerError):
+    code = "PROVIDER_ERROR"
+
+
+class MediaError(YTMakerError):
+    """FFmpeg or Pillow failed; details hold the tail of FFmpeg's stderr."""
+
+    code = "MEDIA_ERROR"
+
+
+class StorageError(YTMakerError):
+    code = "STORAGE_ERROR"

@@ -1,0 +1,117 @@
+"""Database tables (SQLAlchemy 2.0 typed models); the same code runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ProjectStatus(enum.StrEnum):
+    INITIALIZED = "INITIALIZED"
+    SCRIPT_GENERATING = "SCRIPT_GENERATING"
+    SCRIPT_GENERATED = "SCRIPT_GENERATED"
+    ASSETS_GENERATING = "ASSETS_GENERATING"
+    ASSETS_GENERATED = "ASSETS_GENERATED"
+    RENDERING = "RENDERING"
+    RENDERED = "RENDERED"
+    THUMBNAIL_GENERATING = "THUMBNAIL_GENERATING"
+    THUMBNAIL_GENERATED = "THUMBNAIL_GENERATED"
+    UPLOADING = "UPLOADING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+
+class AssetType(enum.StrEnum):
+    AUDIO = "AUDIO"
+    IMAGE = "IMAGE"
+    AVATAR_INTRO = "AVATAR_INTRO"
+    AVATAR_OUTRO = "AVATAR_OUTRO"
+    FINAL_VIDEO = "FINAL_VIDEO"
+    THUMBNAIL = "THUMBNAIL"
+
+
+class AssetStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+
+class BatchStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    PARTIAL = "PARTIAL"
+    FAILED = "FAILED"
+
+
+def _enum(kind: type[enum.Enum]) -> Enum:
+    return Enum(kind, native_enum=False, length=32, validate_strings=True)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class Timestamps:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class BatchTask(Timestamps, Base):
+    __tablename__ = "batch_tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[BatchStatus] = mapped_column(_enum(BatchStatus), default=BatchStatus.PENDING)
+    total: Mapped[int] = mapped_column(default=0)
+    completed: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+
+    projects: Mapped[list[Project]] = relationship(back_populates="batch")
+
+
+class Project(Timestamps, Base):
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    content: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(16), default="zh-TW")
+    status: Mapped[ProjectStatus] = mapped_column(
+        _enum(ProjectStatus), default=ProjectStatus.INITIALIZED
+    )
+    script: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    visual_config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    youtube_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    youtube_video_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    video_url: Mapped[str | None] = mapped_column(Text, default=None)
+    error_info: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batch_tasks.id"), default=None)
+    completed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    batch: Mapped[BatchTask | None] = relationship(back_populates="projects")
+    assets: Mapped[list[Asset]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", order_by="Asset.id"
+    )
+
+
+class Asset(Timestamps, Base):
+    __tablename__ = "assets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    type: Mapped[AssetType] = mapped_column(_enum(AssetType))
+    segment_index: Mapped[int | None] = mapped_column(default=None)
+    path: Mapped[str | None] = mapped_column(Text, default=None)
+    status: Mapped[AssetStatus] = mapped_column(_enum(AssetStatus), default=AssetStatus.PENDING)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+
+    project: Mapped[Project] = relationship(back_populates="assets")

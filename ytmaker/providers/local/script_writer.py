@@ -1,0 +1,269 @@
+"""A deterministic script writer: the project's own sentences, grouped into timed segments."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from ytmaker.errors import InputError
+from ytmaker.language import count_units, family
+from ytmaker.providers.local.voice import CHARS_PER_SECOND_ZH, WORDS_PER_SECOND_EN
+from ytmaker.script import Metadata, Narration, Script, ScriptRules, Segment
+
+PAUSE_SECONDS = 0.4  # the voice adds this silence after every piece
+_SENTENCE = {
+    "zh": re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*"),
+    "en": re.compile(r"[^.!?\n]+[.!?]*"),
+}
+_CLAUSE = {"zh": re.compile(r"[^，、,：:]+[，、,：:]*"), "en": re.compile(r"[^,;:]+[,;:]*")}
+_ZH_STOP = set("的了是在和與也都就而及或被把這那個我你他她它們有為以於之其上下中不要會到說")
+_EN_STOP = set(
+    [
+        "about",
+        "after",
+        "again",
+        "also",
+        "because",
+        "been",
+        "before",
+        "being",
+        "between",
+        "could",
+        "does",
+        "doing",
+        "during",
+        "each",
+        "every",
+        "from",
+        "have",
+        "having",
+        "into",
+        "just",
+        "more",
+        "most",
+        "other",
+        "over",
+        "really",
+        "same",
+        "should",
+        "some",
+        "such",
+        "than",
+        "that",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "very",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "will",
+        "with",
+        "would",
+        "your",
+    ]
+)
+INTRO = {
+    "zh": "大家好，歡迎收看本集影片。今天要和大家聊聊「{title}」。",
+    "en": "Hello and welcome. Today we are talking about {title}.",
+}
+OUTRO = {
+    "zh": "以上就是「{title}」的介紹，感謝收看！喜歡的話請按讚、訂閱並開啟小鈴鐺，我們下次見。",
+    "en": "That was {title}. Thanks for watching! If you enjoyed it, like and subscribe. "
+    "See you next time.",
+}
+DISCLOSURE = {
+    "zh": "本影片由 YTMaker Flow 以 AI 工具協助製作。",
+    "en": "Made with AI tools by YTMaker Flow.",
+}
+
+
+def estimate_seconds(text: str, language: str) -> float:
+    """How long the local voice takes to say `text`, pause included."""
+    rate = CHARS_PER_SECOND_ZH if family(language) == "zh" else WORDS_PER_SECOND_EN
+    return round(count_units(text, language) / rate + PAUSE_SECONDS, 2)
+
+
+class LocalScriptWriter:
+    """Implements ScriptWriter offline; its output passes the same validation as an LLM's."""
+
+    def write(self, content: str, language: str, rules: ScriptRules) -> Script:
+        title, body = split_title(content, language)
+        sentences = [s for s in split_sentences(body, language) if count_units(s, language) > 0]
+        if not sentences:
+            raise InputError(
+                "The content has no sentences to narrate; add some text.", field="content"
+            )
+        texts = group_segments(sentences, language, rules)
+        segments = [
+            Segment(
+                index=i,
+                text=text,
+                duration=estimate_seconds(text, language),
+                image_description=describe_image(title, text),
+            )
+            for i, text in enumerate(texts, start=1)
+        ]
+        lang = family(language)
+        intro = _narration(INTRO[lang].format(title=title), language)
+        outro = _narration(OUTRO[lang].format(title=title), language)
+        total = round(intro.duration + outro.duration + sum(s.duration for s in segments), 2)
+        _check_total(total, rules)
+        return Script(
+            language=language,
+            intro=intro,
+            segments=segments,
+            outro=outro,
+            metadata=Metadata(
+                title=title,
+                description=describe(title, sentences, lang),
+                tags=pick_tags(title, body, lang),
+            ),
+            total_duration=total,
+        )
+
+
+def _narration(text: str, language: str) -> Narration:
+    return Narration(text=text, duration=estimate_seconds(text, language))
+
+
+def _check_total(total: float, rules: ScriptRules) -> None:
+    if total < rules.total_min:
+        raise InputError(
+            f"The content is too short: it makes about {total:.0f} s of narration and a video "
+            f"needs at least {rules.total_min:g} s. Add more text (or lower "
+            "YTMAKER_TOTAL_MIN_SECONDS).",
+            field="content",
+            duration=total,
+        )
+    if total > rules.total_max:
+        raise InputError(
+            f"The content is too long: it makes about {total:.0f} s of narration and the limit is "
+            f"{rules.total_max:g} s. Shorten the text (or raise YTMAKER_TOTAL_MAX_SECONDS).",
+            field="content",
+            duration=total,
+        )
+
+
+def split_title(content: str, language: str) -> tuple[str, str]:
+    """A short first line (or a '# heading') is the title; else the first sentence is."""
+    lines = [line.strip() for line in content.strip().splitlines() if line.strip()]
+    if not lines:
+        return "", ""
+    first = lines[0].lstrip("#").strip()
+    limit = 40 if family(language) == "zh" else 90
+    is_heading = lines[0].startswith("#") or (
+        len(first) <= limit and not re.search(r"[。.!?！？]$", first)
+    )
+    if len(lines) > 1 and is_heading:
+        return first, "\n".join(lines[1:])
+    head = split_sentences(first, language)[0].strip()
+    return head[:limit].rstrip("，,。. "), "\n".join(lines)
+
+
+def split_sentences(text: str, language: str) -> list[str]:
+    lang = family(language)
+    return [m.group().strip() for m in _SENTENCE[lang].finditer(text) if m.group().strip()]
+
+
+def group_segments(sentences: list[str], language: str, rules: ScriptRules) -> list[str]:
+    """Greedy grouping of sentences into segments that fit the duration rules."""
+    target = rules.segment_max * 0.85
+    pieces = [p for s in sentences for p in _fit(s, language, target)]
+    joiner = "" if family(language) == "zh" else " "
+    groups: list[str] = []
+    for piece in pieces:
+        candidate = f"{groups[-1]}{joiner}{piece}" if groups else piece
+        if (
+            groups
+            and estimate_seconds(candidate, language) <= target
+            and (estimate_seconds(groups[-1], language) < rules.segment_min * 2.4)
+        ):
+            groups[-1] = candidate
+        else:
+            groups.append(piece)
+    return _merge_short_tail(groups, language, rules, joiner)
+
+
+def _merge_short_tail(
+    groups: list[str], language: str, rules: ScriptRules, joiner: str
+) -> list[str]:
+    """Fold segments shorter than the minimum into a neighbour."""
+    merged: list[str] = []
+    for text in groups:
+        short = estimate_seconds(text, language) < rules.segment_min
+        if merged and (short or estimate_seconds(merged[-1], language) < rules.segment_min):
+            merged[-1] = f"{merged[-1]}{joiner}{text}"
+        else:
+            merged.append(text)
+    return merged
+
+
+def _fit(sentence: str, language: str, limit: float) -> list[str]:
+    """Split a sentence too long for one segment at commas, then by length."""
+    if estimate_seconds(sentence, language) <= limit:
+        return [sentence]
+    lang = family(language)
+    clauses = [m.group().strip() for m in _CLAUSE[lang].finditer(sentence) if m.group().strip()]
+    if len(clauses) > 1:
+        out: list[str] = []
+        for clause in clauses:
+            out.extend(_fit(clause, language, limit))
+        return _rejoin(out, language, limit)
+    return _hard_split(sentence, language, limit)
+
+
+def _rejoin(parts: list[str], language: str, limit: float) -> list[str]:
+    joiner = "" if family(language) == "zh" else " "
+    out: list[str] = []
+    for part in parts:
+        if out and estimate_seconds(f"{out[-1]}{joiner}{part}", language) <= limit:
+            out[-1] = f"{out[-1]}{joiner}{part}"
+        else:
+            out.append(part)
+    return out
+
+
+def _hard_split(sentence: str, language: str, limit: float) -> list[str]:
+    if family(language) == "zh":
+        size = max(1, int(len(sentence) * limit / estimate_seconds(sentence, language)))
+        return [sentence[i : i + size] for i in range(0, len(sentence), size)]
+    words = sentence.split()
+    size = max(1, int(len(words) * limit / estimate_seconds(sentence, language)))
+    return [" ".join(words[i : i + size]) for i in range(0, len(words), size)]
+
+
+def describe_image(title: str, text: str) -> str:
+    """The picture for a segment: what it says, in the video's context."""
+    return f"{title} — {text[:80]}" if title else text[:100]
+
+
+def describe(title: str, sentences: list[str], lang: str) -> str:
+    joiner = "" if lang == "zh" else " "
+    summary = joiner.join(sentences[:3])
+    return f"{title}\n\n{summary}\n\n{DISCLOSURE[lang]}"[:4900]
+
+
+def pick_tags(title: str, body: str, lang: str, most: int = 8) -> list[str]:
+    """Frequent words (en) or two-character terms (zh), plus the title; YouTube caps tags."""
+    if lang == "zh":
+        terms = [body[i : i + 2] for i in range(len(body) - 1)]
+        terms = [
+            t for t in terms if re.fullmatch(r"[\u4e00-\u9fff]{2}", t) and not set(t) & _ZH_STOP
+        ]
+    else:
+        terms = [w.lower() for w in re.findall(r"[A-Za-z]{5,}", body)]
+        terms = [t for t in terms if t not in _EN_STOP]
+    counted = [term for term, n in Counter(terms).most_common(most) if n > 1]
+    head = re.split(r"[:：—-]", title)[0].strip()
+    tags = ([head] if 0 < len(head) <= 30 else []) + counted
+    return list(dict.fromkeys(tags))[: most + 1]

@@ -1,0 +1,164 @@
+"""Stage bookkeeping: status in the database, the state file and progress, kept in step."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ytmaker.context import Context
+from ytmaker.errors import StorageError, YTMakerError
+from ytmaker.models import ProjectStatus
+from ytmaker.progress import Stage
+from ytmaker.state import update_state
+
+log = logging.getLogger(__name__)
+Report = Callable[..., None]
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    name: str
+    label: str
+    stage: Stage
+    running: ProjectStatus
+    done: ProjectStatus
+    start_message: str
+    done_message: str
+
+
+STAGES = {
+    spec.name: spec
+    for spec in (
+        StageSpec(
+            "script",
+            "腳本生成",
+            Stage.SCRIPT,
+            ProjectStatus.SCRIPT_GENERATING,
+            ProjectStatus.SCRIPT_GENERATED,
+            "開始生成腳本...",
+            "腳本生成完成",
+        ),
+        StageSpec(
+            "assets",
+            "素材生成",
+            Stage.ASSETS,
+            ProjectStatus.ASSETS_GENERATING,
+            ProjectStatus.ASSETS_GENERATED,
+            "開始生成素材（語音、圖片、虛擬主播）...",
+            "素材生成完成",
+        ),
+        StageSpec(
+            "render",
+            "影片合成",
+            Stage.RENDER,
+            ProjectStatus.RENDERING,
+            ProjectStatus.RENDERED,
+            "開始合成影片...",
+            "影片合成完成",
+        ),
+        StageSpec(
+            "thumbnail",
+            "縮圖製作",
+            Stage.THUMBNAIL,
+            ProjectStatus.THUMBNAIL_GENERATING,
+            ProjectStatus.THUMBNAIL_GENERATED,
+            "開始製作縮圖...",
+            "縮圖製作完成",
+        ),
+        StageSpec(
+            "upload",
+            "影片上傳",
+            Stage.UPLOAD,
+            ProjectStatus.UPLOADING,
+            ProjectStatus.COMPLETED,
+            "開始上傳影片...",
+            "影片上傳完成",
+        ),
+    )
+}
+
+
+@contextlib.contextmanager
+def run_stage(ctx: Context, project_id: int, name: str) -> Iterator[Report]:
+    """Mark the stage running, yield a progress reporter, then mark it done or failed."""
+    spec = STAGES[name]
+    ctx.repo.get_project(project_id)  # an unknown id fails here, with nothing to record
+
+    def report(progress: float, message: str, **data: Any) -> None:
+        ctx.bus.publish(project_id, spec.stage, progress, message, data=data or None)
+
+    try:
+        ensure_writable(ctx.project_dir(project_id))
+        ctx.repo.update_project(project_id, status=spec.running, error_info=None)
+        _write_state(ctx, project_id, spec.running, {name: {"status": "running"}})
+        ctx.bus.publish(project_id, spec.stage, 0, spec.start_message)
+        yield report
+    except BaseException as exc:
+        fail_project(ctx, project_id, name, exc)
+        raise
+    ctx.repo.update_project(project_id, status=spec.done)
+    _write_state(ctx, project_id, spec.done, {name: {"status": "completed"}})
+    ctx.bus.publish(project_id, spec.stage, 100, spec.done_message)
+
+
+def ensure_writable(folder: Path) -> None:
+    """Fail early, and clearly, when the data dir cannot take our files."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise StorageError(
+            f"Cannot write to {folder} ({exc.strerror or exc}). Set YTMAKER_DATA_DIR to a "
+            "writable folder.",
+            code="DATA_DIR_UNWRITABLE",
+            path=str(folder),
+        ) from None
+
+
+def _write_state(
+    ctx: Context, project_id: int, status: ProjectStatus, stages: dict[str, Any], **extra: Any
+) -> None:
+    update_state(
+        ctx.project_dir(project_id),
+        {
+            "project_id": project_id,
+            "status": status.value.lower(),
+            "stages": stages,
+            **extra,
+        },
+    )
+
+
+def error_info(exc: BaseException, stage: str) -> dict[str, Any]:
+    """What the user (and error_info) sees of a failure; never a traceback."""
+    if isinstance(exc, YTMakerError):
+        info = exc.to_info()
+    else:
+        info = {
+            "code": type(exc).__name__.upper(),
+            "message": str(exc) or type(exc).__name__,
+            "retryable": False,
+        }
+    return {**info, "stage": stage}
+
+
+def fail_project(ctx: Context, project_id: int, stage: str, exc: BaseException) -> dict[str, Any]:
+    """Record a failure everywhere the user looks; bookkeeping trouble never hides the cause."""
+    info = error_info(exc, stage)
+    try:
+        ctx.repo.update_project(project_id, status=ProjectStatus.FAILED, error_info=info)
+        _write_state(
+            ctx, project_id, ProjectStatus.FAILED, {stage: {"status": "failed"}}, error=info
+        )
+    except Exception:  # noqa: BLE001 - the original error matters more
+        log.exception("Could not record the failure of project %s", project_id)
+    ctx.bus.publish(
+        project_id, Stage.ERROR, 0, f"{STAGES[stage].label}失敗：{info['message']}", error=info
+    )
+    return info

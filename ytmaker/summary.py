@@ -1,0 +1,74 @@
+"""What a finished (or failed) project amounts to, for the CLI, flows and artifacts."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ytmaker.context import Context
+from ytmaker.errors import YTMakerError
+from ytmaker.models import ProjectStatus
+from ytmaker.pipeline import piece_paths
+from ytmaker.script import Script
+from ytmaker.stages import fail_project
+from ytmaker.state import read_state
+
+log = logging.getLogger(__name__)
+_STAGE_OF = {
+    ProjectStatus.INITIALIZED: "script",
+    ProjectStatus.SCRIPT_GENERATING: "script",
+    ProjectStatus.SCRIPT_GENERATED: "assets",
+    ProjectStatus.ASSETS_GENERATING: "assets",
+    ProjectStatus.ASSETS_GENERATED: "render",
+    ProjectStatus.RENDERING: "render",
+    ProjectStatus.RENDERED: "thumbnail",
+    ProjectStatus.THUMBNAIL_GENERATING: "thumbnail",
+    ProjectStatus.THUMBNAIL_GENERATED: "upload",
+    ProjectStatus.UPLOADING: "upload",
+}
+
+
+def project_summary(ctx: Context, project_id: int) -> dict[str, Any]:
+    project = ctx.repo.get_project(project_id)
+    result: dict[str, Any] = {
+        "project_id": project.id,
+        "name": project.name,
+        "status": project.status.value,
+        "language": project.language,
+        "video_path": None,
+        "thumbnail_path": None,
+        "video_id": project.youtube_video_id,
+        "video_url": project.video_url,
+        "duration": None,
+        "error": project.error_info,
+    }
+    if project.script:
+        script = Script.model_validate(project.script)
+        paths = piece_paths(ctx, project_id, script)
+        result["title"] = script.metadata.title
+        for key, path in (("video_path", paths["video"]), ("thumbnail_path", paths["thumbnail"])):
+            result[key] = str(path.resolve()) if path.exists() else None
+        video = read_state(ctx.project_dir(project_id)).get("video") or {}
+        result["duration"] = video.get("duration")
+    return result
+
+
+def mark_failed_if_running(ctx: Context, project_id: int, reason: str) -> None:
+    """After a failed or crashed flow run, make sure the project does not look busy."""
+    try:
+        project = ctx.repo.get_project(project_id)
+    except YTMakerError:
+        return
+    if project.status in (ProjectStatus.FAILED, ProjectStatus.COMPLETED):
+        return
+    stage = _STAGE_OF.get(project.status, "script")
+    fail_project(
+        ctx,
+        project_id,
+        stage,
+        YTMakerError(
+            f"The run stopped during {stage}: {reason or 'no reason given'}",
+            code="RUN_INTERRUPTED",
+            retryable=True,
+        ),
+    )

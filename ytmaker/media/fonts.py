@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-FONT_FAMILY = "Noto Sans CJK TC"
+FONT_FAMILY = "Noto Sans CJK TC"  # Pillow's name for it; libass matches the file's own family
+# name ("Noto Sans CJK TC Regular"): ASS files use subtitles.ass_font_family(), never this.
 
 
 def font_path() -> Path:

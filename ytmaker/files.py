@@ -19,6 +19,7 @@ def atomic_output(path: Path) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        os.chmod(tmp, 0o644)  # mkstemp makes owner-only files; outputs are for sharing
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -9,6 +9,8 @@ DEFAULTS = {
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
+    # The CLI draws live progress bars; Prefect's per-task lines would tear them apart.
+    "PREFECT_LOGGING_LEVEL": "WARNING",
 }
 
 

@@ -8,11 +8,14 @@ from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from tasks.assets import generate_assets
+from tasks.limits import ensure_limits
+from tasks.policy import configured
 from tasks.render import render_video
 from tasks.script import generate_script
 from tasks.thumbnail import generate_thumbnail
 from tasks.upload import upload_video
 from ytmaker import summary
+from ytmaker.config import get_settings
 from ytmaker.context import Context
 
 
@@ -26,15 +29,16 @@ def _record_failure(flow: Any, flow_run: Any, state: Any) -> None:
 @flow(
     name="video-generation",
     flow_run_name="video-{project_id}",
-    task_runner=ThreadPoolTaskRunner(max_workers=4),
+    task_runner=ThreadPoolTaskRunner(max_workers=8),
     on_failure=[_record_failure],
     on_crashed=[_record_failure],
 )
 def generate_video(project_id: int) -> dict[str, Any]:
     """Turn one project's text into a published, narrated video."""
-    plan = generate_script(project_id)
+    settings = get_settings()
+    ensure_limits(settings)
+    plan = configured(generate_script, settings)(project_id)
     generate_assets(project_id, plan)
-    render_video(project_id)
-    generate_thumbnail(project_id)
-    upload_video(project_id)
-    return summary.project_summary(Context.create(), project_id)
+    for stage in (render_video, generate_thumbnail, upload_video):
+        configured(stage, settings)(project_id)
+    return summary.project_summary(Context.create(settings), project_id)

@@ -1,13 +1,20 @@
-"""Retry rules shared by every task: only errors a retry can fix are retried."""
+"""Retry and cache rules shared by every task: only errors a retry can fix are retried."""
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
+from prefect import Task
+from prefect.cache_policies import INPUTS, TASK_SOURCE
+
+from ytmaker.config import Settings
 from ytmaker.errors import YTMakerError
 
-RETRIES = 3
-RETRY_DELAYS = [2, 5, 10]
+log = logging.getLogger(__name__)
+# Resume across runs: the default policy includes the run id and never hits in a new run.
+RESUMABLE = {"cache_policy": INPUTS + TASK_SOURCE, "persist_result": True}
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -16,17 +23,41 @@ def is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, (TimeoutError, ConnectionError))
 
 
+def retry_after(exc: BaseException) -> float:
+    """Seconds the provider asked us to wait (Retry-After), or 0."""
+    if isinstance(exc, YTMakerError):
+        return float(exc.details.get("retry_after") or 0)
+    return 0.0
+
+
 def retry_condition(task: Any, task_run: Any, state: Any) -> bool:
-    """Prefect's retry_condition_fn (a plain function, as Prefect requires)."""
-    try:
-        state.result()
-    except Exception as exc:  # noqa: BLE001 - we only classify it
-        return is_retryable(exc)
-    return False
+    """Prefect's retry_condition_fn (a plain function, as Prefect requires).
+
+    When the provider's Retry-After is longer than our next delay, wait the difference here.
+    """
+    exc = state.result(raise_on_failure=False)
+    if not isinstance(exc, BaseException) or not is_retryable(exc):
+        return False
+    delays = task.retry_delay_seconds or [0]
+    delays = delays if isinstance(delays, list) else [delays]
+    planned = delays[min(max(task_run.run_count - 1, 0), len(delays) - 1)]
+    extra = retry_after(exc) - planned
+    if extra > 0:
+        log.info(
+            "Provider asked to wait %.1f s; waiting %.1f s more than planned",
+            extra + planned,
+            extra,
+        )
+        time.sleep(extra)
+    return True
 
 
-RETRY_OPTIONS: dict[str, Any] = {
-    "retries": RETRIES,
-    "retry_delay_seconds": RETRY_DELAYS,
-    "retry_condition_fn": retry_condition,
-}
+def configured(task: Task, settings: Settings, **options: Any) -> Task:
+    """The task with the retry settings in force now (decorators run at import time)."""
+    return task.with_options(
+        retries=settings.retries,
+        retry_delay_seconds=list(settings.retry_delays),
+        retry_jitter_factor=settings.retry_jitter,
+        retry_condition_fn=retry_condition,
+        **options,
+    )

@@ -2,12 +2,11 @@ from __future__ import annotations
 
 from prefect import task
 
-from tasks.policy import RETRY_OPTIONS
 from ytmaker import pipeline
 from ytmaker.context import Context
 
 
-@task(name="generate-script", **RETRY_OPTIONS)
+@task(name="generate-script")
 def generate_script(project_id: int) -> dict:
     """Stage 1: write and validate the script; returns the plan the asset stage maps over."""
     return pipeline.generate_script(Context.create(), project_id)

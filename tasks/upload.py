@@ -2,12 +2,11 @@ from __future__ import annotations
 
 from prefect import task
 
-from tasks.policy import RETRY_OPTIONS
 from ytmaker import pipeline
 from ytmaker.context import Context
 
 
-@task(name="upload-video", **RETRY_OPTIONS)
+@task(name="upload-video")
 def upload_video(project_id: int) -> dict:
     """Stage 5: publish (YouTube, or the local channel folder offline)."""
     return pipeline.upload(Context.create(), project_id)

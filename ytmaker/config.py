@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
 
+from ytmaker.errors import ConfigError
 from ytmaker.script import ScriptRules
 
 ProviderChoice = Literal["auto", "local"]
@@ -37,10 +39,26 @@ class Settings(BaseSettings):
     publisher: ProviderChoice = _env("YTMAKER_PUBLISHER", default="auto")
 
     image_concurrency: int = _env("YTMAKER_IMAGE_CONCURRENCY", default=4, ge=1, le=32)
+    image_failure_tolerance: float = _env(
+        "YTMAKER_IMAGE_FAILURE_TOLERANCE", default=0.2, ge=0, le=1
+    )
+    retries: int = _env("YTMAKER_RETRIES", default=3, ge=0, le=10)
+    retry_delays: Annotated[list[float], NoDecode] = _env(
+        "YTMAKER_RETRY_DELAYS", default=[2.0, 5.0, 10.0]
+    )
+    retry_jitter: float = _env("YTMAKER_RETRY_JITTER", default=0.2, ge=0, le=1)
     x264_preset: str = _env("YTMAKER_X264_PRESET", default="veryfast")
     default_privacy: Literal["private", "unlisted", "public"] = _env(
         "YTMAKER_DEFAULT_PRIVACY", default="private"
     )
+
+    @field_validator("retry_delays", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        """Accept `2,5,10` as well as JSON `[2, 5, 10]` from the environment."""
+        if isinstance(value, str) and not value.strip().startswith("["):
+            return [float(part) for part in value.split(",") if part.strip()]
+        return value
 
     @property
     def rules(self) -> ScriptRules:
@@ -65,7 +83,19 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings, or a ConfigError naming each bad variable and what it must be."""
+    try:
+        return Settings()
+    except (ValidationError, SettingsError) as exc:
+        raise ConfigError(f"Invalid settings: {_explain(exc)}") from None
+
+
+def _explain(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+    return str(exc).replace('"', "")
 
 
 def reload_settings() -> Settings:

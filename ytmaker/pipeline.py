@@ -2,45 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
 from typing import Any
 
 from ytmaker import providers
+from ytmaker.assets import AssetRecord
 from ytmaker.context import Context
 from ytmaker.errors import InputError, MediaError
-from ytmaker.models import AssetStatus, AssetType, Project
+from ytmaker.layout import load_script, piece_paths
+from ytmaker.models import AssetType, Project
 from ytmaker.providers.base import PublishRequest
 from ytmaker.script import Script, validate_script
 from ytmaker.stages import run_stage
 from ytmaker.state import update_state
 
 DURATION_TOLERANCE = 0.02
-
-
-def load_script(ctx: Context, project_id: int) -> Script:
-    project = ctx.repo.get_project(project_id)
-    if not project.script:
-        raise InputError(
-            f"Project {project_id} has no script yet; run the script stage first.",
-            project_id=project_id,
-        )
-    return Script.model_validate(project.script)
-
-
-def piece_paths(ctx: Context, project_id: int, script: Script) -> dict[str, Any]:
-    """Where each asset of a project lives; one place so stages agree."""
-    root = ctx.project_dir(project_id)
-    return {
-        "audio": [root / "audio" / f"piece_{i:03d}.wav" for i in range(len(script.pieces()))],
-        "images": {
-            s.index: root / "images" / f"segment_{s.index:03d}.png" for s in script.segments
-        },
-        "avatar": {role: root / "avatar" / f"{role}.mp4" for role in ("intro", "outro")},
-        "video": root / "output" / "video.mp4",
-        "thumbnail": root / "output" / "thumbnail.jpg",
-        "work": root / "work",
-    }
 
 
 # --- script -----------------------------------------------------------------------------------
@@ -80,93 +55,6 @@ def check_content(project: Project) -> None:
         )
 
 
-# --- assets -----------------------------------------------------------------------------------
-
-
-def synthesize_piece(ctx: Context, project_id: int, piece_index: int) -> float:
-    """Voice one piece (0 = intro, last = outro); returns its audio length in seconds."""
-    script = load_script(ctx, project_id)
-    path = piece_paths(ctx, project_id, script)["audio"][piece_index]
-    text = script.pieces()[piece_index].text
-    with _asset(ctx, project_id, AssetType.AUDIO, piece_index, path):
-        seconds = providers.voice(ctx.settings).synthesize(text, script.language, path)
-    return seconds
-
-
-def make_image(ctx: Context, project_id: int, segment_index: int) -> str:
-    script = load_script(ctx, project_id)
-    path = piece_paths(ctx, project_id, script)["images"][segment_index]
-    segment = next(s for s in script.segments if s.index == segment_index)
-    with _asset(ctx, project_id, AssetType.IMAGE, segment_index, path):
-        providers.image_maker(ctx.settings).make(
-            segment.image_description, seed_for(project_id, segment_index), path
-        )
-    return str(path)
-
-
-def make_avatar(ctx: Context, project_id: int, role: str) -> str:
-    script = load_script(ctx, project_id)
-    paths = piece_paths(ctx, project_id, script)
-    audio = paths["audio"][0 if role == "intro" else len(script.pieces()) - 1]
-    path = paths["avatar"][role]
-    kind = AssetType.AVATAR_INTRO if role == "intro" else AssetType.AVATAR_OUTRO
-    with _asset(ctx, project_id, kind, None, path):
-        providers.avatar_maker(ctx.settings).make(audio, role, path)  # type: ignore[arg-type]
-    return str(path)
-
-
-def seed_for(project_id: int, segment_index: int) -> int:
-    digest = hashlib.sha256(f"{project_id}:{segment_index}".encode()).digest()
-    return int.from_bytes(digest[:4], "big")
-
-
-class _asset:
-    """Asset row and state-file entry around the making of one file."""
-
-    def __init__(
-        self, ctx: Context, project_id: int, kind: AssetType, index: int | None, path: Path
-    ) -> None:
-        self.ctx, self.project_id, self.kind, self.index, self.path = (
-            ctx,
-            project_id,
-            kind,
-            index,
-            path,
-        )
-        self.key = f"{kind.value.lower()}:{'' if index is None else index}".rstrip(":")
-
-    def __enter__(self) -> None:
-        self.ctx.repo.save_asset(
-            self.project_id, self.kind, self.index, status=AssetStatus.PENDING, path=str(self.path)
-        )
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, _tb: Any) -> None:
-        from ytmaker.stages import error_info
-
-        error = None if exc is None else error_info(exc, "assets")
-        status = AssetStatus.COMPLETED if exc is None else AssetStatus.FAILED
-        self.ctx.repo.save_asset(
-            self.project_id, self.kind, self.index, status=status, path=str(self.path), error=error
-        )
-        update_state(
-            self.ctx.project_dir(self.project_id),
-            {"assets": {self.key: {"status": status.value.lower(), "path": str(self.path)}}},
-        )
-
-
-def record_durations(ctx: Context, project_id: int, seconds: list[float]) -> Script:
-    """Store each piece's realised length in the script; render and checks use them."""
-    script = load_script(ctx, project_id)
-    for piece, length in zip(script.pieces(), seconds, strict=True):
-        piece.audio_duration = round(length, 3)
-    ctx.repo.update_project(project_id, script=script.model_dump(mode="json"))
-    update_state(
-        ctx.project_dir(project_id),
-        {"script": {"realised_duration": round(script.realised_duration(), 3)}},
-    )
-    return script
-
-
 # --- render, thumbnail, upload ----------------------------------------------------------------
 
 
@@ -186,7 +74,7 @@ def render(ctx: Context, project_id: int) -> dict[str, Any]:
             for i, piece in enumerate(script.pieces())
         ]
         pieces[0].video, pieces[-1].video = paths["avatar"]["intro"], paths["avatar"]["outro"]
-        with _asset(ctx, project_id, AssetType.FINAL_VIDEO, None, paths["video"]):
+        with AssetRecord(ctx, project_id, AssetType.FINAL_VIDEO, None, paths["video"]):
             info = render_video(
                 pieces,
                 paths["video"],
@@ -220,7 +108,7 @@ def thumbnail(ctx: Context, project_id: int) -> str:
         script = load_script(ctx, project_id)
         paths = piece_paths(ctx, project_id, script)
         report(30, "正在繪製縮圖...")
-        with _asset(ctx, project_id, AssetType.THUMBNAIL, None, paths["thumbnail"]):
+        with AssetRecord(ctx, project_id, AssetType.THUMBNAIL, None, paths["thumbnail"]):
             make_thumbnail(
                 paths["images"][script.segments[0].index], script.metadata.title, paths["thumbnail"]
             )

@@ -7,8 +7,8 @@ from typing import Any
 
 from ytmaker.context import Context
 from ytmaker.errors import YTMakerError
+from ytmaker.layout import piece_paths
 from ytmaker.models import ProjectStatus
-from ytmaker.pipeline import piece_paths
 from ytmaker.script import Script
 from ytmaker.stages import fail_project
 from ytmaker.state import read_state

@@ -1,0 +1,235 @@
+"""Stage 2 as plain functions: voice every piece, picture every segment, film the presenter.
+
+Each sub-asset has a fingerprint of everything it depends on (text, provider, output path), so a
+new run can tell finished work from work to redo and never pays twice for the same asset.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ytmaker import providers
+from ytmaker.context import Context
+from ytmaker.errors import ProviderError, YTMakerError
+from ytmaker.layout import load_script, piece_paths
+from ytmaker.models import AssetStatus, AssetType
+from ytmaker.script import Script
+from ytmaker.stages import error_info
+from ytmaker.state import update_state
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One sub-asset to make: which, where, and the fingerprint of its inputs."""
+
+    index: int | str
+    path: Path
+    fingerprint: str
+
+    @property
+    def done(self) -> bool:
+        return self.path.exists()
+
+
+def fingerprint(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, default=str).encode()).hexdigest()[
+        :24
+    ]
+
+
+def voice_jobs(ctx: Context, project_id: int) -> list[Job]:
+    script = load_script(ctx, project_id)
+    provider = type(providers.voice(ctx.settings)).__name__
+    paths = piece_paths(ctx, project_id, script)["audio"]
+    return [
+        Job(
+            i, paths[i], fingerprint(piece.text, script.language, provider, str(paths[i].resolve()))
+        )
+        for i, piece in enumerate(script.pieces())
+    ]
+
+
+def image_provider_name(ctx: Context) -> str:
+    return type(providers.image_maker(ctx.settings)).__name__
+
+
+def image_jobs(ctx: Context, project_id: int) -> list[Job]:
+    script = load_script(ctx, project_id)
+    provider = image_provider_name(ctx)
+    paths = piece_paths(ctx, project_id, script)["images"]
+    return [
+        Job(
+            s.index,
+            paths[s.index],
+            fingerprint(
+                s.image_description,
+                seed_for(project_id, s.index),
+                provider,
+                str(paths[s.index].resolve()),
+            ),
+        )
+        for s in script.segments
+    ]
+
+
+def avatar_jobs(ctx: Context, project_id: int) -> list[Job]:
+    """Avatars follow the voice: their fingerprint includes the audio they lip-sync to."""
+    script = load_script(ctx, project_id)
+    provider = type(providers.avatar_maker(ctx.settings)).__name__
+    paths = piece_paths(ctx, project_id, script)
+    audio = {"intro": paths["audio"][0], "outro": paths["audio"][-1]}
+    return [
+        Job(
+            role,
+            paths["avatar"][role],
+            fingerprint(
+                role, provider, _file_digest(audio[role]), str(paths["avatar"][role].resolve())
+            ),
+        )
+        for role in ("intro", "outro")
+    ]
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "missing"
+
+
+def seed_for(project_id: int, segment_index: int) -> int:
+    digest = hashlib.sha256(f"{project_id}:{segment_index}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+def synthesize_piece(ctx: Context, project_id: int, piece_index: int) -> float:
+    """Voice one piece (0 = intro, last = outro); returns its audio length in seconds."""
+    script = load_script(ctx, project_id)
+    path = piece_paths(ctx, project_id, script)["audio"][piece_index]
+    text = script.pieces()[piece_index].text
+    with AssetRecord(ctx, project_id, AssetType.AUDIO, piece_index, path):
+        return providers.voice(ctx.settings).synthesize(text, script.language, path)
+
+
+def make_image(ctx: Context, project_id: int, segment_index: int) -> str:
+    script = load_script(ctx, project_id)
+    path = piece_paths(ctx, project_id, script)["images"][segment_index]
+    segment = next(s for s in script.segments if s.index == segment_index)
+    with AssetRecord(ctx, project_id, AssetType.IMAGE, segment_index, path):
+        providers.image_maker(ctx.settings).make(
+            segment.image_description, seed_for(project_id, segment_index), path
+        )
+    return str(path)
+
+
+def make_avatar(ctx: Context, project_id: int, role: str) -> str:
+    script = load_script(ctx, project_id)
+    paths = piece_paths(ctx, project_id, script)
+    audio = paths["audio"][0 if role == "intro" else len(script.pieces()) - 1]
+    kind = AssetType.AVATAR_INTRO if role == "intro" else AssetType.AVATAR_OUTRO
+    with AssetRecord(ctx, project_id, kind, None, paths["avatar"][role]):
+        providers.avatar_maker(ctx.settings).make(audio, role, paths["avatar"][role])  # type: ignore[arg-type]
+    return str(paths["avatar"][role])
+
+
+class AssetRecord:
+    """Asset row and state-file entry around the making of one file."""
+
+    def __init__(
+        self, ctx: Context, project_id: int, kind: AssetType, index: int | None, path: Path
+    ) -> None:
+        self.ctx, self.project_id, self.kind, self.index, self.path = (
+            ctx,
+            project_id,
+            kind,
+            index,
+            path,
+        )
+
+    def __enter__(self) -> None:
+        self.ctx.repo.save_asset(
+            self.project_id, self.kind, self.index, status=AssetStatus.PENDING, path=str(self.path)
+        )
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, _tb: Any) -> None:
+        error = None if exc is None else error_info(exc, "assets")
+        record_asset(self.ctx, self.project_id, self.kind, self.index, self.path, error)
+
+
+def record_asset(
+    ctx: Context,
+    project_id: int,
+    kind: AssetType,
+    index: int | None,
+    path: Path,
+    error: dict[str, Any] | None,
+) -> None:
+    """The Asset row and the state file say the same thing about one file."""
+    status = AssetStatus.COMPLETED if error is None else AssetStatus.FAILED
+    ctx.repo.save_asset(project_id, kind, index, status=status, path=str(path), error=error)
+    key = kind.value.lower() if index is None else f"{kind.value.lower()}:{index}"
+    entry: dict[str, Any] = {"status": status.value.lower(), "path": str(path)}
+    if error is not None:
+        entry["error"] = error
+    update_state(ctx.project_dir(project_id), {"assets": {key: entry}})
+
+
+def record_durations(ctx: Context, project_id: int, seconds: list[float]) -> Script:
+    """Store each piece's realised length in the script; render and checks use them."""
+    script = load_script(ctx, project_id)
+    for piece, length in zip(script.pieces(), seconds, strict=True):
+        piece.audio_duration = round(length, 3)
+    ctx.repo.update_project(project_id, script=script.model_dump(mode="json"))
+    update_state(
+        ctx.project_dir(project_id),
+        {"script": {"realised_duration": round(script.realised_duration(), 3)}},
+    )
+    return script
+
+
+def settle_images(
+    ctx: Context, project_id: int, failures: dict[int, BaseException]
+) -> dict[str, Any]:
+    """Accept a few refused images with placeholders (partial success), or fail the stage."""
+    if not failures:
+        return {"status": "success", "errors": []}
+    script = load_script(ctx, project_id)
+    allowed = int(len(script.segments) * ctx.settings.image_failure_tolerance + 1e-9)
+    errors = [
+        {
+            "asset_type": AssetType.IMAGE.value,
+            "segment_index": index,
+            "error": error_info(exc, "assets"),
+        }
+        for index, exc in sorted(failures.items())
+    ]
+    if len(failures) > allowed:
+        raise ProviderError(
+            f"{len(failures)} of {len(script.segments)} images failed (at most {allowed} may): "
+            + "; ".join(f"segment {e['segment_index']}: {e['error']['message']}" for e in errors),
+            code="IMAGES_FAILED",
+            errors=errors,
+        )
+    for entry in errors:
+        _placeholder(ctx, project_id, script, entry)
+    return {"status": "partial_success", "errors": errors}
+
+
+def _placeholder(ctx: Context, project_id: int, script: Script, entry: dict[str, Any]) -> None:
+    """An offline picture in place of a refused one; the Asset row stays FAILED with the error."""
+    from ytmaker.providers.local.images import PillowImages
+
+    index = entry["segment_index"]
+    segment = next(s for s in script.segments if s.index == index)
+    path = piece_paths(ctx, project_id, script)["images"][index]
+    PillowImages().make(segment.image_description, seed_for(project_id, index), path)
+    record_asset(ctx, project_id, AssetType.IMAGE, index, path, entry["error"])
+
+
+def is_final_failure(exc: BaseException) -> bool:
+    """A failure retries cannot fix (a moderation refusal, say), as opposed to an outage."""
+    return isinstance(exc, YTMakerError) and not exc.retryable

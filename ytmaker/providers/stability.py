@@ -1,0 +1,129 @@
+"""Stability AI v2beta Stable Image through httpx: one 1920x1080 PNG per description."""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+
+import httpx
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ytmaker.files import atomic_output
+from ytmaker.providers.provider_errors import (
+    ServiceError,
+    chain,
+    from_httpx_response,
+    from_transport_error,
+    invalid_response,
+)
+
+SIZE = (1920, 1080)
+MAX_PROMPT = 10000
+MAX_SEED = 4294967294
+
+
+class StabilityImages:
+    """Implements ImageMaker: `POST /v2beta/stable-image/generate/{engine}` (multipart)."""
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str = "https://api.stability.ai",
+        engine: str = "core",
+        *,
+        negative_prompt: str | None = "text, letters, watermark, logo",
+        style_preset: str | None = None,
+        timeout: float = 120.0,
+    ) -> None:
+        if not api_key:
+            raise ServiceError(
+                "No Stability AI API key: set STABILITY_API_KEY (or use the local images).",
+                provider="stability",
+                kind="INVALID_KEY",
+                reason="missing_key",
+            )
+        if engine not in ("core", "ultra", "sd3"):
+            raise ValueError("engine must be core, ultra or sd3")
+        self.api_key = api_key
+        self.base_url = base_url.rstrip("/")
+        self.engine = engine
+        self.negative_prompt = negative_prompt
+        self.style_preset = style_preset
+        self.timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"StabilityImages(engine={self.engine!r}, base_url={self.base_url!r})"
+
+    def make(self, description: str, seed: int, out_path: Path) -> Path:
+        if not description or not description.strip():
+            raise ServiceError(
+                "The segment has no image description to draw.",
+                provider="stability",
+                kind="BAD_REQUEST",
+                reason="empty_prompt",
+            )
+        fields = {
+            "prompt": description.strip()[:MAX_PROMPT],
+            "aspect_ratio": "16:9",
+            "seed": str(int(seed) % (MAX_SEED + 1)),
+            "output_format": "png",
+        }
+        if self.negative_prompt and self.engine != "sd3":
+            fields["negative_prompt"] = self.negative_prompt
+        if self.style_preset:
+            fields["style_preset"] = self.style_preset
+        # Every field as a nameless file part forces multipart/form-data, as the API requires.
+        files = {name: (None, value) for name, value in fields.items()}
+        url = f"{self.base_url}/v2beta/stable-image/generate/{self.engine}"
+        headers = {"authorization": f"Bearer {self.api_key}", "accept": "image/*"}
+        secrets = [self.api_key]
+        try:
+            with httpx.Client(timeout=httpx.Timeout(self.timeout, connect=15.0)) as client:
+                response = client.post(url, files=files, headers=headers)
+        except httpx.TransportError as exc:
+            err = from_transport_error("stability", exc, secrets=secrets)
+            raise err from err.__cause__
+        if response.status_code != 200:
+            raise from_httpx_response("stability", response, secrets=secrets)
+        finish = (response.headers.get("finish-reason") or "SUCCESS").upper()
+        data = response.content
+        if response.headers.get("content-type", "").startswith("application/json"):
+            try:
+                payload = response.json()
+                finish = str(payload.get("finish_reason") or finish).upper()
+                data = base64.b64decode(payload.get("image") or "")
+            except ValueError as exc:
+                raise invalid_response(
+                    "stability", "the JSON answer is unreadable", secrets=secrets
+                ) from exc
+        if finish == "CONTENT_FILTERED":
+            raise ServiceError(
+                "Stability AI filtered the generated image for moderation reasons "
+                "(finish-reason CONTENT_FILTERED): reword the segment's image description and "
+                "run again.",
+                provider="stability",
+                kind="CONTENT_FILTERED",
+                status=200,
+                reason="CONTENT_FILTERED",
+                secrets=secrets,
+                seed=response.headers.get("seed"),
+            )
+        if finish != "SUCCESS":
+            raise invalid_response("stability", f"finish-reason {finish}", secrets=secrets)
+        write_cover_png(data, Path(out_path))
+        return Path(out_path)
+
+
+def write_cover_png(data: bytes, out_path: Path, size: tuple[int, int] = SIZE) -> None:
+    """Scale the picture to cover `size`, crop the centre, and save it as PNG atomically."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            fitted = ImageOps.fit(image.convert("RGB"), size, Image.Resampling.LANCZOS)
+    except (UnidentifiedImageError, OSError) as exc:
+        raise chain(
+            invalid_response("stability", f"the image cannot be decoded ({exc})"), exc
+        ) from None
+    with atomic_output(out_path) as tmp:
+        fitted.save(tmp, format="PNG")

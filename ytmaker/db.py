@@ -109,7 +109,7 @@ class Repository:
             if project is None:
                 raise ProjectNotFound(
                     f"Project {project_id} does not exist. "
-                    "List projects with `ytmaker status`; create one with `ytmaker project create`.",
+                    "See `ytmaker status` for projects; `ytmaker project create` makes one.",
                     project_id=project_id,
                 )
             return project

@@ -82,7 +82,7 @@ class ProgressBus:
         return value
 
     def _send(self, project_id: int, body: str) -> None:
-        """Send, unless Redis failed in the last RETRY_AFTER seconds (a stalled run helps no one)."""
+        """Send, unless Redis failed in the last RETRY_AFTER seconds: a stalled run helps no one."""
         if time.monotonic() < self._down_until:
             return
         try:

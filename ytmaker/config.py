@@ -6,14 +6,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
 from ytmaker.errors import ConfigError
 from ytmaker.script import ScriptRules
 
-ProviderChoice = Literal["auto", "local"]
+ProviderChoice = Literal["auto", "local", "gemini", "stability", "did", "youtube"]
 
 
 def _env(name: str, **kwargs):  # noqa: ANN202 - pydantic Field factory
@@ -37,6 +37,22 @@ class Settings(BaseSettings):
     image_provider: ProviderChoice = _env("YTMAKER_IMAGE_PROVIDER", default="auto")
     avatar_provider: ProviderChoice = _env("YTMAKER_AVATAR_PROVIDER", default="auto")
     publisher: ProviderChoice = _env("YTMAKER_PUBLISHER", default="auto")
+
+    gemini_api_key: SecretStr | None = _env("GEMINI_API_KEY", default=None)
+    gemini_base_url: str | None = _env("GEMINI_BASE_URL", default=None)
+    gemini_model: str = _env("GEMINI_MODEL", default="gemini-3.8-flash")
+    gemini_tts_model: str = _env("GEMINI_TTS_MODEL", default="gemini-3.8-flash-tts")
+    stability_api_key: SecretStr | None = _env("STABILITY_API_KEY", default=None)
+    stability_base_url: str = _env("STABILITY_BASE_URL", default="https://api.stability.ai")
+    did_api_key: SecretStr | None = _env("DID_API_KEY", default=None)
+    did_base_url: str = _env("DID_BASE_URL", default="https://api.d-id.com")
+    did_presenter_image_url: str = _env(
+        "DID_PRESENTER_IMAGE_URL",
+        default="https://d-id-public-bucket.s3.amazonaws.com/or-roman.jpg",
+    )
+    youtube_client_secrets_file: Path | None = _env("YOUTUBE_CLIENT_SECRETS_FILE", default=None)
+    youtube_token_file: Path | None = _env("YOUTUBE_TOKEN_FILE", default=None)
+    youtube_api_endpoint: str | None = _env("YOUTUBE_API_ENDPOINT", default=None)
 
     image_concurrency: int = _env("YTMAKER_IMAGE_CONCURRENCY", default=4, ge=1, le=32)
     image_failure_tolerance: float = _env(

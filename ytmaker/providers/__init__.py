@@ -1,36 +1,127 @@
-"""Pick each service's implementation from settings: `auto` is real when credentials exist."""
+"""Pick each service's implementation from settings.
+
+`auto` means the real service when its credentials exist, else the offline local one; `local`
+forces offline; a service name forces that service (and fails clearly without credentials).
+"""
 
 from __future__ import annotations
 
 from ytmaker.config import Settings
+from ytmaker.errors import ConfigError
 from ytmaker.providers.base import AvatarMaker, ImageMaker, Publisher, ScriptWriter, Voice
 
 
+def _choose(stage: str, choice: str, service: str, configured: bool, needs: str) -> bool:
+    """True for the real service, False for local; a forced service without credentials fails."""
+    if choice == "local":
+        return False
+    if choice == "auto":
+        return configured
+    if choice != service:
+        raise ConfigError(
+            f"YTMAKER_{stage}: {choice!r} cannot do this stage; use auto, local or {service}."
+        )
+    if not configured:
+        raise ConfigError(f"YTMAKER_{stage}={service} needs {needs}.")
+    return True
+
+
+def _key(secret: object) -> str:
+    return secret.get_secret_value()  # type: ignore[attr-defined]
+
+
 def script_writer(settings: Settings) -> ScriptWriter:
+    if _choose(
+        "SCRIPT_PROVIDER",
+        settings.script_provider,
+        "gemini",
+        settings.gemini_api_key is not None,
+        "GEMINI_API_KEY",
+    ):
+        from ytmaker.providers.gemini import GeminiScriptWriter
+
+        return GeminiScriptWriter(
+            _key(settings.gemini_api_key),
+            model=settings.gemini_model,
+            base_url=settings.gemini_base_url,
+        )
     from ytmaker.providers.local.script_writer import LocalScriptWriter
 
     return LocalScriptWriter()
 
 
 def voice(settings: Settings) -> Voice:
+    if _choose(
+        "VOICE_PROVIDER",
+        settings.voice_provider,
+        "gemini",
+        settings.gemini_api_key is not None,
+        "GEMINI_API_KEY",
+    ):
+        from ytmaker.providers.gemini import GeminiVoice
+
+        return GeminiVoice(
+            _key(settings.gemini_api_key),
+            model=settings.gemini_tts_model,
+            base_url=settings.gemini_base_url,
+        )
     from ytmaker.providers.local.voice import EspeakVoice
 
     return EspeakVoice()
 
 
 def image_maker(settings: Settings) -> ImageMaker:
+    if _choose(
+        "IMAGE_PROVIDER",
+        settings.image_provider,
+        "stability",
+        settings.stability_api_key is not None,
+        "STABILITY_API_KEY",
+    ):
+        from ytmaker.providers.stability import StabilityImages
+
+        return StabilityImages(
+            _key(settings.stability_api_key), base_url=settings.stability_base_url
+        )
     from ytmaker.providers.local.images import PillowImages
 
     return PillowImages()
 
 
 def avatar_maker(settings: Settings) -> AvatarMaker:
+    if _choose(
+        "AVATAR_PROVIDER",
+        settings.avatar_provider,
+        "did",
+        settings.did_api_key is not None,
+        "DID_API_KEY",
+    ):
+        from ytmaker.providers.did import DIDAvatar
+
+        return DIDAvatar(
+            _key(settings.did_api_key),
+            base_url=settings.did_base_url,
+            presenter_image_url=settings.did_presenter_image_url,
+        )
     from ytmaker.providers.local.avatar import DrawnAvatar
 
     return DrawnAvatar()
 
 
 def publisher(settings: Settings) -> Publisher:
+    token = settings.youtube_token_file
+    if _choose(
+        "PUBLISHER",
+        settings.publisher,
+        "youtube",
+        bool(token and token.exists()),
+        "YOUTUBE_TOKEN_FILE (run `ytmaker youtube auth` first)",
+    ):
+        from ytmaker.providers.youtube import YouTubePublisher
+
+        return YouTubePublisher(
+            settings.youtube_client_secrets_file, token, api_endpoint=settings.youtube_api_endpoint
+        )
     from ytmaker.providers.local.publisher import LocalChannel
 
     return LocalChannel(settings.channel_dir)

@@ -93,6 +93,8 @@ class Project(Timestamps, Base):
     youtube_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     youtube_video_id: Mapped[str | None] = mapped_column(String(64), default=None)
     video_url: Mapped[str | None] = mapped_column(Text, default=None)
+    # The resumable upload session, saved before any byte is sent: a crash resumes it.
+    upload_session_uri: Mapped[str | None] = mapped_column(Text, default=None)
     error_info: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batch_tasks.id"), default=None)
     completed_at: Mapped[datetime | None] = mapped_column(default=None)

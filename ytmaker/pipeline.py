@@ -116,23 +116,47 @@ def thumbnail(ctx: Context, project_id: int) -> str:
 
 
 def upload(ctx: Context, project_id: int) -> dict[str, Any]:
+    """Publish exactly once: a recorded video_id is never uploaded again, and an interrupted
+    upload continues its saved session instead of starting over."""
     with run_stage(ctx, project_id, "upload") as report:
         project = ctx.repo.get_project(project_id)
+        if project.youtube_video_id:
+            report(99, f"影片已上傳（{project.youtube_video_id}），不重複上傳")
+            return {"video_id": project.youtube_video_id, "video_url": project.video_url}
         script = Script.model_validate(project.script)
         paths = piece_paths(ctx, project_id, script)
         request = publish_request(project, script, ctx.settings.default_privacy)
-        report(10, "正在上傳影片...")
-        published = providers.publisher(ctx.settings).publish(
-            paths["video"], paths["thumbnail"], request
+        report(1, "正在上傳影片...")
+        publisher = providers.publisher(
+            ctx.settings,
+            on_progress=lambda done, total: report(done / max(total, 1) * 95, "上傳中"),
+            on_session=lambda uri: _save_session(ctx, project_id, uri),
+        )
+        published = publisher.publish(
+            paths["video"], paths["thumbnail"], request, resume_uri=project.upload_session_uri
         )
         ctx.repo.update_project(
-            project_id, youtube_video_id=published.video_id, video_url=published.video_url
+            project_id,
+            youtube_video_id=published.video_id,
+            video_url=published.video_url,
+            upload_session_uri=None,
         )
         update_state(
             ctx.project_dir(project_id),
-            {"upload": {"video_id": published.video_id, "video_url": published.video_url}},
+            {
+                "upload": {
+                    "video_id": published.video_id,
+                    "video_url": published.video_url,
+                    "session_saved": False,
+                }
+            },
         )
     return {"video_id": published.video_id, "video_url": published.video_url}
+
+
+def _save_session(ctx: Context, project_id: int, uri: str) -> None:
+    ctx.repo.update_project(project_id, upload_session_uri=uri)
+    update_state(ctx.project_dir(project_id), {"upload": {"session_saved": True}})
 
 
 def publish_request(project: Project, script: Script, default_privacy: str) -> PublishRequest:

@@ -57,6 +57,7 @@ class FakeDID(FakeServer):
         self.talks: dict[str, Talk] = {}
         self.audios: dict[str, bytes] = {}
         self.credits = {"remaining": 17, "total": 20}
+        self.result_video = RESULT_VIDEO  # a test that renders puts a real MP4 here
         self._ids = itertools.count(1)
 
     def error(self, status: int, reason: str | None = None, message: str | None = None) -> Reply:
@@ -172,4 +173,4 @@ class FakeDID(FakeServer):
                 "mechanism allowed</Message></Error>",
                 {"Content-Type": "application/xml"},
             )
-        return Reply(200, RESULT_VIDEO, {"Content-Type": "video/mp4"})
+        return Reply(200, self.result_video, {"Content-Type": "video/mp4"})

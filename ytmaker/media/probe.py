@@ -44,8 +44,9 @@ def _open(path: Path) -> av.container.InputContainer:
     try:
         return av.open(str(path))
     except (OSError, av.FFmpegError) as exc:
-        raise MediaError(f"無法讀取媒體檔 (cannot open media file {path}): {exc}",
-                         path=str(path)) from exc
+        raise MediaError(
+            f"無法讀取媒體檔 (cannot open media file {path}): {exc}", path=str(path)
+        ) from exc
 
 
 def _stream_seconds(stream: av.stream.Stream) -> float | None:
@@ -111,8 +112,9 @@ def frame_at(path: Path, seconds: float) -> Image.Image:
             if frame.time > seconds:
                 break
         if best is None:
-            raise MediaError(f"無法解碼影格 (no frame near {seconds:.3f}s in {path})",
-                             path=str(path))
+            raise MediaError(
+                f"無法解碼影格 (no frame near {seconds:.3f}s in {path})", path=str(path)
+            )
         return best.to_image()
 
 
@@ -124,8 +126,9 @@ def wav_duration(path: Path) -> float:
     except (wave.Error, EOFError):
         pass
     except OSError as exc:
-        raise MediaError(f"無法讀取音訊檔 (cannot read audio file {path}): {exc}",
-                         path=str(path)) from exc
+        raise MediaError(
+            f"無法讀取音訊檔 (cannot read audio file {path}): {exc}", path=str(path)
+        ) from exc
     info = probe(path)
     if info.audio is None:
         raise MediaError(f"沒有音訊軌 (no audio stream in {path})", path=str(path))

@@ -30,8 +30,15 @@ log = logging.getLogger(__name__)
 SAMPLE_RATE = 48000
 ENCODE_SHARE = 0.9  # of on_progress: the clips; the rest is narration + mux
 STDERR_TAIL = 15
-FFMPEG_GLOBALS = ["-hide_banner", "-nostdin", "-nostats", "-loglevel", "warning",
-                  "-progress", "pipe:1"]
+FFMPEG_GLOBALS = [
+    "-hide_banner",
+    "-nostdin",
+    "-nostats",
+    "-loglevel",
+    "warning",
+    "-progress",
+    "pipe:1",
+]
 MISSING_GLYPH = "failed to find any fallback with glyph"
 
 
@@ -96,10 +103,14 @@ class _Progress:
             self.callback(fraction)
 
 
-def render_video(pieces: Sequence[RenderPiece], out_path: Path, work_dir: Path,
-                 settings: RenderSettings | None = None,
-                 on_progress: Callable[[float], None] | None = None,
-                 language: str = "zh-TW") -> VideoInfo:
+def render_video(
+    pieces: Sequence[RenderPiece],
+    out_path: Path,
+    work_dir: Path,
+    settings: RenderSettings | None = None,
+    on_progress: Callable[[float], None] | None = None,
+    language: str = "zh-TW",
+) -> VideoInfo:
     """Render `pieces` in order into `out_path` (atomic) plus a same-stem .srt beside it."""
     started = time.monotonic()
     settings = settings or RenderSettings()
@@ -113,8 +124,11 @@ def render_video(pieces: Sequence[RenderPiece], out_path: Path, work_dir: Path,
     for index, piece in enumerate(pieces):
         length = frames[index] / settings.fps
         piece_cues = split_cues(piece.text, 0.0, min(spoken[index], length), language)
-        clips.append(_piece_clip(index, piece, frames[index], piece_cues, fonts, work_dir,
-                                 settings, progress))
+        clips.append(
+            _piece_clip(
+                index, piece, frames[index], piece_cues, fonts, work_dir, settings, progress
+            )
+        )
         cues += [Cue(c.start + offset, c.end + offset, c.text) for c in piece_cues]
         offset += length
         progress.piece_done(frames[index])
@@ -141,21 +155,31 @@ def _check_pieces(pieces: Sequence[RenderPiece]) -> list[float]:
 def _check_piece(index: int, piece: RenderPiece) -> float:
     where = {"piece_index": index}
     if (piece.image is None) == (piece.video is None):
-        raise MediaError(f"第 {index} 段需要圖片或影片其中之一 (piece {index} needs exactly one "
-                         "of image or video)", **where)
+        raise MediaError(
+            f"第 {index} 段需要圖片或影片其中之一 (piece {index} needs exactly one "
+            "of image or video)",
+            **where,
+        )
     if not (math.isfinite(piece.duration) and piece.duration > 0):
-        raise MediaError(f"第 {index} 段長度無效 (piece {index} has invalid duration "
-                         f"{piece.duration})", **where)
+        raise MediaError(
+            f"第 {index} 段長度無效 (piece {index} has invalid duration {piece.duration})", **where
+        )
     visual = ("image", piece.image) if piece.image is not None else ("video", piece.video)
     for kind, path in (visual, ("audio", piece.audio)):
         if not Path(path).is_file():
-            raise MediaError(f"第 {index} 段找不到{kind}檔 (piece {index}: {kind} file not "
-                             f"found: {path})", path=str(path), **where)
+            raise MediaError(
+                f"第 {index} 段找不到{kind}檔 (piece {index}: {kind} file not found: {path})",
+                path=str(path),
+                **where,
+            )
     try:
         return wav_duration(Path(piece.audio))
     except MediaError as exc:
-        raise MediaError(f"第 {index} 段音訊無法讀取 (piece {index}: {exc.message})",
-                         path=str(piece.audio), **where) from exc
+        raise MediaError(
+            f"第 {index} 段音訊無法讀取 (piece {index}: {exc.message})",
+            path=str(piece.audio),
+            **where,
+        ) from exc
 
 
 def _fonts_dir(work_dir: Path) -> Path:
@@ -172,14 +196,24 @@ def _fonts_dir(work_dir: Path) -> Path:
     return folder
 
 
-def _piece_clip(index: int, piece: RenderPiece, frames: int, cues: list[Cue], fonts: Path,
-                work_dir: Path, settings: RenderSettings, progress: _Progress) -> Path:
+def _piece_clip(
+    index: int,
+    piece: RenderPiece,
+    frames: int,
+    cues: list[Cue],
+    fonts: Path,
+    work_dir: Path,
+    settings: RenderSettings,
+    progress: _Progress,
+) -> Path:
     ass = work_dir / f"piece_{index:04d}.ass"
-    atomic_write_text(ass, to_ass(cues, settings.width, settings.height,
-                                  ass_font_family(), settings.font_size))
+    atomic_write_text(
+        ass, to_ass(cues, settings.width, settings.height, ass_font_family(), settings.font_size)
+    )
     clip = work_dir / f"piece_{index:04d}.mp4"
-    source = _still(piece.image, frames, settings) if piece.image else _avatar(piece.video,
-                                                                               settings)
+    source = (
+        _still(piece.image, frames, settings) if piece.image else _avatar(piece.video, settings)
+    )
     burned = source.filter("subtitles", filename=str(ass), fontsdir=str(fonts))
     out = burned.output(str(clip), an=None, **_encoder_args(frames, settings))
     stderr = _run(out, f"piece {index}", progress.frames)
@@ -191,19 +225,28 @@ def _piece_clip(index: int, piece: RenderPiece, frames: int, cues: list[Cue], fo
 def _fit(stream: Any, settings: RenderSettings) -> Any:
     """Scale to fit inside the frame, pad with black, convert to BT.709 yuv420p once."""
     w, h = settings.width, settings.height
-    return (stream
-            .filter("scale", w, h, force_original_aspect_ratio="decrease", force_divisible_by=2,
-                    out_color_matrix="bt709", out_range="tv")
-            .filter("pad", w, h, "(ow-iw)/2", "(oh-ih)/2", color="black")
-            .filter("setsar", 1)
-            .filter("format", "yuv420p"))
+    return (
+        stream.filter(
+            "scale",
+            w,
+            h,
+            force_original_aspect_ratio="decrease",
+            force_divisible_by=2,
+            out_color_matrix="bt709",
+            out_range="tv",
+        )
+        .filter("pad", w, h, "(ow-iw)/2", "(oh-ih)/2", color="black")
+        .filter("setsar", 1)
+        .filter("format", "yuv420p")
+    )
 
 
 def _still(image: Path, frames: int, settings: RenderSettings) -> Any:
     """Decode and scale the image once, then repeat that frame in memory."""
     fitted = _fit(ffmpeg.input(str(image)).video, settings)
-    return (fitted.filter("loop", loop=frames - 1, size=1, start=0)
-            .filter("setpts", f"N/({settings.fps}*TB)"))
+    return fitted.filter("loop", loop=frames - 1, size=1, start=0).filter(
+        "setpts", f"N/({settings.fps}*TB)"
+    )
 
 
 def _avatar(video: Path, settings: RenderSettings) -> Any:
@@ -216,9 +259,16 @@ def _avatar(video: Path, settings: RenderSettings) -> Any:
 def _encoder_args(frames: int, settings: RenderSettings) -> dict[str, Any]:
     """Identical for every clip, so the clips can be joined with -c copy."""
     return {
-        "frames:v": frames, "r": settings.fps, "vcodec": "libx264", "preset": settings.preset,
-        "crf": settings.crf, "pix_fmt": "yuv420p", "colorspace": "bt709",
-        "color_primaries": "bt709", "color_trc": "bt709", "video_track_timescale": 15360,
+        "frames:v": frames,
+        "r": settings.fps,
+        "vcodec": "libx264",
+        "preset": settings.preset,
+        "crf": settings.crf,
+        "pix_fmt": "yuv420p",
+        "colorspace": "bt709",
+        "color_primaries": "bt709",
+        "color_trc": "bt709",
+        "video_track_timescale": 15360,
         "f": "mp4",
     }
 
@@ -229,27 +279,42 @@ def _narration(pieces: Sequence[RenderPiece], frames: list[int], fps: int, out: 
     for piece, count in zip(pieces, frames, strict=True):
         begin, done = done, done + count
         samples = done * SAMPLE_RATE // fps - begin * SAMPLE_RATE // fps
-        parts.append(ffmpeg.input(str(piece.audio)).audio
-                     .filter("aresample", SAMPLE_RATE)
-                     .filter("aformat", sample_fmts="s16", channel_layouts="stereo")
-                     .filter("apad", whole_len=samples)
-                     .filter("atrim", end_sample=samples))
+        parts.append(
+            ffmpeg.input(str(piece.audio))
+            .audio.filter("aresample", SAMPLE_RATE)
+            .filter("aformat", sample_fmts="s16", channel_layouts="stereo")
+            .filter("apad", whole_len=samples)
+            .filter("atrim", end_sample=samples)
+        )
     joined = ffmpeg.concat(*parts, v=0, a=1)
     _run(joined.output(str(out), acodec="pcm_s16le", ar=SAMPLE_RATE, f="wav"), "narration")
     return out
 
 
-def _join(clips: list[Path], narration: Path, out_path: Path, work_dir: Path,
-          settings: RenderSettings, expected: float) -> None:
+def _join(
+    clips: list[Path],
+    narration: Path,
+    out_path: Path,
+    work_dir: Path,
+    settings: RenderSettings,
+    expected: float,
+) -> None:
     """Concatenate the clips without re-encoding and add the narration encoded once to AAC."""
     listing = work_dir / "clips.txt"
     atomic_write_text(listing, "".join(f"file '{clip.name}'\n" for clip in clips))
     video = ffmpeg.input(str(listing), f="concat", safe=0).video
     audio = ffmpeg.input(str(narration)).audio
     with atomic_output(out_path) as tmp:
-        out = ffmpeg.output(video, audio, str(tmp), vcodec="copy", acodec="aac",
-                            audio_bitrate=settings.audio_bitrate, movflags="+faststart",
-                            f="mp4")
+        out = ffmpeg.output(
+            video,
+            audio,
+            str(tmp),
+            vcodec="copy",
+            acodec="aac",
+            audio_bitrate=settings.audio_bitrate,
+            movflags="+faststart",
+            f="mp4",
+        )
         _run(out, "mux")
         _check_output(tmp, expected)
 
@@ -264,15 +329,18 @@ def _run(stream: Any, step: str, on_frame: Callable[[int], None] | None = None) 
         err.seek(0)
         stderr = err.read().decode("utf-8", "replace")
     if code != 0:
-        raise MediaError(f"影片合成失敗 (FFmpeg failed at {step}, exit code {code})",
-                         step=step, ffmpeg_stderr=_tail(stderr), exit_code=code)
+        raise MediaError(
+            f"影片合成失敗 (FFmpeg failed at {step}, exit code {code})",
+            step=step,
+            ffmpeg_stderr=_tail(stderr),
+            exit_code=code,
+        )
     return stderr
 
 
 def _watch(cmd: list[str], err: Any, on_frame: Callable[[int], None] | None) -> int:
     try:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=err)
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err)
     except OSError as exc:
         raise MediaError(f"無法啟動 FFmpeg (cannot start ffmpeg: {exc})") from exc
     try:
@@ -297,18 +365,30 @@ def _check_output(path: Path, expected: float) -> None:
     """Both streams present and the length right (AAC frames may add a few ms at the end)."""
     info = probe(path)
     if info.video is None or info.audio is None:
-        raise MediaError("輸出影片缺少影像或音訊 (output lacks a video or audio stream)",
-                         video_streams=info.video_streams, audio_streams=info.audio_streams)
+        raise MediaError(
+            "輸出影片缺少影像或音訊 (output lacks a video or audio stream)",
+            video_streams=info.video_streams,
+            audio_streams=info.audio_streams,
+        )
     if abs(info.duration - expected) > 0.1:
-        raise MediaError(f"輸出影片長度不符 (output is {info.duration:.3f}s, expected "
-                         f"{expected:.3f}s)", duration=info.duration, expected=expected)
+        raise MediaError(
+            f"輸出影片長度不符 (output is {info.duration:.3f}s, expected {expected:.3f}s)",
+            duration=info.duration,
+            expected=expected,
+        )
 
 
 def _video_info(path: Path, started: float) -> VideoInfo:
     info = probe(path)
     assert info.video is not None and info.audio is not None
     return VideoInfo(
-        path=path, duration=info.duration, width=info.video.width, height=info.video.height,
-        fps=info.video.fps, video_codec=info.video.codec, audio_codec=info.audio.codec,
-        file_size=path.stat().st_size, render_time=round(time.monotonic() - started, 3),
+        path=path,
+        duration=info.duration,
+        width=info.video.width,
+        height=info.video.height,
+        fps=info.video.fps,
+        video_codec=info.video.codec,
+        audio_codec=info.audio.codec,
+        file_size=path.stat().st_size,
+        render_time=round(time.monotonic() - started, 3),
     )

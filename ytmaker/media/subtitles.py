@@ -41,7 +41,7 @@ def split_cues(text: str, start: float, end: float, language: str) -> list[Cue]:
     if not flat or end == start:
         return []
     lines = wrap_lines(flat, CJK_LINE if is_cjk(language) else LATIN_LINE, is_cjk(language))
-    chunks = ["\n".join(lines[i:i + MAX_LINES]) for i in range(0, len(lines), MAX_LINES)]
+    chunks = ["\n".join(lines[i : i + MAX_LINES]) for i in range(0, len(lines), MAX_LINES)]
     return _timed(chunks, start, end)
 
 
@@ -74,7 +74,7 @@ def _clauses(text: str) -> list[str]:
 def _even_parts(clause: str, width: int) -> list[str]:
     """Split a clause into the fewest lines of near-equal length, not inside a Latin word."""
     rest = clause.lstrip()
-    parts, lead = [], clause[:len(clause) - len(rest)]  # keep the space before the clause
+    parts, lead = [], clause[: len(clause) - len(rest)]  # keep the space before the clause
     while len(rest.rstrip()) > width:
         count = -(-len(rest.rstrip()) // width)
         cut = _hard_cut(rest, -(-len(rest.rstrip()) // count))
@@ -124,13 +124,23 @@ def _ass_time(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{rest // 100:02d}.{rest % 100:02d}"
 
 
-def to_ass(cues: list[Cue], width: int = 1920, height: int = 1080,
-           font_family: str | None = None, font_size: int = 54) -> str:
+def to_ass(
+    cues: list[Cue],
+    width: int = 1920,
+    height: int = 1080,
+    font_family: str | None = None,
+    font_size: int = 54,
+) -> str:
     """An ASS script with one bottom-centred style; `font_family` defaults to the bundled font."""
     family = font_family or ass_font_family()
     header = [
-        "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {width}", f"PlayResY: {height}",
-        "WrapStyle: 0", "ScaledBorderAndShadow: yes", "",
+        "[Script Info]",
+        "ScriptType: v4.00+",
+        f"PlayResX: {width}",
+        f"PlayResY: {height}",
+        "WrapStyle: 0",
+        "ScaledBorderAndShadow: yes",
+        "",
         "[V4+ Styles]",
         "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, "
         "BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, "
@@ -191,7 +201,7 @@ def _name_id1(handle: BinaryIO) -> str | None:
     num_tables = struct.unpack(">H", _read(handle, base + 4, 2))[0]
     directory = _read(handle, base + 12, 16 * num_tables)
     for i in range(num_tables):
-        entry = directory[16 * i:16 * i + 16]
+        entry = directory[16 * i : 16 * i + 16]
         if entry[:4] == b"name":
             offset, length = struct.unpack(">II", entry[8:16])
             return _family_from_name_table(_read(handle, offset, length))
@@ -203,9 +213,10 @@ def _family_from_name_table(table: bytes) -> str | None:
     found = None
     for i in range(count):
         platform, _enc, lang, name_id, length, start = struct.unpack(
-            ">6H", table[6 + 12 * i:18 + 12 * i])
+            ">6H", table[6 + 12 * i : 18 + 12 * i]
+        )
         if platform == 3 and name_id == 1:
-            found = table[strings + start:strings + start + length].decode("utf-16-be")
+            found = table[strings + start : strings + start + length].decode("utf-16-be")
             if lang == 0x409:
                 return found
     return found

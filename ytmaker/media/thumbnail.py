@@ -42,8 +42,9 @@ def _cover(path: Path) -> Image.Image:
         with Image.open(path) as img:
             rgb = ImageOps.exif_transpose(img).convert("RGB")
     except (OSError, UnidentifiedImageError) as exc:
-        raise MediaError(f"無法讀取縮圖底圖 (cannot read thumbnail image {path}): {exc}",
-                         path=str(path)) from exc
+        raise MediaError(
+            f"無法讀取縮圖底圖 (cannot read thumbnail image {path}): {exc}", path=str(path)
+        ) from exc
     return ImageOps.fit(rgb, SIZE, Image.Resampling.LANCZOS)
 
 
@@ -59,8 +60,15 @@ def _draw_title(canvas: Image.Image, title: str) -> Image.Image:
     stroke = max(2, round(font.size / 16))
     for row, line in enumerate(lines):
         y = top + PADDING + row * line_height + line_height // 2
-        draw.text((SIZE[0] // 2, y), line, font=font, fill="white", anchor="mm",
-                  stroke_width=stroke, stroke_fill=(20, 20, 20))
+        draw.text(
+            (SIZE[0] // 2, y),
+            line,
+            font=font,
+            fill="white",
+            anchor="mm",
+            stroke_width=stroke,
+            stroke_fill=(20, 20, 20),
+        )
     return canvas
 
 

@@ -6,6 +6,8 @@ forces offline; a service name forces that service (and fails clearly without cr
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ytmaker.config import Settings
 from ytmaker.errors import ConfigError
 from ytmaker.providers.base import AvatarMaker, ImageMaker, Publisher, ScriptWriter, Voice
@@ -108,7 +110,12 @@ def avatar_maker(settings: Settings) -> AvatarMaker:
     return DrawnAvatar()
 
 
-def publisher(settings: Settings) -> Publisher:
+def publisher(
+    settings: Settings,
+    on_progress: Callable[[int, int], None] | None = None,
+    on_session: Callable[[str], None] | None = None,
+) -> Publisher:
+    """`on_progress(bytes_sent, total)` and `on_session(uri)` are called by resumable uploads."""
     token = settings.youtube_token_file
     if _choose(
         "PUBLISHER",
@@ -120,7 +127,11 @@ def publisher(settings: Settings) -> Publisher:
         from ytmaker.providers.youtube import YouTubePublisher
 
         return YouTubePublisher(
-            settings.youtube_client_secrets_file, token, api_endpoint=settings.youtube_api_endpoint
+            settings.youtube_client_secrets_file,
+            token,
+            api_endpoint=settings.youtube_api_endpoint,
+            on_progress=on_progress,
+            on_session=on_session,
         )
     from ytmaker.providers.local.publisher import LocalChannel
 

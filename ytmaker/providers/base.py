@@ -55,4 +55,13 @@ class Published:
 
 
 class Publisher(Protocol):
-    def publish(self, video: Path, thumbnail: Path, request: PublishRequest) -> Published: ...
+    def publish(
+        self,
+        video: Path,
+        thumbnail: Path,
+        request: PublishRequest,
+        *,
+        resume_uri: str | None = None,
+    ) -> Published:
+        """Upload video and thumbnail; `resume_uri` continues an interrupted resumable upload."""
+        ...

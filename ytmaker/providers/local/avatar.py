@@ -69,20 +69,34 @@ class Pen:
     def ellipse(self, cx: float, cy: float, rx: float, ry: float, fill: RGB) -> None:
         self.draw.ellipse(self._xy(cx - rx, cy - ry, cx + rx, cy + ry), fill=fill)
 
-    def chord(self, cx: float, cy: float, rx: float, ry: float, start: float, end: float,
-              fill: RGB) -> None:
+    def chord(
+        self, cx: float, cy: float, rx: float, ry: float, start: float, end: float, fill: RGB
+    ) -> None:
         self.draw.chord(self._xy(cx - rx, cy - ry, cx + rx, cy + ry), start, end, fill=fill)
 
-    def arc(self, cx: float, cy: float, rx: float, ry: float, start: float, end: float,
-            fill: RGB, width: float) -> None:
+    def arc(
+        self,
+        cx: float,
+        cy: float,
+        rx: float,
+        ry: float,
+        start: float,
+        end: float,
+        fill: RGB,
+        width: float,
+    ) -> None:
         box = self._xy(cx - rx, cy - ry, cx + rx, cy + ry)
         self.draw.arc(box, start, end, fill=fill, width=int(width * SS))
 
     def rounded(self, box: tuple[float, float, float, float], radius: float, fill: RGB) -> None:
         self.draw.rounded_rectangle(self._xy(*box), radius=radius * SS, fill=fill)
 
-    def ellipse_within(self, outer: tuple[float, float, float, float],
-                       inner: tuple[float, float, float, float], fill: RGB) -> None:
+    def ellipse_within(
+        self,
+        outer: tuple[float, float, float, float],
+        inner: tuple[float, float, float, float],
+        fill: RGB,
+    ) -> None:
         """Fill the intersection of two ellipses given as (cx, cy, rx, ry)."""
         masks = []
         for cx, cy, rx, ry in (outer, inner):
@@ -94,8 +108,7 @@ class Pen:
     def polygon(self, points: list[tuple[float, float]], fill: RGB) -> None:
         self.draw.polygon(self._xy(*[c for p in points for c in p]), fill=fill)
 
-    def limb(self, a: tuple[float, float], b: tuple[float, float], width: float,
-             fill: RGB) -> None:
+    def limb(self, a: tuple[float, float], b: tuple[float, float], width: float, fill: RGB) -> None:
         """A thick line with round ends."""
         self.draw.line(self._xy(*a, *b), fill=fill, width=int(width * SS))
         for x, y in (a, b):
@@ -159,8 +172,10 @@ def draw_arm(pen: Pen, theme: Theme, angle: float | None) -> None:
     pen.limb(ELBOW, hand, 74, theme.jacket)
     pen.ellipse(hand[0], hand[1], 40, 40, theme.shirt)  # cuff
     palm = (hand[0] + 46 * math.sin(rad), hand[1] - 46 * math.cos(rad))
-    thumb = (palm[0] - 48 * math.cos(rad) + 12 * math.sin(rad),
-             palm[1] - 48 * math.sin(rad) - 12 * math.cos(rad))
+    thumb = (
+        palm[0] - 48 * math.cos(rad) + 12 * math.sin(rad),
+        palm[1] - 48 * math.sin(rad) - 12 * math.cos(rad),
+    )
     pen.ellipse(thumb[0], thumb[1], 17, 26, SKIN)
     pen.ellipse(palm[0], palm[1], 50, 58, SKIN)  # mitten hand
 
@@ -199,8 +214,10 @@ def _bokeh(theme: Theme) -> np.ndarray:
         if abs(x - 960) < 420:  # keep them off the presenter
             x += 520 * np.sign(x - 960 + 0.1)
         r = rng.uniform(30, 110)
-        draw.ellipse([(x - r) / scale, (y - r) / scale, (x + r) / scale, (y + r) / scale],
-                     fill=int(rng.integers(25, 60)))
+        draw.ellipse(
+            [(x - r) / scale, (y - r) / scale, (x + r) / scale, (y + r) / scale],
+            fill=int(rng.integers(25, 60)),
+        )
     mask = mask.filter(ImageFilter.GaussianBlur(2)).resize((WIDTH, HEIGHT), Image.BILINEAR)
     return np.asarray(mask, np.float32) / 255
 
@@ -265,17 +282,22 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
     try:
         with wave.open(str(path), "rb") as wav:
             if wav.getsampwidth() != 2:
-                raise ProviderError("The narration WAV must be 16-bit PCM.",
-                                    code="LOCAL_AVATAR_AUDIO", path=str(path))
+                raise ProviderError(
+                    "The narration WAV must be 16-bit PCM.",
+                    code="LOCAL_AVATAR_AUDIO",
+                    path=str(path),
+                )
             rate, channels = wav.getframerate(), wav.getnchannels()
             data = np.frombuffer(wav.readframes(wav.getnframes()), "<i2")
     except (OSError, EOFError, wave.Error) as exc:
-        raise ProviderError(f"Cannot read the narration WAV: {exc}.",
-                            code="LOCAL_AVATAR_AUDIO", path=str(path)) from exc
+        raise ProviderError(
+            f"Cannot read the narration WAV: {exc}.", code="LOCAL_AVATAR_AUDIO", path=str(path)
+        ) from exc
     samples = data.reshape(-1, channels).mean(axis=1) / 32768.0
     if samples.size == 0:
-        raise ProviderError("The narration WAV is empty.", code="LOCAL_AVATAR_AUDIO",
-                            path=str(path))
+        raise ProviderError(
+            "The narration WAV is empty.", code="LOCAL_AVATAR_AUDIO", path=str(path)
+        )
     return samples.astype(np.float32), rate
 
 
@@ -286,8 +308,12 @@ def frame_count(samples: np.ndarray, rate: int) -> int:
 def mouth_track(samples: np.ndarray, rate: int, frames: int) -> np.ndarray:
     """Mouth level per video frame from the RMS loudness of that frame's audio."""
     edges = (np.arange(frames + 1) * rate / FPS).astype(int)
-    rms = np.array([np.sqrt(np.mean(np.square(samples[a:b]))) if b > a else 0.0
-                    for a, b in zip(edges[:-1], edges[1:], strict=True)])
+    rms = np.array(
+        [
+            np.sqrt(np.mean(np.square(samples[a:b]))) if b > a else 0.0
+            for a, b in zip(edges[:-1], edges[1:], strict=True)
+        ]
+    )
     db = 20 * np.log10(np.maximum(rms, 1e-6))
     voiced = db > -45
     if not voiced.any():
@@ -320,7 +346,7 @@ def arm_track(frames: int, role: str) -> np.ndarray:
     start = 0 if role == "intro" else frames - span
     t = np.arange(span) / FPS
     swing = np.sin(2 * np.pi * 1.8 * t)  # a little under two waves a second
-    arm[start:start + span] = 1 + np.rint((swing + 1) / 2 * (len(WAVE_ANGLES) - 1)).astype(int)
+    arm[start : start + span] = 1 + np.rint((swing + 1) / 2 * (len(WAVE_ANGLES) - 1)).astype(int)
     return arm
 
 
@@ -331,12 +357,46 @@ def ffmpeg_command(audio: Path, out: Path) -> list[str]:
     import imageio_ffmpeg
 
     return [
-        imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-hide_banner", "-loglevel", "error",
-        "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{WIDTH}x{HEIGHT}", "-r", str(FPS),
-        "-i", "pipe:0", "-i", str(audio),
-        "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20",
-        "-pix_fmt", "yuv420p", "-r", str(FPS), "-c:a", "aac", "-b:a", "160k",
-        "-movflags", "+faststart", "-f", "mp4", str(out),
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        "-y",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "-s",
+        f"{WIDTH}x{HEIGHT}",
+        "-r",
+        str(FPS),
+        "-i",
+        "pipe:0",
+        "-i",
+        str(audio),
+        "-map",
+        "0:v",
+        "-map",
+        "1:a",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        "20",
+        "-pix_fmt",
+        "yuv420p",
+        "-r",
+        str(FPS),
+        "-c:a",
+        "aac",
+        "-b:a",
+        "160k",
+        "-movflags",
+        "+faststart",
+        "-f",
+        "mp4",
+        str(out),
     ]
 
 
@@ -358,8 +418,12 @@ def encode(sprites: Sprites, tracks: dict[str, np.ndarray], audio: Path, out: Pa
         if code != 0:
             log.seek(0)
             tail = log.read().decode("utf-8", "replace")[-1500:]
-            raise ProviderError("FFmpeg failed to encode the presenter clip.",
-                                code="LOCAL_AVATAR_ENCODE", returncode=code, stderr=tail)
+            raise ProviderError(
+                "FFmpeg failed to encode the presenter clip.",
+                code="LOCAL_AVATAR_ENCODE",
+                returncode=code,
+                stderr=tail,
+            )
 
 
 class DrawnAvatar:
@@ -367,8 +431,11 @@ class DrawnAvatar:
 
     def make(self, audio_path: Path, role: AvatarRole, out_path: Path) -> Path:
         if role not in THEMES:
-            raise ProviderError(f"Unknown avatar role {role!r}; use intro or outro.",
-                                code="LOCAL_AVATAR_ROLE", role=role)
+            raise ProviderError(
+                f"Unknown avatar role {role!r}; use intro or outro.",
+                code="LOCAL_AVATAR_ROLE",
+                role=role,
+            )
         audio_path, out_path = Path(audio_path), Path(out_path)
         samples, rate = read_wav(audio_path)
         frames = frame_count(samples, rate)

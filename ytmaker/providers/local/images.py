@@ -240,8 +240,9 @@ def paint_city(img: np.ndarray, pal: Palette, rng: np.random.Generator) -> None:
     img += (ground - img) * cover[..., None]
 
 
-def _windows(draw: ImageDraw.ImageDraw, rng: np.random.Generator, x: int, top: int, w: int,
-             lit: float) -> None:
+def _windows(
+    draw: ImageDraw.ImageDraw, rng: np.random.Generator, x: int, top: int, w: int, lit: float
+) -> None:
     for wy in range(top + 18, CALM_TOP - 50, 26):
         for wx in range(x + 10, x + w - 14, 22):
             if rng.random() < lit:
@@ -255,7 +256,7 @@ def calm_bottom(img: np.ndarray) -> None:
 
 
 def vignette(img: np.ndarray) -> None:
-    yy, xx = np.ogrid[-1:1:HEIGHT * 1j, -1:1:WIDTH * 1j]
+    yy, xx = np.ogrid[-1 : 1 : HEIGHT * 1j, -1 : 1 : WIDTH * 1j]
     img *= (1 - 0.22 * np.clip(xx**2 * 0.6 + yy**2 * 0.4, 0, 1)).astype(np.float32)[..., None]
 
 
@@ -290,8 +291,9 @@ def caption_font(size: int) -> ImageFont.FreeTypeFont:
     try:
         return ImageFont.truetype(str(font_path()), size)
     except OSError as exc:
-        raise ProviderError(f"Cannot open the caption font: {exc}.", code="LOCAL_IMAGE_FONT",
-                            font=str(font_path())) from exc
+        raise ProviderError(
+            f"Cannot open the caption font: {exc}.", code="LOCAL_IMAGE_FONT", font=str(font_path())
+        ) from exc
 
 
 def _tokens(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:

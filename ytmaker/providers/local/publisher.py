@@ -31,8 +31,12 @@ def new_video_id() -> str:
 
 def _require_file(path: Path, what: str) -> None:
     if not path.is_file():
-        raise ProviderError(f"Cannot publish: the {what} file {path} does not exist.",
-                            code="LOCAL_PUBLISH_MISSING_FILE", file=what, path=str(path))
+        raise ProviderError(
+            f"Cannot publish: the {what} file {path} does not exist.",
+            code="LOCAL_PUBLISH_MISSING_FILE",
+            file=what,
+            path=str(path),
+        )
 
 
 def copy_thumbnail(source: Path, target: Path) -> None:
@@ -47,8 +51,11 @@ def copy_thumbnail(source: Path, target: Path) -> None:
             with Image.open(source) as image:
                 image.convert("RGB").save(tmp, format="JPEG", quality=92)
         except OSError as exc:
-            raise ProviderError(f"The thumbnail {source} is not a readable image: {exc}.",
-                                code="LOCAL_PUBLISH_BAD_THUMBNAIL", path=str(source)) from exc
+            raise ProviderError(
+                f"The thumbnail {source} is not a readable image: {exc}.",
+                code="LOCAL_PUBLISH_BAD_THUMBNAIL",
+                path=str(source),
+            ) from exc
 
 
 def metadata(request: PublishRequest, video_id: str, folder: Path) -> dict[str, Any]:
@@ -66,7 +73,15 @@ class LocalChannel:
     def __init__(self, channel_dir: Path) -> None:
         self.channel_dir = Path(channel_dir)
 
-    def publish(self, video: Path, thumbnail: Path, request: PublishRequest) -> Published:
+    def publish(
+        self,
+        video: Path,
+        thumbnail: Path,
+        request: PublishRequest,
+        *,
+        resume_uri: str | None = None,
+    ) -> Published:
+        """Copy into the channel folder (`resume_uri` is for the YouTube protocol; unused)."""
         video, thumbnail = Path(video), Path(thumbnail)
         _require_file(video, "video")
         _require_file(thumbnail, "thumbnail")
@@ -89,8 +104,9 @@ class LocalChannel:
         return video_id
 
     @staticmethod
-    def _fill(folder: Path, video: Path, thumbnail: Path, request: PublishRequest,
-              video_id: str) -> None:
+    def _fill(
+        folder: Path, video: Path, thumbnail: Path, request: PublishRequest, video_id: str
+    ) -> None:
         with atomic_output(folder / VIDEO_FILE) as tmp:
             shutil.copyfile(video, tmp)
         copy_thumbnail(thumbnail, folder / THUMBNAIL_FILE)

@@ -58,13 +58,18 @@ class _Espeak:
             lib = ctypes.CDLL(espeakng_loader.get_library_path())
             data_path = espeakng_loader.get_data_path().encode()
         except (ImportError, OSError) as exc:
-            raise ProviderError(f"Cannot load libespeak-ng: {exc}. Reinstall espeakng-loader.",
-                                code="LOCAL_VOICE_UNAVAILABLE") from exc
+            raise ProviderError(
+                f"Cannot load libespeak-ng: {exc}. Reinstall espeakng-loader.",
+                code="LOCAL_VOICE_UNAVAILABLE",
+            ) from exc
         _declare(lib)
         rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path, 0)
         if rate <= 0:
-            raise ProviderError("libespeak-ng failed to initialise; reinstall espeakng-loader.",
-                                code="LOCAL_VOICE_UNAVAILABLE", result=rate)
+            raise ProviderError(
+                "libespeak-ng failed to initialise; reinstall espeakng-loader.",
+                code="LOCAL_VOICE_UNAVAILABLE",
+                result=rate,
+            )
         lib.espeak_SetSynthCallback(self._callback)
         self.lib, self.sample_rate = lib, rate
         return lib
@@ -74,18 +79,24 @@ class _Espeak:
         with self.lock:
             lib = self._load()
             if lib.espeak_SetVoiceByName(voice.encode()) != _EE_OK:
-                raise ProviderError(f"espeak-ng has no voice {voice!r}.",
-                                    code="LOCAL_VOICE_MISSING", voice=voice)
+                raise ProviderError(
+                    f"espeak-ng has no voice {voice!r}.", code="LOCAL_VOICE_MISSING", voice=voice
+                )
             lib.espeak_SetParameter(_ESPEAK_RATE, RATE_WPM[voice], 0)
             self._chunks = []
             data = text.encode("utf-8")
-            result = lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0,
-                                      _ESPEAK_CHARS_UTF8, None, None)
+            result = lib.espeak_Synth(
+                data, len(data) + 1, 0, _POS_CHARACTER, 0, _ESPEAK_CHARS_UTF8, None, None
+            )
             lib.espeak_Synchronize()
             chunks, self._chunks = self._chunks, []
         if result != _EE_OK or not chunks:
-            raise ProviderError("espeak-ng produced no audio for the text.",
-                                code="LOCAL_VOICE_FAILED", result=result, chars=len(text))
+            raise ProviderError(
+                "espeak-ng produced no audio for the text.",
+                code="LOCAL_VOICE_FAILED",
+                result=result,
+                chars=len(text),
+            )
         return np.concatenate(chunks), self.sample_rate
 
 
@@ -97,8 +108,14 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.espeak_SetSynthCallback.argtypes = [_SynthCallback]
     lib.espeak_SetSynthCallback.restype = None
     lib.espeak_Synth.argtypes = [
-        ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-        ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p,
+        ctypes.c_char_p,
+        ctypes.c_size_t,
+        ctypes.c_uint,
+        ctypes.c_int,
+        ctypes.c_uint,
+        ctypes.c_uint,
+        ctypes.c_void_p,
+        ctypes.c_void_p,
     ]
 
 
@@ -111,8 +128,11 @@ def voice_for(language: str) -> str:
     for prefix, voice in VOICES.items():
         if code.startswith(prefix):
             return voice
-    raise ProviderError(f"The local voice cannot speak {language!r}; use zh-TW or en.",
-                        code="LOCAL_VOICE_LANGUAGE", language=language)
+    raise ProviderError(
+        f"The local voice cannot speak {language!r}; use zh-TW or en.",
+        code="LOCAL_VOICE_LANGUAGE",
+        language=language,
+    )
 
 
 def write_wav(path: Path, samples: np.ndarray, sample_rate: int) -> None:
@@ -133,8 +153,11 @@ class EspeakVoice:
 
     def synthesize(self, text: str, language: str, out_path: Path) -> float:
         if not text or not text.strip():
-            raise ProviderError("There is no text to speak; the narration is empty.",
-                                code="LOCAL_VOICE_EMPTY_TEXT", language=language)
+            raise ProviderError(
+                "There is no text to speak; the narration is empty.",
+                code="LOCAL_VOICE_EMPTY_TEXT",
+                language=language,
+            )
         speech, rate = _ENGINE.speak(voice_for(language), text.strip())
         silence = np.zeros(round(self.pause * rate), dtype=np.int16)
         samples = np.concatenate([speech, silence])

@@ -208,6 +208,75 @@ def status(project_id: Annotated[int | None, typer.Argument()] = None) -> None:
         err.print(f"[red]error_info:[/] {json.dumps(result['error'], ensure_ascii=False)}")
 
 
+@app.command()
+def recover(
+    list_only: Annotated[bool, typer.Option("--list", help="Only list, do not resume.")] = False,
+) -> None:
+    """List interrupted or failed projects and resume them; finished work is kept."""
+    ctx = _context()
+    stuck = interrupted_projects(ctx)
+    table = Table("id", "status", "stage", "finished assets", "error")
+    for row in stuck:
+        table.add_row(*(str(row[k]) for k in ("id", "status", "stage", "finished", "error")))
+    out.print(table if stuck else "Nothing to recover: every project finished.")
+    if list_only:
+        return
+    failed = [row["id"] for row in stuck if run_flow(ctx, row["id"]) is not None]
+    if failed:
+        fail(f"Still failing: projects {', '.join(map(str, failed))} (see `ytmaker status ID`).")
+
+
+def interrupted_projects(ctx: Context) -> list[dict[str, Any]]:
+    """Projects not COMPLETED, from the database and the state files alike."""
+    from ytmaker.models import AssetStatus, ProjectStatus
+    from ytmaker.state import recover_interrupted_tasks
+    from ytmaker.summary import stage_of
+
+    ids = {
+        p.id
+        for p in ctx.repo.list_projects(limit=1000)
+        if p.status not in (ProjectStatus.COMPLETED, ProjectStatus.INITIALIZED)
+    }
+    ids |= {
+        s["project_id"]
+        for s in recover_interrupted_tasks(ctx.settings.data_dir)
+        if "project_id" in s
+    }
+    rows = []
+    for project_id in sorted(ids):
+        project = ctx.repo.get_project(project_id)
+        if project.status is ProjectStatus.COMPLETED:
+            continue
+        finished = sum(a.status is AssetStatus.COMPLETED for a in ctx.repo.assets(project_id))
+        rows.append(
+            {
+                "id": project_id,
+                "status": project.status.value,
+                "stage": stage_of(project),
+                "finished": finished,
+                "error": (project.error_info or {}).get("message", "")[:60],
+            }
+        )
+    return rows
+
+
+@app.command("retry-failed")
+def retry_failed(project_id: int) -> None:
+    """Make again only the assets that failed (placeholders included), then render again."""
+    from ytmaker.models import AssetStatus
+
+    ctx = _context()
+    failed = [a for a in ctx.repo.assets(project_id) if a.status is AssetStatus.FAILED]
+    if not failed:
+        out.print(f"Project {project_id} has no failed assets.")
+        return
+    for asset in failed:
+        if asset.path:
+            Path(asset.path).unlink(missing_ok=True)  # a placeholder must not count as done
+    err.print(f"Retrying {len(failed)} failed asset(s) of project {project_id}")
+    run_and_report(ctx, project_id, as_json=False)
+
+
 def main() -> None:
     try:
         app()

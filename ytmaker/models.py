@@ -89,6 +89,8 @@ class Project(Timestamps, Base):
         _enum(ProjectStatus), default=ProjectStatus.INITIALIZED
     )
     script: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # What the script was written from; the same inputs reuse it instead of paying again.
+    script_fingerprint: Mapped[str | None] = mapped_column(String(64), default=None)
     visual_config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     youtube_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     youtube_video_id: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ytmaker import providers
-from ytmaker.assets import AssetRecord
+from ytmaker.assets import AssetRecord, fingerprint
 from ytmaker.context import Context
 from ytmaker.errors import InputError, MediaError
 from ytmaker.layout import load_script, piece_paths
@@ -25,12 +25,24 @@ def generate_script(ctx: Context, project_id: int) -> dict[str, Any]:
     with run_stage(ctx, project_id, "script") as report:
         project = ctx.repo.get_project(project_id)
         check_content(project)
-        report(20, "正在撰寫腳本...")
-        script = providers.script_writer(ctx.settings).write(
-            project.content, project.language, ctx.settings.rules
+        writer = providers.script_writer(ctx.settings)
+        source = fingerprint(
+            project.content,
+            project.language,
+            ctx.settings.rules.model_dump(),
+            type(writer).__name__,
+            (project.visual_config or {}).get("prompt"),
         )
+        if project.script and project.script_fingerprint == source:
+            script = Script.model_validate(project.script)
+            report(90, "沿用先前生成的腳本（內容未變更）")
+            return plan_of(script)
+        report(20, "正在撰寫腳本...")
+        script = writer.write(project.content, project.language, ctx.settings.rules)
         validate_script(script, ctx.settings.rules)
-        ctx.repo.update_project(project_id, script=script.model_dump(mode="json"))
+        ctx.repo.update_project(
+            project_id, script=script.model_dump(mode="json"), script_fingerprint=source
+        )
         update_state(
             ctx.project_dir(project_id),
             {
@@ -42,6 +54,11 @@ def generate_script(ctx: Context, project_id: int) -> dict[str, Any]:
             },
         )
         report(90, f"腳本共 {len(script.segments)} 段，預計 {script.total_duration:.0f} 秒")
+    return plan_of(script)
+
+
+def plan_of(script: Script) -> dict[str, Any]:
+    """What the asset stage maps over."""
     return {"segments": [s.index for s in script.segments], "pieces": len(script.pieces())}
 
 

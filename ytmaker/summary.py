@@ -8,7 +8,7 @@ from typing import Any
 from ytmaker.context import Context
 from ytmaker.errors import YTMakerError
 from ytmaker.layout import piece_paths
-from ytmaker.models import ProjectStatus
+from ytmaker.models import Project, ProjectStatus
 from ytmaker.script import Script
 from ytmaker.stages import fail_project
 from ytmaker.state import read_state
@@ -51,6 +51,13 @@ def project_summary(ctx: Context, project_id: int) -> dict[str, Any]:
         video = read_state(ctx.project_dir(project_id)).get("video") or {}
         result["duration"] = video.get("duration")
     return result
+
+
+def stage_of(project: Project) -> str:
+    """The stage a project is in (or failed in)."""
+    if project.status is ProjectStatus.FAILED:
+        return (project.error_info or {}).get("stage", "?")
+    return "done" if project.status is ProjectStatus.COMPLETED else _STAGE_OF[project.status]
 
 
 def mark_failed_if_running(ctx: Context, project_id: int, reason: str) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from tasks.artifacts import instrument
 from tasks.assets import generate_assets
 from tasks.limits import ensure_limits
 from tasks.policy import configured
@@ -42,3 +43,6 @@ def generate_video(project_id: int) -> dict[str, Any]:
     for stage in (render_video, generate_thumbnail, upload_video):
         configured(stage, settings)(project_id)
     return summary.project_summary(Context.create(settings), project_id)
+
+
+generate_video = instrument(generate_video)

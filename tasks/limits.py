@@ -28,5 +28,6 @@ def image_slot(provider: str) -> Iterator[None]:
     """Hold one of the image slots, after taking a token from the provider's rate limit."""
     if provider in PROVIDER_RATES:
         rate_limit(PROVIDER_RATES[provider][0], strict=True)
-    with concurrency(IMAGES_IN_FLIGHT, occupy=1, strict=True):
+    # A short lease: the slot of a worker that died comes back within a minute.
+    with concurrency(IMAGES_IN_FLIGHT, occupy=1, strict=True, lease_duration=60):
         yield

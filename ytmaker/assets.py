@@ -216,7 +216,9 @@ def settle_images(
         )
     for entry in errors:
         _placeholder(ctx, project_id, script, entry)
-    return {"status": "partial_success", "errors": errors}
+    outcome = {"status": "partial_success", "errors": errors}
+    update_state(ctx.project_dir(project_id), {"stages": {"assets": {"result": outcome}}})
+    return outcome
 
 
 def _placeholder(ctx: Context, project_id: int, script: Script, entry: dict[str, Any]) -> None:

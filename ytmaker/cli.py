@@ -3,6 +3,7 @@ starts flows."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -282,3 +283,313 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+# --- batches, watch, quota --------------------------------------------------------------------
+
+batch_app = typer.Typer(help="Batches of projects from a YAML file.", no_args_is_help=True)
+app.add_typer(batch_app, name="batch")
+STAGE_ORDER = list(STAGE_LABELS)
+BATCH_DEPLOYMENT = "batch-processing/batch-processing"
+
+
+@batch_app.command("create")
+def batch_create(
+    file: Annotated[
+        Path, typer.Option("--file", "-f", help="Batch YAML: name, projects (see README).")
+    ],
+) -> None:
+    """Create a batch and its projects from a YAML file; prints the batch id."""
+    from ytmaker import batch
+
+    ctx = _context()
+    try:
+        plan = batch.load_batch_file(file)
+    except YTMakerError as exc:
+        fail(exc.message)
+    row = batch.create_batch(ctx.repo, plan)
+    err.print(f"Batch {row.id} ({row.name}): {row.total} projects")
+    out.print(row.id)
+
+
+@batch_app.command("run")
+def batch_run(
+    batch_id: int,
+    as_json: Annotated[bool, typer.Option("--json", help="End with one JSON line.")] = False,
+    deployment: Annotated[
+        bool,
+        typer.Option(
+            "--deployment",
+            help="Submit to the `batch-processing` deployment (a worker runs it; see `make up`) "
+            "instead of running here.",
+        ),
+    ] = False,
+) -> None:
+    """Make every unfinished video of a batch, YTMAKER_BATCH_CONCURRENCY at a time."""
+    from ytmaker import batch
+
+    ctx = _context()
+    try:
+        batch.get_batch(ctx.repo, batch_id)
+    except YTMakerError as exc:
+        fail(exc.message)
+    prefect_env.apply(ctx.settings.data_dir)
+    if deployment:
+        submit_deployment(BATCH_DEPLOYMENT, {"batch_id": batch_id})
+        return
+    from flows.batch import batch_processing
+
+    error: str | None = None
+    stop = threading.Event()
+    from rich.live import Live
+
+    with Live(batch_table(ctx, batch_id), console=err, refresh_per_second=2) as live:
+        updater = threading.Thread(
+            target=_refresh_batch, args=(ctx, batch_id, live, stop), daemon=True
+        )
+        updater.start()
+        try:
+            batch_processing(batch_id)
+        except YTMakerError as exc:
+            error = exc.message
+        except Exception as exc:  # noqa: BLE001 - one line; details are in Prefect's log
+            error = f"{type(exc).__name__}: {exc}"
+        finally:
+            stop.set()
+            updater.join(timeout=3)
+            live.update(batch_table(ctx, batch_id))
+    result = batch.summary(ctx.repo, batch_id)
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, default=str))
+    if error is not None:
+        fail(error)
+    if result["status"] == "FAILED":
+        raise typer.Exit(1)
+
+
+def _refresh_batch(ctx: Context, batch_id: int, live: Any, stop: threading.Event) -> None:
+    while not stop.wait(1.0):
+        try:
+            live.update(batch_table(ctx, batch_id))
+        except Exception:  # noqa: BLE001 - a display hiccup must not stop the batch
+            logging.getLogger(__name__).debug("batch table refresh failed", exc_info=True)
+
+
+def submit_deployment(name: str, parameters: dict[str, Any]) -> None:
+    """Create a flow run of a deployment and print where to watch it."""
+    from prefect.deployments import run_deployment
+
+    try:
+        flow_run = run_deployment(name, parameters=parameters, timeout=0)
+    except Exception as exc:  # noqa: BLE001
+        fail(f"Cannot submit to the deployment {name} ({exc}). Is `make up` running?")
+    api = _prefect_api_url()
+    ui = api.removesuffix("/api") if api else "the Prefect UI"
+    err.print(
+        f"Submitted flow run {flow_run.name} ({flow_run.id}): {ui}/runs/flow-run/{flow_run.id}"
+    )
+    out.print(str(flow_run.id))
+
+
+def _prefect_api_url() -> str | None:
+    from prefect.settings import PREFECT_API_URL
+
+    return PREFECT_API_URL.value()
+
+
+@batch_app.command("status")
+def batch_status(
+    batch_id: int,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """A table of the batch's projects: status, stage and progress, video id or error."""
+    from ytmaker import batch
+
+    ctx = _context()
+    try:
+        result = batch.summary(ctx.repo, batch_id)
+    except YTMakerError as exc:
+        fail(exc.message)
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, default=str))
+        return
+    out.print(batch_table(ctx, batch_id))
+
+
+def batch_table(ctx: Context, batch_id: int) -> Table:
+    from ytmaker import batch
+
+    row = batch.get_batch(ctx.repo, batch_id)
+    table = Table(
+        "id",
+        "name",
+        "lang",
+        "status",
+        "stage",
+        "progress",
+        "video id / error",
+        title=f"Batch {row.id} {row.name}: {row.status.value} — {row.completed} completed, "
+        f"{row.failed} failed, {row.total} in all",
+    )
+    colours = {"COMPLETED": "green", "FAILED": "red"}
+    for project in batch.batch_projects(ctx.repo, batch_id):
+        status = project.status.value
+        latest = ctx.bus.latest(project.id) or {}
+        stage, progress = latest.get("stage", ""), latest.get("progress")
+        if status in ("COMPLETED", "INITIALIZED"):
+            stage, progress = ("", None) if status == "INITIALIZED" else (stage, 100.0)
+        detail = (
+            project.youtube_video_id or ""
+            if status != "FAILED"
+            else (project.error_info or {}).get("message", "")
+        )
+        table.add_row(
+            str(project.id),
+            project.name,
+            project.language,
+            f"[{colours.get(status, 'yellow')}]{status}[/]",
+            STAGE_LABELS.get(stage, stage) if stage else "",
+            "" if progress is None else f"{overall_percent(stage, progress):.0f}%",
+            detail,
+        )
+    return table
+
+
+def overall_percent(stage: str, progress: float) -> float:
+    """0-100 over the five stages."""
+    if stage not in STAGE_ORDER:
+        return float(progress)
+    return (STAGE_ORDER.index(Stage(stage)) * 100 + float(progress)) / len(STAGE_ORDER)
+
+
+@app.command("watch")
+def watch_command(
+    project_id: int,
+    timeout: Annotated[
+        float | None, typer.Option(help="Give up after this many seconds without news.")
+    ] = None,
+) -> None:
+    """Live per-stage progress bars of a project being made (also when started mid-run)."""
+    ctx = _context()
+    try:
+        ctx.repo.get_project(project_id)
+    except YTMakerError as exc:
+        fail(exc.message)
+    outcome = follow(ctx, project_id, timeout=timeout)
+    if outcome == "FAILED":
+        raise typer.Exit(1)
+
+
+def follow(
+    ctx: Context,
+    project_id: int,
+    *,
+    timeout: float | None = None,
+    console: Console | None = None,
+) -> str | None:
+    """Draw the stage bars from Redis until the project completes or fails.
+
+    The stored latest message comes first, so someone who starts watching mid-run sees the
+    earlier stages as done and the current one where it is. Returns COMPLETED, FAILED, or None
+    when `timeout` passed without news.
+    """
+    from ytmaker.models import ProjectStatus
+
+    stop = threading.Event()
+    outcome: list[str] = []
+
+    def finished_elsewhere() -> None:  # a run that died without a last message
+        while not stop.wait(5.0):
+            with contextlib.suppress(Exception):
+                status = ctx.repo.get_project(project_id).status
+                if status in (ProjectStatus.COMPLETED, ProjectStatus.FAILED):
+                    outcome.append(status.value)
+                    stop.set()
+
+    threading.Thread(target=finished_elsewhere, daemon=True).start()
+    with Progress(
+        TextColumn("{task.description:<18}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>5.1f}%"),
+        TextColumn("{task.fields[message]}"),
+        console=console or err,
+        transient=False,
+    ) as bars:
+        rows = {
+            stage: bars.add_task(label, total=100, message="")
+            for stage, label in STAGE_LABELS.items()
+        }
+        for message in ctx.bus.subscribe(project_id, timeout=timeout, stop=stop):
+            stage = message.get("stage")
+            if stage in rows:
+                for earlier in STAGE_ORDER[: STAGE_ORDER.index(Stage(stage))]:
+                    bars.update(rows[earlier], completed=100)
+                bars.update(rows[stage], completed=message["progress"], message=message["message"])
+                if stage == Stage.UPLOAD and message["progress"] >= 100:
+                    outcome.append("COMPLETED")
+                    break
+            elif stage == Stage.ERROR:
+                (console or err).print(f"[red]{message['message']}[/]")
+                outcome.append("FAILED")
+                break
+    stop.set()
+    if not outcome:
+        with contextlib.suppress(Exception):
+            status = ctx.repo.get_project(project_id).status
+            if status in (ProjectStatus.COMPLETED, ProjectStatus.FAILED):
+                outcome.append(status.value)
+    return outcome[0] if outcome else None
+
+
+@app.command("quota")
+def quota_command(
+    sync: Annotated[
+        bool, typer.Option("--sync", help="Read every service now and store the readings.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Quota used per service: the last hourly sync (Redis, else the database), or read now."""
+    from ytmaker import quota
+
+    ctx = _context()
+    if sync:
+        readings = [r.to_dict() for r in quota.read_all(ctx)]
+        quota.store(ctx, [quota.QuotaReading(**r) for r in readings])
+    else:
+        stored = quota.from_redis(ctx)
+        if not stored:
+            stored = {
+                s.service: {
+                    "service": s.service,
+                    "used": s.used,
+                    "limit": s.quota_limit,
+                    "percent": s.percent,
+                    "unit": s.unit,
+                    "source": s.source,
+                    "period": (s.details or {}).get("period", ""),
+                    "error": (s.details or {}).get("error"),
+                    "taken_at": s.taken_at.isoformat(timespec="seconds"),
+                }
+                for s in quota.latest_snapshots(ctx.repo)
+            }
+        readings = list(stored.values()) or [r.to_dict() for r in quota.read_all(ctx)]
+    if as_json:
+        print(json.dumps(readings, ensure_ascii=False, default=str))
+        return
+    threshold = ctx.settings.quota_warn_percent
+    table = Table("service", "used", "limit", "% used", "period", "source", "read at")
+    for r in readings:
+        percent = r.get("percent")
+        shown = "" if percent is None else f"{percent:.1f}%"
+        if percent is not None and percent > threshold:
+            shown = f"[bold red]{shown}[/]"
+        table.add_row(
+            r["service"],
+            f"{r['used']:g} {r.get('unit', '')}",
+            "" if r.get("limit") is None else f"{r['limit']:g}",
+            shown,
+            r.get("period") or "",
+            f"error: {r['error']}" if r.get("error") else r.get("source", ""),
+            str(r.get("taken_at", "")),
+        )
+    out.print(table)

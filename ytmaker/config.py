@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     youtube_client_secrets_file: Path | None = _env("YOUTUBE_CLIENT_SECRETS_FILE", default=None)
     youtube_token_file: Path | None = _env("YOUTUBE_TOKEN_FILE", default=None)
     youtube_api_endpoint: str | None = _env("YOUTUBE_API_ENDPOINT", default=None)
+    youtube_chunk_size: int = _env(
+        "YOUTUBE_UPLOAD_CHUNK_SIZE", default=40 * 256 * 1024, ge=256 * 1024, multiple_of=256 * 1024
+    )
 
     image_concurrency: int = _env("YTMAKER_IMAGE_CONCURRENCY", default=4, ge=1, le=32)
     image_failure_tolerance: float = _env(
@@ -67,6 +70,13 @@ class Settings(BaseSettings):
     default_privacy: Literal["private", "unlisted", "public"] = _env(
         "YTMAKER_DEFAULT_PRIVACY", default="private"
     )
+    # Batches: projects of one batch made at the same time.
+    batch_concurrency: int = _env("YTMAKER_BATCH_CONCURRENCY", default=1, ge=1, le=16)
+    # Quota sync: warn above this share of a quota; daily limits of the counted services
+    # (unset: usage is reported without a percentage).
+    quota_warn_percent: float = _env("YTMAKER_QUOTA_WARN_PERCENT", default=90.0, gt=0, le=100)
+    gemini_daily_limit: int | None = _env("YTMAKER_GEMINI_DAILY_LIMIT", default=None, ge=1)
+    stability_daily_limit: int | None = _env("YTMAKER_STABILITY_DAILY_LIMIT", default=None, ge=1)
 
     @field_validator("retry_delays", mode="before")
     @classmethod

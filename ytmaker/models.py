@@ -119,3 +119,33 @@ class Asset(Timestamps, Base):
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
     project: Mapped[Project] = relationship(back_populates="assets")
+
+
+class QuotaUsage(Base):
+    """One counted use of a metered service (our own accounting: units as the service bills)."""
+
+    __tablename__ = "quota_usage"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(64), default="")
+    units: Mapped[float] = mapped_column(default=1.0)
+    project_id: Mapped[int | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class QuotaSnapshot(Base):
+    """What the hourly quota sync read for one service."""
+
+    __tablename__ = "quota_snapshots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service: Mapped[str] = mapped_column(String(32), index=True)
+    used: Mapped[float] = mapped_column(default=0.0)
+    quota_limit: Mapped[float | None] = mapped_column(default=None)
+    remaining: Mapped[float | None] = mapped_column(default=None)
+    percent: Mapped[float | None] = mapped_column(default=None)
+    unit: Mapped[str] = mapped_column(String(32), default="")
+    source: Mapped[str] = mapped_column(String(32), default="")
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    taken_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

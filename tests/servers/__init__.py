@@ -83,6 +83,8 @@ class FakeServer:
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._pace: list[tuple[str, float]] = []
+        self._gate: _Gate | None = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -185,10 +187,54 @@ class FakeServer:
             if path_part in r.path and (method is None or r.method == method)
         ]
 
+    def slow(self, seconds: float, *, path_contains: str = "") -> None:
+        """Take `seconds` over every matching request (a provider at work)."""
+        self._pace.append((path_contains, seconds))
+
+    def hold_after(self, served: int, *, path_contains: str = "") -> None:
+        """Let `served` matching requests through, then hold the next ones at the door.
+
+        A held request is neither logged nor served: it stands for a call in flight when the
+        caller died, which the provider never completed (nor billed). `release()` drops them.
+        """
+        self._gate = _Gate(path_contains, served)
+
+    @property
+    def held(self) -> int:
+        return self._gate.waiting if self._gate else 0
+
+    def release(self) -> None:
+        if self._gate:
+            self._gate.open.set()
+
     def dispatch(self, request: Request) -> Reply:
+        gate = self._gate
+        if gate is not None and gate.path_contains in request.path and gate.stops(self._lock):
+            gate.open.wait(timeout=120)
+            return Reply(drop=True)
+        for part, seconds in self._pace:
+            if part in request.path:
+                time.sleep(seconds)
         with self._lock:
             self.requests.append(request)
         return self._take_scripted(request) or self.route(request)
+
+
+@dataclass
+class _Gate:
+    path_contains: str
+    remaining: int
+    waiting: int = 0
+    open: threading.Event = field(default_factory=threading.Event)
+
+    def stops(self, lock: threading.Lock) -> bool:
+        """Count a request through, or hold it once the allowance is used."""
+        with lock:
+            if self.remaining > 0:
+                self.remaining -= 1
+                return False
+            self.waiting += 1
+            return True
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -130,6 +130,7 @@ def publisher(
             settings.youtube_client_secrets_file,
             token,
             api_endpoint=settings.youtube_api_endpoint,
+            chunk_size=settings.youtube_chunk_size,
             on_progress=on_progress,
             on_session=on_session,
         )

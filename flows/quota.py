@@ -1,0 +1,52 @@
+"""The hourly quota sync: read each metered service, store the readings, warn when high."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+
+from tasks.artifacts import quota_artifacts
+from ytmaker import quota
+from ytmaker.config import get_settings
+from ytmaker.context import Context
+
+
+def _run_name() -> str:
+    return "quota-" + datetime.now(quota.TAIPEI).strftime("%Y%m%d-%H%M")
+
+
+@task(name="read-quota", task_run_name="read-{service}")
+def read_quota(service: str) -> dict[str, Any]:
+    """One service's reading; a service that cannot be read reports its error, never fails."""
+    return quota.read_service(Context.create(), service).to_dict()
+
+
+@task(name="store-quota")
+def store_quota(readings: list[dict[str, Any]]) -> dict[str, bool]:
+    """`quota:{service}` in Redis (1 h expiry) and a snapshot row per service."""
+    return quota.store(Context.create(), [quota.QuotaReading(**r) for r in readings])
+
+
+@flow(name="quota-sync", flow_run_name=_run_name)
+def quota_sync() -> dict[str, Any]:
+    """Read D-ID credits, YouTube units spent today and the Gemini/Stability calls we counted."""
+    logger = get_run_logger()
+    settings = get_settings()
+    readings = [read_quota(service) for service in quota.SERVICES]
+    stored = store_quota(readings)
+    parsed = [quota.QuotaReading(**r) for r in readings]
+    warnings = quota_artifacts(parsed, settings.quota_warn_percent)
+    for warning in warnings:
+        logger.warning("Quota above %g%%: %s", settings.quota_warn_percent, warning)
+    for reading in parsed:
+        logger.info(
+            "%s: %g %s used%s (%s)",
+            reading.service,
+            reading.used,
+            reading.unit,
+            "" if reading.percent is None else f", {reading.percent:.1f}%",
+            reading.error or reading.source,
+        )
+    return {"readings": readings, "warnings": warnings, "stored": stored}

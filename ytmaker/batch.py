@@ -1,0 +1,370 @@
+"""Batches: a YAML file of projects becomes a BatchTask with its projects; counters and summary.
+
+No Prefect here: flows/batch.py runs the projects, this module keeps the books.
+
+A batch file::
+
+    name: 台灣小吃            # optional, default: the file name
+    language: zh-TW           # optional default for every project
+    youtube:                  # optional defaults for every project
+      privacy: private
+    projects:
+      - name: 夜市
+        content_file: articles/night-markets.md   # relative to this YAML file
+        youtube:
+          privacy: private                        # private | unlisted | public
+          publish_at: 2026-12-24 20:00            # no offset given: Asia/Taipei
+          tags: [台灣, 夜市]
+      - name: Bubble tea
+        language: en
+        content: |
+          Bubble tea was born in Taichung in the 1980s...
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import func, select, update
+
+from ytmaker.db import Repository
+from ytmaker.errors import InputError, YTMakerError
+from ytmaker.language import normalise_language
+from ytmaker.models import BatchStatus, BatchTask, Project, ProjectStatus
+
+LOCAL_TZ = ZoneInfo("Asia/Taipei")  # our users' zone: times written without an offset
+TAGS_MAX_CHARS = 500  # YouTube's limit for all tags together
+
+
+class BatchNotFound(InputError):
+    code = "BATCH_NOT_FOUND"
+
+
+# --- the file ---------------------------------------------------------------------------------
+
+
+class YouTubeSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    privacy: Literal["private", "unlisted", "public"] | None = None
+    publish_at: datetime | None = None
+    tags: list[str] | None = None
+
+    @field_validator("publish_at", mode="after")
+    @classmethod
+    def _zoned(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=LOCAL_TZ)
+        return value
+
+    @field_validator("tags", mode="after")
+    @classmethod
+    def _tags(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        tags = [tag.strip() for tag in value]
+        if any(not tag for tag in tags):
+            raise ValueError("tags must not be empty strings")
+        if sum(len(tag) for tag in tags) > TAGS_MAX_CHARS:
+            raise ValueError(f"tags together must stay within {TAGS_MAX_CHARS} characters")
+        return tags
+
+
+class ProjectSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    content: str | None = None
+    content_file: str | None = None
+    language: str | None = None
+    youtube: YouTubeSpec | None = None
+
+    @field_validator("name", mode="after")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("name is empty")
+        return value.strip()
+
+
+class BatchSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=200)
+    language: str | None = None
+    youtube: YouTubeSpec | None = None
+    projects: list[ProjectSpec] = Field(min_length=1)
+
+
+@dataclass
+class NewProject:
+    name: str
+    content: str
+    language: str = "zh-TW"
+    youtube_settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class BatchPlan:
+    name: str
+    projects: list[NewProject]
+
+
+def load_batch_file(path: Path, *, now: datetime | None = None) -> BatchPlan:
+    """Read and validate a batch YAML file; one InputError lists every problem by field."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"Cannot read the batch file {path}: {exc}", field="file") from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path} is not valid YAML: {exc}", field="file") from None
+    return parse_batch(data, path.parent, source=str(path), default_name=path.stem, now=now)
+
+
+def parse_batch(
+    data: Any,
+    base_dir: Path,
+    *,
+    source: str = "batch",
+    default_name: str = "batch",
+    now: datetime | None = None,
+) -> BatchPlan:
+    if not isinstance(data, dict):
+        raise InputError(
+            f"{source}: expected a mapping with a `projects:` list, got {type(data).__name__}.",
+            field="projects",
+        )
+    try:
+        spec = BatchSpec.model_validate(data)
+    except ValidationError as exc:
+        raise _invalid(source, [(_loc(e["loc"]), _msg(e)) for e in exc.errors()]) from None
+    problems: list[tuple[str, str]] = []
+    projects = []
+    for i, item in enumerate(spec.projects):
+        where = f"projects[{i}]"
+        content = _content(item, base_dir, where, problems)
+        language = _language(item.language or spec.language or "zh-TW", where, problems)
+        youtube = _youtube(spec.youtube, item.youtube, where, problems, now or datetime.now(UTC))
+        projects.append(NewProject(item.name, content, language, youtube))
+    if problems:
+        raise _invalid(source, problems)
+    return BatchPlan(name=(spec.name or default_name).strip() or default_name, projects=projects)
+
+
+def _content(item: ProjectSpec, base_dir: Path, where: str, problems: list) -> str:
+    if (item.content is None) == (item.content_file is None):
+        problems.append((where, "give exactly one of `content` or `content_file`"))
+        return ""
+    if item.content_file is not None:
+        path = Path(item.content_file)
+        path = path if path.is_absolute() else base_dir / path
+        try:
+            content = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            problems.append((f"{where}.content_file", f"{path} does not exist"))
+            return ""
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append((f"{where}.content_file", f"cannot read {path} as UTF-8 ({exc})"))
+            return ""
+        if not content.strip():
+            problems.append((f"{where}.content_file", f"{path} is empty"))
+        return content
+    if not item.content or not item.content.strip():
+        problems.append((f"{where}.content", "is empty: give an article, notes or a topic"))
+    return item.content or ""
+
+
+def _language(value: str, where: str, problems: list) -> str:
+    try:
+        return normalise_language(value)
+    except YTMakerError:
+        problems.append((f"{where}.language", f"unsupported {value!r}: use zh-TW or en"))
+        return "zh-TW"
+
+
+def _youtube(
+    defaults: YouTubeSpec | None,
+    own: YouTubeSpec | None,
+    where: str,
+    problems: list,
+    now: datetime,
+) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for spec in (defaults, own):
+        if spec is not None:
+            merged.update(spec.model_dump(exclude_none=True))
+            if spec.publish_at is not None and spec.privacy is None:
+                merged["privacy"] = "private"  # scheduled: private until then
+    publish_at = merged.get("publish_at")
+    if publish_at is not None:
+        if merged.setdefault("privacy", "private") != "private":
+            problems.append(
+                (
+                    f"{where}.youtube.publish_at",
+                    f"a scheduled video must be private until then (privacy is "
+                    f"{merged['privacy']!r})",
+                )
+            )
+        if publish_at <= now:
+            problems.append(
+                (
+                    f"{where}.youtube.publish_at",
+                    f"{publish_at.isoformat()} is in the past",
+                )
+            )
+        merged["publish_at"] = publish_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return merged
+
+
+def _loc(loc: tuple) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(file)"
+
+
+def _msg(error: dict) -> str:
+    if error["type"] == "extra_forbidden":
+        return "unknown field"
+    if error["type"] == "missing":
+        return "is required"
+    return re.sub(r"^Value error, ", "", error["msg"])
+
+
+def _invalid(source: str, problems: list[tuple[str, str]]) -> InputError:
+    lines = "\n".join(f"  {where}: {what}" for where, what in problems)
+    return InputError(
+        f"{source} is not a valid batch file:\n{lines}",
+        field=problems[0][0],
+        problems=[{"field": where, "message": what} for where, what in problems],
+    )
+
+
+# --- the books --------------------------------------------------------------------------------
+
+
+def create_batch(repo: Repository, plan: BatchPlan) -> BatchTask:
+    """The batch and its projects, in one transaction."""
+    with repo.session() as session:
+        batch = BatchTask(name=plan.name, total=len(plan.projects), status=BatchStatus.PENDING)
+        session.add(batch)
+        session.flush()
+        for item in plan.projects:
+            session.add(
+                Project(
+                    name=item.name,
+                    content=item.content,
+                    language=item.language,
+                    youtube_settings=item.youtube_settings,
+                    batch_id=batch.id,
+                )
+            )
+        session.flush()
+        return batch
+
+
+def get_batch(repo: Repository, batch_id: int) -> BatchTask:
+    with repo.session() as session:
+        batch = session.get(BatchTask, batch_id)
+        if batch is None:
+            raise BatchNotFound(
+                f"Batch {batch_id} does not exist; `ytmaker batch create --file FILE` makes one.",
+                field="batch_id",
+                batch_id=batch_id,
+            )
+        return batch
+
+
+def batch_projects(repo: Repository, batch_id: int) -> list[Project]:
+    with repo.session() as session:
+        return list(
+            session.scalars(
+                select(Project).where(Project.batch_id == batch_id).order_by(Project.id)
+            )
+        )
+
+
+def start(repo: Repository, batch_id: int) -> tuple[BatchTask, list[Project], list[Project]]:
+    """Mark the batch RUNNING; returns (batch, projects to run, projects already completed).
+
+    Running a batch again makes only what is not finished; finished projects count as completed.
+    """
+    get_batch(repo, batch_id)
+    projects = batch_projects(repo, batch_id)
+    done = [p for p in projects if p.status is ProjectStatus.COMPLETED]
+    todo = [p for p in projects if p.status is not ProjectStatus.COMPLETED]
+    with repo.session() as session:
+        batch = session.get(BatchTask, batch_id)
+        batch.status = BatchStatus.RUNNING if todo else final_status(len(projects), len(done), 0)
+        batch.total, batch.completed, batch.failed = len(projects), len(done), 0
+    return get_batch(repo, batch_id), todo, done
+
+
+def record(repo: Repository, batch_id: int, *, ok: bool) -> BatchTask:
+    """Count one finished project (an atomic increment: safe with several writers)."""
+    column = BatchTask.completed if ok else BatchTask.failed
+    with repo.session() as session:
+        session.execute(
+            update(BatchTask).where(BatchTask.id == batch_id).values({column.key: column + 1})
+        )
+    return get_batch(repo, batch_id)
+
+
+def finish(repo: Repository, batch_id: int) -> BatchTask:
+    """Settle the status from the counters (and from the projects, if counters were lost)."""
+    with repo.session() as session:
+        batch = session.get(BatchTask, batch_id)
+        counts = dict(
+            session.execute(
+                select(Project.status, func.count())
+                .where(Project.batch_id == batch_id)
+                .group_by(Project.status)
+            ).all()
+        )
+        total = sum(counts.values())
+        batch.total = total
+        batch.completed = counts.get(ProjectStatus.COMPLETED, 0)
+        batch.failed = total - batch.completed
+        batch.status = final_status(total, batch.completed, batch.failed)
+        return batch
+
+
+def final_status(total: int, completed: int, failed: int) -> BatchStatus:
+    if total and completed == total:
+        return BatchStatus.COMPLETED
+    if completed == 0:
+        return BatchStatus.FAILED
+    return BatchStatus.PARTIAL if failed else BatchStatus.RUNNING
+
+
+def outcome(project: Project) -> dict[str, Any]:
+    """One line of the batch result."""
+    result: dict[str, Any] = {"project_id": project.id, "status": project.status.value}
+    if project.status is ProjectStatus.COMPLETED:
+        result["video_id"] = project.youtube_video_id
+    else:
+        info = project.error_info or {}
+        result["error"] = info.get("message") or f"stopped at {project.status.value}"
+    return result
+
+
+def summary(repo: Repository, batch_id: int) -> dict[str, Any]:
+    """What the batch flow returns and `ytmaker batch status` shows."""
+    batch = get_batch(repo, batch_id)
+    return {
+        "status": batch.status.value,
+        "batch_id": batch.id,
+        "name": batch.name,
+        "total_projects": batch.total,
+        "completed": batch.completed,
+        "failed": batch.failed,
+        "results": [outcome(p) for p in batch_projects(repo, batch_id)],
+    }

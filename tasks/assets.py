@@ -30,9 +30,11 @@ def generate_avatar(project_id: int, role: str, fingerprint: str) -> str:
     return assets.make_avatar(Context.create(), project_id, role)
 
 
-@task(name="generate-assets")
 def generate_assets(project_id: int, plan: dict) -> dict:
     """Stage 2: voices and images mapped concurrently, then the avatar clips.
+
+    Called from the flow, not a task itself: tasks nested in a task commit their cached results
+    only when the outer task ends, so a crash mid-stage would lose every finished asset.
 
     Finished sub-assets come back from Prefect's cache (same fingerprint); one whose file is
     gone is made again.

@@ -81,3 +81,8 @@ def test_one_very_long_sentence_is_split_into_segments_that_fit() -> None:
     script = LocalScriptWriter().write(sentence, "zh-TW", ScriptRules(total_min=10))
     assert len(script.segments) > 5
     assert all(s.duration <= 20 for s in script.segments)
+
+
+def test_punctuation_only_content_is_a_clear_input_error() -> None:
+    with pytest.raises(InputError, match="no sentences"):
+        LocalScriptWriter().write("。。。", "zh-TW", ScriptRules())

@@ -166,7 +166,8 @@ def split_title(content: str, language: str) -> tuple[str, str]:
     )
     if len(lines) > 1 and is_heading:
         return first, "\n".join(lines[1:])
-    head = split_sentences(first, language)[0].strip()
+    heads = split_sentences(first, language)
+    head = heads[0].strip() if heads else ""
     return head[:limit].rstrip("，,。. "), "\n".join(lines)
 
 

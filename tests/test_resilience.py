@@ -1,0 +1,258 @@
+"""Crash-proof runs: retries by error class, resume after SIGKILL without paying twice,
+partial success, exactly-once upload. Real Prefect, real clients, local provider servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from prefect import flow, task
+
+from tests.servers.stability import FakeStability
+from tests.servers.youtube import FakeYouTube
+from ytmaker.config import Settings, reload_settings
+from ytmaker.context import Context
+from ytmaker.media.probe import probe
+from ytmaker.models import AssetStatus, AssetType, ProjectStatus
+from ytmaker.providers.stability import StabilityImages
+from ytmaker.state import read_state
+
+ROOT = Path(__file__).resolve().parent.parent
+IMAGES = "/v2beta/stable-image/generate"
+SENTENCES = [
+    "夜市的燈光亮起來了。",
+    "攤販開始準備各種小吃。",
+    "烤香腸的香味飄散在空氣中。",
+    "孩子們在遊戲攤前排隊。",
+    "珍珠奶茶是最受歡迎的飲料。",
+    "逛完夜市大家都很滿足。",
+]
+
+
+def content(*marked: int) -> str:
+    """Six short sentences (six segments); the `marked` ones carry a word Stability refuses."""
+    return "夜市一晚\n" + "\n".join(
+        s.replace("。", "禁區。") if i in marked else s for i, s in enumerate(SENTENCES, 1)
+    )
+
+
+@pytest.fixture
+def stability(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeStability]:
+    with FakeStability() as server:
+        server.moderated_words = {"禁區"}
+        monkeypatch.setenv("STABILITY_API_KEY", server.api_key)
+        monkeypatch.setenv("STABILITY_BASE_URL", server.url)
+        monkeypatch.setenv("YTMAKER_RETRY_DELAYS", "0.3,0.6")
+        monkeypatch.setenv("YTMAKER_RETRY_JITTER", "0")
+        reload_settings()
+        yield server
+
+
+def prompts(server: FakeStability) -> Counter:
+    return Counter(r.form.get("prompt") for r in server.requests_to(IMAGES, "POST"))
+
+
+# --- retries by error class ------------------------------------------------------------------
+
+
+@task
+def fetch_image(base_url: str, key: str, out: str) -> str:
+    return str(StabilityImages(key, base_url=base_url).make("夜市 night market", 7, Path(out)))
+
+
+@flow
+def fetch_one(base_url: str, key: str, out: str) -> dict:
+    from tasks.policy import configured
+    from ytmaker.config import get_settings
+
+    state = configured(fetch_image, get_settings())(base_url, key, out, return_state=True)
+    return {"type": state.type.value, "message": state.message or ""}
+
+
+def _timed(server: FakeStability, tmp_path: Path, key: str | None = None) -> tuple[dict, float]:
+    started = time.monotonic()
+    state = fetch_one(server.url, key or server.api_key, str(tmp_path / "x.png"))
+    return state, time.monotonic() - started
+
+
+def test_503_twice_then_success_completes_after_three_attempts(
+    stability: FakeStability, prefect_harness: None, tmp_path: Path
+) -> None:
+    stability.fail_next(503, times=2)
+    state, elapsed = _timed(stability, tmp_path)
+    assert state["type"] == "COMPLETED"
+    assert len(stability.requests_to(IMAGES)) == 3
+    assert elapsed >= 0.3 + 0.6  # the configured delays, in order
+
+
+def test_401_fails_after_one_attempt(
+    stability: FakeStability, prefect_harness: None, tmp_path: Path
+) -> None:
+    state, _ = _timed(stability, tmp_path, key="sk-wrong")
+    assert state["type"] == "FAILED"
+    assert len(stability.requests_to(IMAGES)) == 1
+    assert "STABILITY_API_KEY" in state["message"]
+
+
+def test_429_waits_at_least_retry_after(
+    stability: FakeStability, prefect_harness: None, tmp_path: Path
+) -> None:
+    stability.fail_next(429, headers={"Retry-After": "2"})
+    state, elapsed = _timed(stability, tmp_path)
+    assert state["type"] == "COMPLETED" and len(stability.requests_to(IMAGES)) == 2
+    assert elapsed >= 2.0
+
+
+# --- partial success -------------------------------------------------------------------------
+
+
+def _run(ctx: Context, text: str) -> tuple[int, Exception | None]:
+    from flows.video import generate_video
+
+    project = ctx.repo.create_project(name="夜市", content=text, language="zh-TW")
+    try:
+        generate_video(project.id)
+    except Exception as exc:  # noqa: BLE001 - the test reads what the user would
+        return project.id, exc
+    return project.id, None
+
+
+@pytest.mark.slow
+def test_one_refused_image_of_six_is_a_partial_success(
+    stability: FakeStability, prefect_harness: None, settings: Settings
+) -> None:
+    ctx = Context.create(reload_settings())
+    project_id, error = _run(ctx, content(3))
+    assert error is None
+    assert ctx.repo.get_project(project_id).status is ProjectStatus.COMPLETED
+    images = {a.segment_index: a for a in ctx.repo.assets(project_id) if a.type is AssetType.IMAGE}
+    assert images[3].status is AssetStatus.FAILED
+    assert images[3].error["code"] == "STABILITY_CONTENT_FILTERED"
+    assert images[3].error["retryable"] is False
+    assert Path(images[3].path).exists()  # a placeholder keeps the video whole
+    assert all(images[i].status is AssetStatus.COMPLETED for i in (1, 2, 4, 5, 6))
+    result = read_state(ctx.project_dir(project_id))["stages"]["assets"]["result"]
+    assert result["status"] == "partial_success"
+    assert [(e["asset_type"], e["segment_index"]) for e in result["errors"]] == [("IMAGE", 3)]
+
+
+@pytest.mark.slow
+def test_two_refused_images_of_six_fail_the_stage(
+    stability: FakeStability, prefect_harness: None, settings: Settings
+) -> None:
+    ctx = Context.create(reload_settings())
+    project_id, error = _run(ctx, content(2, 5))
+    assert error is not None and "2 of 6 images failed" in str(error)
+    project = ctx.repo.get_project(project_id)
+    assert project.status is ProjectStatus.FAILED
+    assert project.error_info["code"] == "IMAGES_FAILED" and project.error_info["stage"] == "assets"
+
+
+# --- SIGKILL and resume ----------------------------------------------------------------------
+
+
+def _child(project_id: int, log: Path) -> subprocess.Popen:
+    """Run the flow in another process, against this test's Prefect API, as a worker would."""
+    from prefect.settings import PREFECT_API_URL
+
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
+    code = "import sys; from flows.video import generate_video; generate_video(int(sys.argv[1]))"
+    return subprocess.Popen(
+        [sys.executable, "-c", code, str(project_id)],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def _kill_when(proc: subprocess.Popen, ready: Callable[[], bool], log: Path, timeout=180) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            pytest.fail(f"child ended or stalled before the kill point:\n{log.read_text()[-3000:]}")
+        time.sleep(0.1)
+    time.sleep(0.5)  # let the finished items persist their results
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_sigkill_during_images_then_resume_pays_for_each_image_once(
+    stability: FakeStability, prefect_harness: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("YTMAKER_IMAGE_CONCURRENCY", "1")
+    ctx = Context.create(reload_settings())
+    project = ctx.repo.create_project(name="夜市", content=content(), language="zh-TW")
+    stability.slow(0.3, path_contains=IMAGES)
+    stability.hold_after(3, path_contains=IMAGES)
+    child = _child(project.id, tmp_path / "child.log")
+    _kill_when(child, lambda: stability.held >= 1, tmp_path / "child.log")
+    served = prompts(stability)
+    assert len(served) == 3 and ctx.repo.get_project(project.id).status.value == "ASSETS_GENERATING"
+
+    stability.release()
+    stability.hold_after(100)
+    monkeypatch.setenv("YTMAKER_IMAGE_CONCURRENCY", "4")  # the dead worker's slot is leased
+    reload_settings()
+    from flows.video import generate_video
+
+    result = generate_video(project.id)
+    assert result["status"] == "COMPLETED"
+    counts = prompts(stability)
+    assert len(counts) == 6 and set(counts.values()) == {1}  # every image made once in all
+    assert probe(result["video_path"]).video.codec == "h264"
+
+
+@pytest.mark.slow
+def test_sigkill_during_upload_then_resume_sends_the_rest_once(
+    settings: Settings, prefect_harness: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with FakeYouTube() as youtube:
+        token = tmp_path / "token.json"
+        token.write_text(
+            json.dumps(
+                {
+                    "token": youtube.access_token,
+                    "refresh_token": "r",
+                    "client_id": "c",
+                    "client_secret": "s",
+                    "expiry": (datetime.now(UTC) + timedelta(hours=1)).strftime(
+                        "%Y-%m-%dT%H:%M:%SZ"
+                    ),
+                }
+            )
+        )
+        monkeypatch.setenv("YOUTUBE_TOKEN_FILE", str(token))
+        monkeypatch.setenv("YOUTUBE_API_ENDPOINT", youtube.url)
+        monkeypatch.setenv("YOUTUBE_UPLOAD_CHUNK_SIZE", str(256 * 1024))
+        ctx = Context.create(reload_settings())
+        project = ctx.repo.create_project(name="夜市", content=content(), language="zh-TW")
+        youtube.hold_after(3, path_contains="/upload/youtube/v3/videos")  # start + 2 chunks
+        child = _child(project.id, tmp_path / "child.log")
+        _kill_when(child, lambda: youtube.held >= 1, tmp_path / "child.log")
+        assert ctx.repo.get_project(project.id).upload_session_uri
+
+        youtube.release()
+        youtube.hold_after(1000)
+        from flows.video import generate_video
+
+        result = generate_video(project.id)
+        video = Path(result["video_path"]).read_bytes()
+        assert result["status"] == "COMPLETED" and len(youtube.videos) == 1
+        assert youtube.stored(result["video_id"]) == video
+        assert len(youtube.requests_to("/upload/youtube/v3/videos", "POST")) == 1  # one session
+        sent = sum(entry.received for entry in youtube.chunk_log)
+        assert sent == len(video)  # no confirmed byte went twice
+        assert youtube.status_queries >= 1  # it asked the server where to go on

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from prefect import Task, task
 from prefect.futures import PrefectFuture, as_completed
@@ -41,18 +41,17 @@ def generate_assets(project_id: int, plan: dict) -> dict:
     """
     ctx = Context.create()
     with run_stage(ctx, project_id, "assets") as report:
-        voice_jobs, image_jobs = (
-            assets.voice_jobs(ctx, project_id),
-            assets.image_jobs(ctx, project_id),
-        )
+        voice_jobs = assets.voice_jobs(ctx, project_id)
+        image_jobs = assets.image_jobs(ctx, project_id)
         progress = Tally(report, len(voice_jobs) + len(image_jobs) + 2)
         voices = submit(synthesize_voice, ctx, project_id, voice_jobs)
-        images = submit(generate_image, ctx, project_id, image_jobs)
-        progress.wait(voices)
+        images = Window(generate_image, ctx, project_id, image_jobs, ctx.settings.image_concurrency)
+        progress.wait(finished(voice_jobs, voices))
         assets.record_durations(ctx, project_id, [future.result() for future in voices])
-        avatars = submit(generate_avatar, ctx, project_id, assets.avatar_jobs(ctx, project_id))
-        failures = progress.wait(images, image_jobs, tolerate=assets.is_final_failure)
-        progress.wait(avatars)
+        avatar_jobs = assets.avatar_jobs(ctx, project_id)
+        avatars = submit(generate_avatar, ctx, project_id, avatar_jobs)
+        failures = progress.wait(images.finished(), tolerate=assets.is_final_failure)
+        progress.wait(finished(avatar_jobs, avatars))
         outcome = assets.settle_images(ctx, project_id, failures)
     return outcome
 
@@ -73,6 +72,39 @@ def submit(kind: Task, ctx: Context, project_id: int, jobs: list[Job]) -> list[P
     return [futures[job.index] for job in jobs]
 
 
+Finished = Iterator[tuple[Job, PrefectFuture]]
+
+
+def finished(jobs: list[Job], futures: list[PrefectFuture]) -> Finished:
+    """(job, future) pairs in the order they finish."""
+    job_of = {id(future): job for job, future in zip(jobs, futures, strict=True)}
+    for future in as_completed(futures):
+        yield job_of[id(future)], future
+
+
+class Window:
+    """Keeps at most `size` jobs submitted: more would only wait on the shared concurrency
+    limit, whose retry back-off (seconds) would leave slots idle."""
+
+    def __init__(self, kind: Task, ctx: Context, project_id: int, jobs: list[Job], size: int):
+        self.kind, self.ctx, self.project_id, self.size = kind, ctx, project_id, size
+        self.pending, self.running = list(jobs), {}
+        self._fill()
+
+    def _fill(self) -> None:
+        while self.pending and len(self.running) < self.size:
+            job = self.pending.pop(0)
+            (future,) = submit(self.kind, self.ctx, self.project_id, [job])
+            self.running[id(future)] = (job, future)
+
+    def finished(self) -> Finished:
+        while self.running:
+            future = next(as_completed([f for _, f in self.running.values()]))
+            job, _ = self.running.pop(id(future))
+            self._fill()
+            yield job, future
+
+
 class Tally:
     """Reports stage progress as sub-assets finish."""
 
@@ -80,21 +112,17 @@ class Tally:
         self.report, self.total, self.done = report, total, 0
 
     def wait(
-        self,
-        futures: list[PrefectFuture],
-        jobs: list[Job] | None = None,
-        tolerate: Callable[[BaseException], bool] | None = None,
+        self, pairs: Finished, tolerate: Callable[[BaseException], bool] | None = None
     ) -> dict[int | str, BaseException]:
         """Wait for all; return the failures `tolerate` accepts (by job index), raise others."""
-        index_of = {id(f): (jobs[i].index if jobs else i) for i, f in enumerate(futures)}
         failures: dict[int | str, BaseException] = {}
-        for future in as_completed(futures):
+        for job, future in pairs:
             try:
                 future.result()
             except Exception as exc:
                 if tolerate is None or not tolerate(exc):
                     raise
-                failures[index_of[id(future)]] = exc
+                failures[job.index] = exc
             self.done += 1
             self.report(self.done / self.total * 99, f"素材 {self.done}/{self.total} 完成")
         return failures

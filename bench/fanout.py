@@ -1,0 +1,108 @@
+"""Image fan-out: 10 images from a local Stability stand-in that takes 1 s per image, made
+through the real asset tasks (Prefect map + the shared concurrency limit) at concurrency 1, 4, 8.
+
+    uv run python bench/fanout.py [--images 10] [--seconds 1] [--concurrency 1 4 8]
+
+Prints wall time and the ratio to the ideal ceil(images / concurrency) x seconds.
+Target: <= 1.3x ideal at concurrency 4.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _environment(data_dir: Path) -> None:
+    os.environ.update(
+        {
+            "YTMAKER_DATA_DIR": str(data_dir),
+            "YTMAKER_SEGMENT_MIN_SECONDS": "1",
+            "YTMAKER_TOTAL_MIN_SECONDS": "5",
+            "PREFECT_LOGGING_LEVEL": "ERROR",
+        }
+    )
+    from ytmaker import prefect_env
+
+    prefect_env.apply(data_dir)
+
+
+def _project(images: int) -> int:
+    from ytmaker.context import Context
+    from ytmaker.pipeline import generate_script
+
+    ctx = Context.create()
+    text = "夜市\n" + "\n".join(
+        f"第{i}個攤位賣的是非常好吃的小吃，大家都來排隊。" for i in range(images)
+    )
+    project = ctx.repo.create_project(name="fanout", content=text, language="zh-TW")
+    plan = generate_script(ctx, project.id)
+    assert len(plan["segments"]) == images, plan
+    return project.id
+
+
+def run(images: int, seconds: float, levels: list[int]) -> list[tuple[int, float, float]]:
+    from prefect import flow
+
+    from tasks.assets import Window, generate_image
+    from tasks.limits import ensure_limits
+    from tests.servers.stability import FakeStability
+    from ytmaker.assets import image_jobs
+    from ytmaker.config import reload_settings
+    from ytmaker.context import Context
+
+    @flow(name="bench-fanout")
+    def fan_out(project_id: int) -> float:
+        ctx = Context.create()
+        ensure_limits(ctx.settings)
+        started = time.monotonic()
+        window = Window(
+            generate_image,
+            ctx,
+            project_id,
+            image_jobs(ctx, project_id),
+            ctx.settings.image_concurrency,
+        )
+        for _job, future in window.finished():
+            future.result()
+        return time.monotonic() - started
+
+    rows = []
+    with FakeStability() as server:
+        server.slow(seconds, path_contains="/v2beta/stable-image")
+        os.environ.update({"STABILITY_API_KEY": server.api_key, "STABILITY_BASE_URL": server.url})
+        for level in [1, *levels]:  # the first, untimed run warms Prefect up
+            os.environ["YTMAKER_IMAGE_CONCURRENCY"] = str(level)
+            reload_settings()
+            wall = fan_out(_project(images))
+            rows.append((level, wall, wall / (math.ceil(images / level) * seconds)))
+    return rows[1:]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=1.0)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 8])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="ytmaker-fanout-") as tmp:
+        _environment(Path(tmp))
+        rows = run(args.images, args.seconds, args.concurrency)
+    print(f"\n{args.images} images, {args.seconds:g} s each (local Stability stand-in)\n")
+    print("| concurrency | wall s | ideal s | ratio to ideal |")
+    print("|---:|---:|---:|---:|")
+    for level, wall, ratio in rows:
+        ideal = math.ceil(args.images / level) * args.seconds
+        print(f"| {level} | {wall:.2f} | {ideal:.0f} | {ratio:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()

@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -137,20 +138,28 @@ def run_flow(ctx: Context, project_id: int) -> str | None:
         watcher.join(timeout=3)
 
 
-def watch(ctx: Context, project_id: int, stop: threading.Event) -> None:
-    """Live per-stage progress bars from the Redis channel."""
-    with Progress(
+@contextlib.contextmanager
+def stage_bars(console: Console) -> Iterator[tuple[Progress, dict[Stage, Any]]]:
+    """One progress bar per stage, as `demo`, `generate` and `watch` draw them."""
+    columns = (
         TextColumn("{task.description:<18}"),
         BarColumn(),
         TextColumn("{task.percentage:>5.1f}%"),
         TextColumn("{task.fields[message]}"),
-        console=err,
-        transient=False,
-    ) as bars:
-        rows = {
-            stage: bars.add_task(label, total=100, message="")
-            for stage, label in STAGE_LABELS.items()
-        }
+    )
+    with Progress(*columns, console=console, transient=False) as bars:
+        yield (
+            bars,
+            {
+                stage: bars.add_task(label, total=100, message="")
+                for stage, label in STAGE_LABELS.items()
+            },
+        )
+
+
+def watch(ctx: Context, project_id: int, stop: threading.Event) -> None:
+    """Live per-stage progress bars from the Redis channel."""
+    with stage_bars(err) as (bars, rows):
         for message in ctx.bus.subscribe(project_id, include_latest=False, stop=stop):
             stage = message.get("stage")
             if stage in rows:
@@ -507,18 +516,7 @@ def follow(
                     stop.set()
 
     threading.Thread(target=finished_elsewhere, daemon=True).start()
-    with Progress(
-        TextColumn("{task.description:<18}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>5.1f}%"),
-        TextColumn("{task.fields[message]}"),
-        console=console or err,
-        transient=False,
-    ) as bars:
-        rows = {
-            stage: bars.add_task(label, total=100, message="")
-            for stage, label in STAGE_LABELS.items()
-        }
+    with stage_bars(console or err) as (bars, rows):
         for message in ctx.bus.subscribe(project_id, timeout=timeout, stop=stop):
             stage = message.get("stage")
             if stage in rows:

@@ -45,3 +45,16 @@ format: install
 
 clean:
 	rm -rf data/projects data/channel data/prefect data/ytmaker.db* data/redis.db*
+
+.PHONY: up down
+
+up: install  ## local Prefect server + work pool + deployments + worker; prints the UI address
+	@bash deployments/up.sh
+
+down:  ## stop what `make up` started (worker first, then the server)
+	@bash deployments/down.sh
+
+bench: install  ## render, image fan-out and batch benchmarks; each prints a table
+	$(RUN) python -m bench.render $(BENCH_ARGS)
+	$(RUN) python bench/fanout.py
+	$(RUN) python bench/batch.py

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ytmaker import providers
@@ -9,6 +10,7 @@ from ytmaker.assets import AssetRecord, fingerprint
 from ytmaker.context import Context
 from ytmaker.errors import InputError, MediaError
 from ytmaker.layout import load_script, piece_paths
+from ytmaker.media.visual import VisualConfig
 from ytmaker.models import AssetType, Project
 from ytmaker.providers.base import PublishRequest
 from ytmaker.script import Script, validate_script
@@ -31,7 +33,6 @@ def generate_script(ctx: Context, project_id: int) -> dict[str, Any]:
             project.language,
             ctx.settings.rules.model_dump(),
             type(writer).__name__,
-            (project.visual_config or {}).get("prompt"),
         )
         if project.script and project.script_fingerprint == source:
             script = Script.model_validate(project.script)
@@ -99,6 +100,7 @@ def render(ctx: Context, project_id: int) -> dict[str, Any]:
                 RenderSettings(preset=ctx.settings.x264_preset),
                 on_progress=lambda f: report(f * 99, f"影片合成中 {f:.0%}"),
                 language=script.language,
+                visual=visual_config(ctx, project_id),
             )
             check_duration(info.duration, script.realised_duration())
         result = info.to_dict()
@@ -118,16 +120,30 @@ def check_duration(actual: float, expected: float) -> None:
         )
 
 
+def visual_config(ctx: Context, project_id: int) -> VisualConfig:
+    """The project's look; relative logo/music/font paths resolve against its folder, then the
+    working directory."""
+    project = ctx.repo.get_project(project_id)
+    return VisualConfig.from_dict(
+        project.visual_config, base_dirs=[ctx.project_dir(project_id), Path.cwd()]
+    )
+
+
 def thumbnail(ctx: Context, project_id: int) -> str:
     from ytmaker.media.thumbnail import make_thumbnail
 
     with run_stage(ctx, project_id, "thumbnail") as report:
+        project = ctx.repo.get_project(project_id)
         script = load_script(ctx, project_id)
         paths = piece_paths(ctx, project_id, script)
         report(30, "正在繪製縮圖...")
         with AssetRecord(ctx, project_id, AssetType.THUMBNAIL, None, paths["thumbnail"]):
             make_thumbnail(
-                paths["images"][script.segments[0].index], script.metadata.title, paths["thumbnail"]
+                paths["images"][script.segments[0].index],
+                script.metadata.title,
+                paths["thumbnail"],
+                subtitle=(project.youtube_settings or {}).get("channel"),
+                visual=visual_config(ctx, project_id),
             )
     return str(paths["thumbnail"])
 

@@ -1,15 +1,19 @@
-"""Look inside media files with PyAV (the bundled static ffmpeg ships no ffprobe)."""
+"""Look inside media files with PyAV (the bundled static ffmpeg ships no ffprobe).
+
+PyAV and Pillow are imported on first use: a render process stays small while FFmpeg encodes."""
 
 from __future__ import annotations
 
 import wave
 from dataclasses import dataclass
 from pathlib import Path
-
-import av
-from PIL import Image
+from typing import TYPE_CHECKING
 
 from ytmaker.errors import MediaError
+
+if TYPE_CHECKING:
+    import av
+    from PIL import Image
 
 
 @dataclass
@@ -41,6 +45,8 @@ class MediaInfo:
 
 
 def _open(path: Path) -> av.container.InputContainer:
+    import av
+
     try:
         return av.open(str(path))
     except (OSError, av.FFmpegError) as exc:
@@ -81,6 +87,8 @@ def _audio_stream(stream: av.audio.stream.AudioStream) -> AudioStream:
 
 def probe(path: Path) -> MediaInfo:
     """Container duration plus the first video and first audio stream."""
+    import av
+
     with _open(path) as container:
         videos = list(container.streams.video)
         audios = list(container.streams.audio)
@@ -96,6 +104,8 @@ def probe(path: Path) -> MediaInfo:
 
 def frame_at(path: Path, seconds: float) -> Image.Image:
     """The decoded frame whose timestamp is nearest to `seconds`."""
+    import av
+
     with _open(path) as container:
         if not container.streams.video:
             raise MediaError(f"沒有影像軌 (no video stream in {path})", path=str(path))

@@ -33,14 +33,21 @@ def is_cjk(language: str) -> bool:
     return language.lower().startswith(("zh", "ja", "ko"))
 
 
-def split_cues(text: str, start: float, end: float, language: str) -> list[Cue]:
+def line_width(language: str, max_chars: int | None = None) -> int:
+    """Characters per subtitle line: `max_chars` if given, else the language's default."""
+    return max_chars or (CJK_LINE if is_cjk(language) else LATIN_LINE)
+
+
+def split_cues(
+    text: str, start: float, end: float, language: str, max_chars: int | None = None
+) -> list[Cue]:
     """Cues of at most two lines covering [start, end], timed in proportion to their length."""
     if end < start:
         raise ValueError(f"cue end {end} is before start {start}")
     flat = " ".join(text.split())
     if not flat or end == start:
         return []
-    lines = wrap_lines(flat, CJK_LINE if is_cjk(language) else LATIN_LINE, is_cjk(language))
+    lines = wrap_lines(flat, line_width(language, max_chars), is_cjk(language))
     chunks = ["\n".join(lines[i : i + MAX_LINES]) for i in range(0, len(lines), MAX_LINES)]
     return _timed(chunks, start, end)
 
@@ -124,15 +131,29 @@ def _ass_time(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{rest // 100:02d}.{rest % 100:02d}"
 
 
+@dataclass(frozen=True)
+class AssStyle:
+    """The one ASS style we use; colours are ASS '&HAABBGGRR'."""
+
+    font_family: str | None = None  # default: the bundled font's own family name
+    font_size: int = 54
+    primary: str = "&H00FFFFFF"
+    outline_colour: str = "&H00000000"
+    back_colour: str = "&H80000000"
+    outline: float = 3.0
+    shadow: float = 1.5
+    alignment: int = 2  # numpad layout: 2 bottom centre, 8 top centre
+    margin_l: int = 60
+    margin_r: int = 60
+    margin_v: int = 60
+
+
 def to_ass(
-    cues: list[Cue],
-    width: int = 1920,
-    height: int = 1080,
-    font_family: str | None = None,
-    font_size: int = 54,
+    cues: list[Cue], width: int = 1920, height: int = 1080, style: AssStyle | None = None
 ) -> str:
-    """An ASS script with one bottom-centred style; `font_family` defaults to the bundled font."""
-    family = font_family or ass_font_family()
+    """An ASS script with one centred style (bottom or top by `style.alignment`)."""
+    style = style or AssStyle()
+    family = style.font_family or ass_font_family()
     header = [
         "[Script Info]",
         "ScriptType: v4.00+",
@@ -145,8 +166,10 @@ def to_ass(
         "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, "
         "BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, "
         "BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding",
-        f"Style: Default,{family},{font_size},&H00FFFFFF,&H000000FF,&H00000000,&H80000000,"
-        "0,0,0,0,100,100,0,0,1,3,1.5,2,60,60,60,1",
+        f"Style: Default,{family},{style.font_size},{style.primary},&H000000FF,"
+        f"{style.outline_colour},{style.back_colour},0,0,0,0,100,100,0,0,1,"
+        f"{style.outline:g},{style.shadow:g},{style.alignment},"
+        f"{style.margin_l},{style.margin_r},{style.margin_v},1",
         "",
         "[Events]",
         "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",

@@ -287,6 +287,28 @@ def retry_failed(project_id: int) -> None:
     run_and_report(ctx, project_id, as_json=False)
 
 
+youtube_app = typer.Typer(help="YouTube channel access.", no_args_is_help=True)
+app.add_typer(youtube_app, name="youtube")
+
+
+@youtube_app.command("auth")
+def youtube_auth(
+    no_browser: Annotated[bool, typer.Option(help="Print the URL instead of opening it.")] = False,
+) -> None:
+    """Authorise the channel once (installed-app OAuth); stores a refreshable token."""
+    from ytmaker.providers.youtube import run_oauth_flow
+
+    settings = _context().settings
+    if not settings.youtube_client_secrets_file or not settings.youtube_token_file:
+        fail("Set YOUTUBE_CLIENT_SECRETS_FILE (from Google Cloud console) and YOUTUBE_TOKEN_FILE.")
+    run_oauth_flow(
+        settings.youtube_client_secrets_file,
+        settings.youtube_token_file,
+        open_browser=not no_browser,
+    )
+    out.print(f"Token stored in {settings.youtube_token_file}")
+
+
 def main() -> None:
     try:
         app()
@@ -591,3 +613,7 @@ def quota_command(
             str(r.get("taken_at", "")),
         )
     out.print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -18,13 +18,17 @@ from tests.servers.did import FakeDID
 from tests.servers.gemini import FakeGemini, valid_script
 from tests.servers.stability import FakeStability
 from tests.servers.youtube import FakeYouTube
+from ytmaker import pipeline, quota
 from ytmaker.config import Settings, reload_settings
 from ytmaker.context import Context
 from ytmaker.media.probe import probe
 from ytmaker.models import ProjectStatus
+from ytmaker.providers.local.script_writer import LocalScriptWriter
+from ytmaker.providers.provider_errors import ServiceError
 from ytmaker.script import Script
 
 pytestmark = pytest.mark.slow
+SPENT = ("youtube", "stability", "gemini")
 
 
 class Services:
@@ -165,10 +169,37 @@ def test_flow_completes_on_real_clients_and_leaks_no_key(
     assert len(svc.did.requests_to("/talks", "POST")) == 2
     info = probe(result["video_path"])
     assert info.duration == pytest.approx(script.realised_duration(), rel=0.02)
+    used = {s: quota.counted(ctx.repo, s, datetime.now(UTC) - timedelta(hours=1)) for s in SPENT}
+    assert used["youtube"] == {"videos.insert": 1.0, "thumbnails.set": 50.0}
+    assert used["stability"] == {"image": 3.0}
+    assert used["gemini"]["generateContent"] == 1.0
 
     written = _everything_written(ctx, project.id, messages) + caplog.text
     for secret in svc.secrets:
         assert secret not in written
+
+
+def test_an_upload_the_daily_quota_cannot_fit_is_refused_before_any_byte(
+    services: tuple[Services, Settings],
+) -> None:
+    svc, settings = services
+    ctx = Context.create(settings)
+    project = ctx.repo.create_project(name="滿", content="台灣夜市的小吃很多。", language="zh-TW")
+    script = LocalScriptWriter().write(project.content, "zh-TW", settings.rules)
+    ctx.repo.update_project(project.id, script=script.model_dump(mode="json"))
+    quota.record_usage(ctx.repo, "youtube", 9_960, "videos.update")
+
+    with pytest.raises(ServiceError) as refused:
+        pipeline.upload(ctx, project.id)
+
+    err = refused.value
+    assert err.code == "YOUTUBE_QUOTA_INSUFFICIENT" and not err.retryable
+    assert "9960 of 10000 units used and thumbnails.set needs 50" in err.message
+    assert "YTMAKER_YOUTUBE_DAILY_UNITS" in err.message and "Taipei" in err.message
+    assert svc.youtube.requests == []  # nothing reached YouTube
+    stored = ctx.repo.get_project(project.id)
+    assert stored.status is ProjectStatus.FAILED
+    assert stored.error_info["code"] == "YOUTUBE_QUOTA_INSUFFICIENT"
 
 
 def test_a_refused_key_fails_clearly_without_leaking_it(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ytmaker import providers
+from ytmaker import providers, quota
 from ytmaker.context import Context
 from ytmaker.errors import ProviderError, YTMakerError
 from ytmaker.layout import load_script, piece_paths
@@ -111,18 +111,21 @@ def synthesize_piece(ctx: Context, project_id: int, piece_index: int) -> float:
     script = load_script(ctx, project_id)
     path = piece_paths(ctx, project_id, script)["audio"][piece_index]
     text = script.pieces()[piece_index].text
+    voice = providers.voice(ctx.settings)
     with AssetRecord(ctx, project_id, AssetType.AUDIO, piece_index, path):
-        return providers.voice(ctx.settings).synthesize(text, script.language, path)
+        seconds = voice.synthesize(text, script.language, path)
+    quota.meter(ctx, voice, "speech", project_id)
+    return seconds
 
 
 def make_image(ctx: Context, project_id: int, segment_index: int) -> str:
     script = load_script(ctx, project_id)
     path = piece_paths(ctx, project_id, script)["images"][segment_index]
     segment = next(s for s in script.segments if s.index == segment_index)
+    maker = providers.image_maker(ctx.settings)
     with AssetRecord(ctx, project_id, AssetType.IMAGE, segment_index, path):
-        providers.image_maker(ctx.settings).make(
-            segment.image_description, seed_for(project_id, segment_index), path
-        )
+        maker.make(segment.image_description, seed_for(project_id, segment_index), path)
+    quota.meter(ctx, maker, "image", project_id)
     return str(path)
 
 

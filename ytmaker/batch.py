@@ -23,12 +23,10 @@ A batch file::
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -38,9 +36,15 @@ from ytmaker.db import Repository
 from ytmaker.errors import InputError, YTMakerError
 from ytmaker.language import normalise_language
 from ytmaker.models import BatchStatus, BatchTask, Project, ProjectStatus
-
-LOCAL_TZ = ZoneInfo("Asia/Taipei")  # our users' zone: times written without an offset
-TAGS_MAX_CHARS = 500  # YouTube's limit for all tags together
+from ytmaker.project_input import (
+    YouTubeSpec,
+    check_content,
+    check_name,
+    explain,
+    invalid,
+    youtube_settings,
+)
+from ytmaker.prompts import check_template
 
 
 class BatchNotFound(InputError):
@@ -50,48 +54,30 @@ class BatchNotFound(InputError):
 # --- the file ---------------------------------------------------------------------------------
 
 
-class YouTubeSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    privacy: Literal["private", "unlisted", "public"] | None = None
-    publish_at: datetime | None = None
-    tags: list[str] | None = None
-
-    @field_validator("publish_at", mode="after")
-    @classmethod
-    def _zoned(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=LOCAL_TZ)
-        return value
-
-    @field_validator("tags", mode="after")
-    @classmethod
-    def _tags(cls, value: list[str] | None) -> list[str] | None:
-        if value is None:
-            return None
-        tags = [tag.strip() for tag in value]
-        if any(not tag for tag in tags):
-            raise ValueError("tags must not be empty strings")
-        if sum(len(tag) for tag in tags) > TAGS_MAX_CHARS:
-            raise ValueError(f"tags together must stay within {TAGS_MAX_CHARS} characters")
-        return tags
-
-
 class ProjectSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: str
     content: str | None = None
     content_file: str | None = None
     language: str | None = None
     youtube: YouTubeSpec | None = None
+    prompt_template: str | None = None
 
     @field_validator("name", mode="after")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("name is empty")
-        return value.strip()
+        return check_name(value)
+
+    @field_validator("prompt_template", mode="after")
+    @classmethod
+    def _prompt(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return check_template(value)
+        except InputError as exc:
+            raise ValueError(exc.message) from None
 
 
 class BatchSpec(BaseModel):
@@ -109,6 +95,7 @@ class NewProject:
     content: str
     language: str = "zh-TW"
     youtube_settings: dict[str, Any] = field(default_factory=dict)
+    prompt_template: str | None = None
 
 
 @dataclass
@@ -145,7 +132,7 @@ def parse_batch(
     try:
         spec = BatchSpec.model_validate(data)
     except ValidationError as exc:
-        raise _invalid(source, [(_loc(e["loc"]), _msg(e)) for e in exc.errors()]) from None
+        raise _invalid(source, explain(exc)) from None
     problems: list[tuple[str, str]] = []
     projects = []
     for i, item in enumerate(spec.projects):
@@ -153,7 +140,7 @@ def parse_batch(
         content = _content(item, base_dir, where, problems)
         language = _language(item.language or spec.language or "zh-TW", where, problems)
         youtube = _youtube(spec.youtube, item.youtube, where, problems, now or datetime.now(UTC))
-        projects.append(NewProject(item.name, content, language, youtube))
+        projects.append(NewProject(item.name, content, language, youtube, item.prompt_template))
     if problems:
         raise _invalid(source, problems)
     return BatchPlan(name=(spec.name or default_name).strip() or default_name, projects=projects)
@@ -174,12 +161,16 @@ def _content(item: ProjectSpec, base_dir: Path, where: str, problems: list) -> s
         except (OSError, UnicodeDecodeError) as exc:
             problems.append((f"{where}.content_file", f"cannot read {path} as UTF-8 ({exc})"))
             return ""
-        if not content.strip():
-            problems.append((f"{where}.content_file", f"{path} is empty"))
-        return content
-    if not item.content or not item.content.strip():
-        problems.append((f"{where}.content", "is empty: give an article, notes or a topic"))
-    return item.content or ""
+        return _checked(content, f"{where}.content_file", problems, f"{path} ")
+    return _checked(item.content or "", f"{where}.content", problems)
+
+
+def _checked(content: str, where: str, problems: list, what: str = "") -> str:
+    try:
+        return check_content(content)
+    except ValueError as exc:
+        problems.append((where, f"{what}{exc}"))
+        return ""
 
 
 def _language(value: str, where: str, problems: list) -> str:
@@ -197,58 +188,22 @@ def _youtube(
     problems: list,
     now: datetime,
 ) -> dict[str, Any]:
+    """The file's defaults overlaid by the project's own settings, then checked as one."""
     merged: dict[str, Any] = {}
     for spec in (defaults, own):
         if spec is not None:
             merged.update(spec.model_dump(exclude_none=True))
             if spec.publish_at is not None and spec.privacy is None:
                 merged["privacy"] = "private"  # scheduled: private until then
-    publish_at = merged.get("publish_at")
-    if publish_at is not None:
-        if merged.setdefault("privacy", "private") != "private":
-            problems.append(
-                (
-                    f"{where}.youtube.publish_at",
-                    f"a scheduled video must be private until then (privacy is "
-                    f"{merged['privacy']!r})",
-                )
-            )
-        if publish_at <= now:
-            problems.append(
-                (
-                    f"{where}.youtube.publish_at",
-                    f"{publish_at.isoformat()} is in the past",
-                )
-            )
-        merged["publish_at"] = publish_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return merged
-
-
-def _loc(loc: tuple) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(file)"
-
-
-def _msg(error: dict) -> str:
-    if error["type"] == "extra_forbidden":
-        return "unknown field"
-    if error["type"] == "missing":
-        return "is required"
-    return re.sub(r"^Value error, ", "", error["msg"])
+    try:
+        return youtube_settings(YouTubeSpec(**merged), now)
+    except ValueError as exc:
+        problems.append((f"{where}.youtube.publish_at", str(exc)))
+        return {}
 
 
 def _invalid(source: str, problems: list[tuple[str, str]]) -> InputError:
-    lines = "\n".join(f"  {where}: {what}" for where, what in problems)
-    return InputError(
-        f"{source} is not a valid batch file:\n{lines}",
-        field=problems[0][0],
-        problems=[{"field": where, "message": what} for where, what in problems],
-    )
-
-
-# --- the books --------------------------------------------------------------------------------
+    return invalid(source, problems, what="a valid batch file")
 
 
 def create_batch(repo: Repository, plan: BatchPlan) -> BatchTask:
@@ -264,6 +219,7 @@ def create_batch(repo: Repository, plan: BatchPlan) -> BatchTask:
                     content=item.content,
                     language=item.language,
                     youtube_settings=item.youtube_settings,
+                    prompt_template=item.prompt_template,
                     batch_id=batch.id,
                 )
             )

@@ -17,10 +17,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from ytmaker import prefect_env
+from ytmaker import prefect_env, project_input
 from ytmaker.config import get_settings
 from ytmaker.context import Context
-from ytmaker.errors import InputError, YTMakerError
+from ytmaker.errors import YTMakerError
 from ytmaker.language import normalise_language
 from ytmaker.progress import Stage
 from ytmaker.summary import project_summary
@@ -59,23 +59,49 @@ def project_create(
     name: Annotated[str, typer.Option(help="Project name.")],
     content_file: Annotated[Path, typer.Option(help="UTF-8 text: an article, notes or a topic.")],
     lang: Annotated[str, typer.Option(help="zh-TW or en.")] = "zh-TW",
+    privacy: Annotated[str | None, typer.Option(help="private, unlisted or public.")] = None,
+    publish_at: Annotated[
+        str | None, typer.Option(help="Schedule, e.g. 2026-12-24T20:00 (Asia/Taipei if no offset).")
+    ] = None,
+    tags: Annotated[str | None, typer.Option(help="Comma-separated YouTube tags.")] = None,
+    prompt_template_file: Annotated[
+        Path | None, typer.Option(help="This project's LLM prompt; must contain {content}.")
+    ] = None,
 ) -> None:
     """Create a project; prints its id."""
+    content = _read_text(content_file, "--content-file")
+    youtube = {"privacy": privacy, "publish_at": publish_at, "tags": _split_tags(tags)}
+    template = (
+        _read_text(prompt_template_file, "--prompt-template-file") if prompt_template_file else None
+    )
+    out.print(create_project(_context(), name, content, lang, youtube, template).get("id"))
+
+
+def _read_text(path: Path, option: str) -> str:
     try:
-        content = content_file.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        fail(f"Cannot read --content-file {content_file}: {exc}")
-    out.print(create_project(_context(), name, content, lang).get("id"))
+        fail(f"Cannot read {option} {path}: {exc}")
+        raise  # unreachable
 
 
-def create_project(ctx: Context, name: str, content: str, lang: str) -> dict[str, Any]:
+def _split_tags(tags: str | None) -> list[str] | None:
+    return None if tags is None else [tag for tag in tags.split(",") if tag.strip()]
+
+
+def create_project(
+    ctx: Context,
+    name: str,
+    content: str,
+    lang: str,
+    youtube: dict[str, Any] | None = None,
+    prompt_template: str | None = None,
+) -> dict[str, Any]:
     try:
-        language = normalise_language(lang)
-        if not name.strip():
-            raise InputError("--name is empty: give the project a name.", field="name")
+        fields = project_input.new_project(name, content, lang, youtube or {}, prompt_template)
     except YTMakerError as exc:
         fail(exc.message)
-    project = ctx.repo.create_project(name=name.strip(), content=content, language=language)
+    project = ctx.repo.create_project(**fields)
     return {"id": project.id}
 
 

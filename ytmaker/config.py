@@ -10,6 +10,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
+from ytmaker import secret_refs
 from ytmaker.errors import ConfigError
 from ytmaker.script import ScriptRules
 
@@ -77,6 +78,14 @@ class Settings(BaseSettings):
     quota_warn_percent: float = _env("YTMAKER_QUOTA_WARN_PERCENT", default=90.0, gt=0, le=100)
     gemini_daily_limit: int | None = _env("YTMAKER_GEMINI_DAILY_LIMIT", default=None, ge=1)
     stability_daily_limit: int | None = _env("YTMAKER_STABILITY_DAILY_LIMIT", default=None, ge=1)
+    # YouTube Data API defaults; a project granted more by Google raises them.
+    youtube_daily_units: int = _env("YTMAKER_YOUTUBE_DAILY_UNITS", default=10_000, ge=1)
+    youtube_daily_uploads: int = _env("YTMAKER_YOUTUBE_DAILY_UPLOADS", default=100, ge=1)
+
+    @field_validator("gemini_api_key", "stability_api_key", "did_api_key", mode="before")
+    @classmethod
+    def _from_secret_block(cls, value: object) -> object:
+        return secret_refs.resolve(value)
 
     @field_validator("retry_delays", mode="before")
     @classmethod

@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ytmaker.errors import ProjectNotFound, StorageError
+from ytmaker.migrate import add_missing_columns
 from ytmaker.models import (
     Asset,
     AssetStatus,
@@ -51,6 +52,7 @@ def _create(url: str) -> Engine:
         engine = create_engine(url, pool_pre_ping=True)
     try:
         Base.metadata.create_all(engine)
+        add_missing_columns(engine)
     except OperationalError as exc:
         raise StorageError(
             f"Cannot open the database {parsed.render_as_string(hide_password=True)}: "

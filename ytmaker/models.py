@@ -93,6 +93,8 @@ class Project(Timestamps, Base):
     script_fingerprint: Mapped[str | None] = mapped_column(String(64), default=None)
     visual_config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     youtube_settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The LLM prompt for this project (placeholders in ytmaker.prompts); None: the default.
+    prompt_template: Mapped[str | None] = mapped_column(Text, default=None)
     youtube_video_id: Mapped[str | None] = mapped_column(String(64), default=None)
     video_url: Mapped[str | None] = mapped_column(Text, default=None)
     # The resumable upload session, saved before any byte is sent: a crash resumes it.

@@ -5,13 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ytmaker import providers
+from ytmaker import providers, quota
 from ytmaker.assets import AssetRecord, fingerprint
 from ytmaker.context import Context
 from ytmaker.errors import InputError, MediaError
 from ytmaker.layout import load_script, piece_paths
 from ytmaker.media.visual import VisualConfig
 from ytmaker.models import AssetType, Project
+from ytmaker.project_input import check_content as check_content_text
+from ytmaker.project_input import check_name
 from ytmaker.providers.base import PublishRequest
 from ytmaker.script import Script, validate_script
 from ytmaker.stages import run_stage
@@ -27,12 +29,13 @@ def generate_script(ctx: Context, project_id: int) -> dict[str, Any]:
     with run_stage(ctx, project_id, "script") as report:
         project = ctx.repo.get_project(project_id)
         check_content(project)
-        writer = providers.script_writer(ctx.settings)
+        writer = providers.script_writer(ctx.settings, project.prompt_template)
         source = fingerprint(
             project.content,
             project.language,
             ctx.settings.rules.model_dump(),
             type(writer).__name__,
+            *([project.prompt_template] if project.prompt_template else []),
         )
         if project.script and project.script_fingerprint == source:
             script = Script.model_validate(project.script)
@@ -40,6 +43,7 @@ def generate_script(ctx: Context, project_id: int) -> dict[str, Any]:
             return plan_of(script)
         report(20, "正在撰寫腳本...")
         script = writer.write(project.content, project.language, ctx.settings.rules)
+        quota.meter(ctx, writer, "generateContent", project_id)
         validate_script(script, ctx.settings.rules)
         ctx.repo.update_project(
             project_id, script=script.model_dump(mode="json"), script_fingerprint=source
@@ -64,6 +68,7 @@ def plan_of(script: Script) -> dict[str, Any]:
 
 
 def check_content(project: Project) -> None:
+    """A stored project is checked again: rows may come from older versions or other tools."""
     if not project.content or not project.content.strip():
         raise InputError(
             f"Project {project.id} has empty content: give it an article, notes or a topic "
@@ -71,6 +76,13 @@ def check_content(project: Project) -> None:
             field="content",
             project_id=project.id,
         )
+    for field, check in (("content", check_content_text), ("name", check_name)):
+        try:
+            check(getattr(project, field))
+        except ValueError as exc:
+            raise InputError(
+                f"Project {project.id}: {field} {exc}.", field=field, project_id=project.id
+            ) from None
 
 
 # --- render, thumbnail, upload ----------------------------------------------------------------
@@ -164,7 +176,10 @@ def upload(ctx: Context, project_id: int) -> dict[str, Any]:
             ctx.settings,
             on_progress=lambda done, total: report(done / max(total, 1) * 95, "上傳中"),
             on_session=lambda uri: _save_session(ctx, project_id, uri),
+            on_call=quota.youtube_meter(ctx, project_id),
         )
+        if getattr(publisher, "metered_service", None) == "youtube":
+            quota.ensure_upload_fits(ctx, resuming=bool(project.upload_session_uri))
         published = publisher.publish(
             paths["video"], paths["thumbnail"], request, resume_uri=project.upload_session_uri
         )

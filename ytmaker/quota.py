@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from ytmaker.config import Settings
 from ytmaker.context import Context
 from ytmaker.db import Repository
 from ytmaker.models import Project, QuotaSnapshot, QuotaUsage
+from ytmaker.providers.provider_errors import ServiceError
 
 log = logging.getLogger(__name__)
 SERVICES = ("did", "youtube", "gemini", "stability")
@@ -82,6 +84,62 @@ def record_usage(
             session.add(QuotaUsage(service=service, kind=kind, units=units, project_id=project_id))
     except Exception:  # noqa: BLE001 - best effort by design
         log.warning("Could not record %s usage (%s %s)", service, units, kind, exc_info=True)
+
+
+def meter(ctx: Context, provider: object, kind: str, project_id: int | None = None) -> None:
+    """Count one successful call of a real provider (local ones are not metered)."""
+    service = getattr(provider, "metered_service", None)
+    if service:
+        record_usage(ctx.repo, service, 1.0, kind, project_id)
+
+
+def youtube_meter(ctx: Context, project_id: int) -> Callable[[str], None]:
+    """The publisher's `on_call`: each YouTube API method at its documented cost."""
+    return lambda method: record_usage(
+        ctx.repo, "youtube", YOUTUBE_COSTS.get(method, 1), method, project_id
+    )
+
+
+def ensure_upload_fits(ctx: Context, resuming: bool, now: datetime | None = None) -> None:
+    """Refuse to start an upload today's YouTube quota cannot finish (videos.insert + thumbnail).
+
+    Raises YOUTUBE_QUOTA_INSUFFICIENT (not retryable) before a single byte is sent.
+    """
+    now = now or datetime.now(UTC)
+    reading = read_youtube(
+        ctx.repo, now, ctx.settings.youtube_daily_units, ctx.settings.youtube_daily_uploads
+    )
+    inserts = reading.details["videos.insert"]
+    need_insert = 0 if resuming else YOUTUBE_COSTS["videos.insert"]
+    need_units = YOUTUBE_COSTS["thumbnails.set"]
+    short = []
+    if inserts["used"] + need_insert > inserts["limit"]:
+        short.append(f"{inserts['used']:g} of {inserts['limit']:g} uploads (videos.insert) done")
+    if reading.used + need_units > reading.limit:
+        short.append(
+            f"{reading.used:g} of {reading.limit:g} units used and thumbnails.set needs "
+            f"{need_units}"
+        )
+    if short:
+        raise ServiceError(
+            f"Today's YouTube quota cannot fit this upload: {'; '.join(short)}. Nothing was "
+            f"sent. The quota resets at midnight Pacific Time ({_reset_in_taipei(now)} in "
+            "Taipei): run the project again then, or raise YTMAKER_YOUTUBE_DAILY_UNITS / "
+            "YTMAKER_YOUTUBE_DAILY_UPLOADS if Google granted this project more.",
+            provider="youtube",
+            kind="QUOTA_INSUFFICIENT",
+            reason="dailyQuotaInsufficient",
+            retryable=False,
+            units_used=reading.used,
+            units_limit=reading.limit,
+            uploads_used=inserts["used"],
+            uploads_limit=inserts["limit"],
+        )
+
+
+def _reset_in_taipei(now: datetime) -> str:
+    reset = day_start(now, PACIFIC) + timedelta(days=1)
+    return reset.astimezone(TAIPEI).strftime("%Y-%m-%d %H:%M")
 
 
 def day_start(now: datetime, zone: ZoneInfo) -> datetime:
@@ -151,7 +209,12 @@ def read_did(settings: Settings) -> QuotaReading:
     return reading
 
 
-def read_youtube(repo: Repository, now: datetime) -> QuotaReading:
+def read_youtube(
+    repo: Repository,
+    now: datetime,
+    units_limit: int = YOUTUBE_DAILY["shared_units"],
+    uploads_limit: int = YOUTUBE_DAILY["videos.insert"],
+) -> QuotaReading:
     """Units spent today (Pacific): our usage rows, plus uploads recorded only on projects."""
     since = day_start(now, PACIFIC)
     kinds = counted(repo, "youtube", since)
@@ -171,25 +234,25 @@ def read_youtube(repo: Repository, now: datetime) -> QuotaReading:
         kinds[kind] = kinds.get(kind, 0.0) + cost * len(uploads)
     inserts = kinds.get("videos.insert", 0.0)
     shared = sum(units for kind, units in kinds.items() if kind != "videos.insert")
-    insert_pct = _percent(inserts, YOUTUBE_DAILY["videos.insert"])
-    shared_pct = _percent(shared, YOUTUBE_DAILY["shared_units"])
+    insert_pct = _percent(inserts, uploads_limit)
+    shared_pct = _percent(shared, units_limit)
     return QuotaReading(
         "youtube",
         used=shared,
-        limit=YOUTUBE_DAILY["shared_units"],
-        remaining=YOUTUBE_DAILY["shared_units"] - shared,
+        limit=units_limit,
+        remaining=max(units_limit - shared, 0.0),
         percent=max(insert_pct or 0.0, shared_pct or 0.0),
         unit="units",
         period="day (resets at midnight Pacific Time)",
         details={
             "videos.insert": {
                 "used": inserts,
-                "limit": YOUTUBE_DAILY["videos.insert"],
+                "limit": uploads_limit,
                 "percent": insert_pct,
             },
             "shared_units": {
                 "used": shared,
-                "limit": YOUTUBE_DAILY["shared_units"],
+                "limit": units_limit,
                 "percent": shared_pct,
             },
             "by_kind": kinds,
@@ -215,12 +278,17 @@ def read_counted(
     )
 
 
+def _youtube(ctx: Context, now: datetime) -> QuotaReading:
+    settings = ctx.settings
+    return read_youtube(ctx.repo, now, settings.youtube_daily_units, settings.youtube_daily_uploads)
+
+
 def read_all(ctx: Context, now: datetime | None = None) -> list[QuotaReading]:
     now = now or datetime.now(UTC)
     settings = ctx.settings
     return [
         read_did(settings),
-        read_youtube(ctx.repo, now),
+        _youtube(ctx, now),
         read_counted(ctx.repo, "gemini", settings.gemini_daily_limit, now, PACIFIC),
         read_counted(ctx.repo, "stability", settings.stability_daily_limit, now, TAIPEI),
     ]
@@ -231,7 +299,7 @@ def read_service(ctx: Context, service: str, now: datetime | None = None) -> Quo
     if service == "did":
         return read_did(ctx.settings)
     if service == "youtube":
-        return read_youtube(ctx.repo, now)
+        return _youtube(ctx, now)
     if service == "gemini":
         return read_counted(ctx.repo, service, ctx.settings.gemini_daily_limit, now, PACIFIC)
     if service == "stability":

@@ -32,7 +32,8 @@ def _key(secret: object) -> str:
     return secret.get_secret_value()  # type: ignore[attr-defined]
 
 
-def script_writer(settings: Settings) -> ScriptWriter:
+def script_writer(settings: Settings, prompt_template: str | None = None) -> ScriptWriter:
+    """`prompt_template`: the project's own LLM prompt (the local writer needs none)."""
     if _choose(
         "SCRIPT_PROVIDER",
         settings.script_provider,
@@ -46,6 +47,7 @@ def script_writer(settings: Settings) -> ScriptWriter:
             _key(settings.gemini_api_key),
             model=settings.gemini_model,
             base_url=settings.gemini_base_url,
+            prompt_template=prompt_template,
         )
     from ytmaker.providers.local.script_writer import LocalScriptWriter
 
@@ -114,8 +116,10 @@ def publisher(
     settings: Settings,
     on_progress: Callable[[int, int], None] | None = None,
     on_session: Callable[[str], None] | None = None,
+    on_call: Callable[[str], None] | None = None,
 ) -> Publisher:
-    """`on_progress(bytes_sent, total)` and `on_session(uri)` are called by resumable uploads."""
+    """`on_progress(bytes_sent, total)` and `on_session(uri)` are called by resumable uploads,
+    `on_call(method)` before each metered YouTube API call."""
     token = settings.youtube_token_file
     if _choose(
         "PUBLISHER",
@@ -133,6 +137,7 @@ def publisher(
             chunk_size=settings.youtube_chunk_size,
             on_progress=on_progress,
             on_session=on_session,
+            on_call=on_call,
         )
     from ytmaker.providers.local.publisher import LocalChannel
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from ytmaker import prompts
 from ytmaker.errors import ProviderError, ScriptValidationError
 from ytmaker.files import atomic_output
 from ytmaker.language import family
@@ -141,6 +142,8 @@ def _check_candidate(response: Any, api_key: str) -> Any:
 class GeminiScriptWriter:
     """Implements ScriptWriter with Gemini's structured JSON output."""
 
+    metered_service = "gemini"  # each write() is one counted generateContent call
+
     def __init__(
         self,
         api_key: str,
@@ -171,15 +174,18 @@ class GeminiScriptWriter:
     def prompt(self, content: str, language: str, rules: ScriptRules) -> str:
         lang = family(language)
         rate = "3.7 Chinese characters per second" if lang == "zh" else "2.9 words per second"
-        return self.prompt_template.format(
-            content=content.strip(),
-            language=language,
-            language_name=LANGUAGE_NAMES[lang],
-            segment_min=rules.segment_min,
-            segment_max=rules.segment_max,
-            total_min=rules.total_min,
-            total_max=rules.total_max,
-            rate=rate,
+        return prompts.fill(
+            self.prompt_template,
+            dict(
+                content=content.strip(),
+                language=language,
+                language_name=LANGUAGE_NAMES[lang],
+                segment_min=rules.segment_min,
+                segment_max=rules.segment_max,
+                total_min=rules.total_min,
+                total_max=rules.total_max,
+                rate=rate,
+            ),
         )
 
     def write(self, content: str, language: str, rules: ScriptRules) -> Script:
@@ -286,6 +292,8 @@ def _strip_fence(text: str) -> str:
 
 class GeminiVoice:
     """Implements Voice with Gemini speech generation: 24 kHz 16-bit mono WAV + a pause."""
+
+    metered_service = "gemini"
 
     def __init__(
         self,

@@ -26,6 +26,8 @@ MAX_SEED = 4294967294
 class StabilityImages:
     """Implements ImageMaker: `POST /v2beta/stable-image/generate/{engine}` (multipart)."""
 
+    metered_service = "stability"  # each make() is one counted (paid) image
+
     def __init__(
         self,
         api_key: str,

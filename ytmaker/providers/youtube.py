@@ -48,6 +48,8 @@ class YouTubePublisher:
     exposes the upload session so a later attempt can pass it back as `resume_uri`.
     """
 
+    metered_service = "youtube"
+
     def __init__(
         self,
         client_secrets_file: str | Path | None,
@@ -57,6 +59,7 @@ class YouTubePublisher:
         on_progress: ProgressCallback | None = None,
         *,
         on_session: SessionCallback | None = None,
+        on_call: Callable[[str], None] | None = None,
         credentials: Any = None,
         token_uri: str | None = None,
         max_resumes: int = 3,
@@ -71,6 +74,7 @@ class YouTubePublisher:
         self.chunk_size = chunk_size
         self.on_progress = on_progress
         self.on_session = on_session
+        self.on_call = on_call  # told of each metered API call (quota accounting)
         self.max_resumes = max_resumes
         self.resume_delay = resume_delay
         self.http_timeout = http_timeout
@@ -231,6 +235,8 @@ class YouTubePublisher:
             insert.resumable_uri = resume_uri
             insert._in_error_state = True
         self.session_uri = resume_uri
+        if not resume_uri:
+            self._metered("videos.insert")  # a resumed session was counted when it began
         total = media.size()
         resumes = 0
         response = None
@@ -269,9 +275,15 @@ class YouTubePublisher:
         service = service or self._call(self.service)
         mime = "image/png" if Path(thumbnail).suffix.lower() == ".png" else "image/jpeg"
         media = MediaFileUpload(str(thumbnail), mimetype=mime, resumable=False)
+        self._metered("thumbnails.set")
         return self._call(service.thumbnails().set(videoId=video_id, media_body=media).execute)
 
     # ------------------------------------------------------------ helpers
+
+    def _metered(self, method: str) -> None:
+        """Every request costs quota, a refused one too: count it before it is sent."""
+        if self.on_call:
+            self.on_call(method)
 
     def _note_session(self, insert: Any) -> None:
         uri = getattr(insert, "resumable_uri", None)

@@ -1,0 +1,44 @@
+"""Settings: keys from Prefect Secret blocks, and errors that name the variable."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from ytmaker import providers
+from ytmaker.config import Settings, reload_settings
+from ytmaker.errors import ConfigError
+
+
+def test_a_key_can_come_from_a_prefect_secret_block(
+    settings: Settings,
+    prefect_harness: None,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from prefect.blocks.system import Secret
+
+    caplog.set_level(logging.DEBUG)
+    Secret(value="sk-from-the-block-123").save("ytmaker-test-gemini-key", overwrite=True)
+    monkeypatch.setenv("GEMINI_API_KEY", "prefect-secret:ytmaker-test-gemini-key")
+
+    loaded = reload_settings()
+
+    assert loaded.gemini_api_key.get_secret_value() == "sk-from-the-block-123"
+    assert "GeminiScriptWriter" in repr(providers.script_writer(loaded))  # auto picks Gemini
+    assert "sk-from-the-block-123" not in repr(loaded) + caplog.text
+
+
+def test_a_missing_secret_block_names_the_variable_and_the_block(
+    settings: Settings, prefect_harness: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STABILITY_API_KEY", "prefect-secret:no-such-block")
+
+    with pytest.raises(ConfigError) as refused:
+        reload_settings()
+
+    monkeypatch.delenv("STABILITY_API_KEY")  # the fixture reloads settings when it ends
+    message = str(refused.value)
+    assert "STABILITY_API_KEY" in message and "'no-such-block'" in message
+    assert "prefect block create secret" in message

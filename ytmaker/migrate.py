@@ -1,0 +1,35 @@
+"""Bring a database made by an earlier version up to the models: add the columns it lacks.
+
+Every column added after the first release is nullable or has a default, so adding it is all
+an upgrade needs; `create_all` makes the tables that do not exist yet.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import Engine, inspect, text
+
+from ytmaker.models import Base
+
+log = logging.getLogger(__name__)
+
+
+def add_missing_columns(engine: Engine) -> list[str]:
+    """Add the model columns an existing table lacks; returns `table.column` for each."""
+    inspector = inspect(engine)
+    added: list[str] = []
+    for table in Base.metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            kind = column.type.compile(dialect=engine.dialect)
+            with engine.begin() as conn:
+                conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+            added.append(f"{table.name}.{column.name}")
+    if added:
+        log.warning("Database upgraded: added %s", ", ".join(added))
+    return added

@@ -1,0 +1,203 @@
+"""What a user may give a project, checked the same way at every entry (CLI, batch file, the
+flow's own check of a stored project): each rejection names the field and the rule."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from ytmaker.errors import InputError
+
+LOCAL_TZ = ZoneInfo("Asia/Taipei")  # our users' zone: times written without an offset
+NAME_MAX = 200
+# ~25 minutes of narration: the longest allowed video (600 s) needs far less; more is a mistake.
+CONTENT_MAX = 50_000
+TAGS_MAX_CHARS = 500  # YouTube's limit for all tags together
+TAG_MAX = 100
+PRIVACY = ("private", "unlisted", "public")
+
+
+def check_name(value: str) -> str:
+    """A project name: one line of 1-200 characters (it is only ever shown, never a path)."""
+    name = value.strip()
+    if not name:
+        raise ValueError("is empty: give the project a name")
+    if len(name) > NAME_MAX:
+        raise ValueError(f"is {len(name):,} characters; at most {NAME_MAX}")
+    _no_control(name, allow_newlines=False)
+    return name
+
+
+def check_content(value: str) -> str:
+    """The article, notes or topic: not empty, at most CONTENT_MAX characters, no NUL."""
+    if not value.strip():
+        raise ValueError("is empty: give an article, notes or a topic")
+    if len(value) > CONTENT_MAX:
+        raise ValueError(
+            f"is {len(value):,} characters; at most {CONTENT_MAX:,} (split it into several "
+            "projects)"
+        )
+    _no_control(value, allow_newlines=True)
+    return value
+
+
+def _no_control(text: str, *, allow_newlines: bool) -> None:
+    allowed = {"\n", "\r", "\t"} if allow_newlines else {"\t"}
+    for position, char in enumerate(text):
+        if char not in allowed and unicodedata.category(char) == "Cc":
+            raise ValueError(
+                f"contains the control character U+{ord(char):04X} at position {position}"
+            )
+
+
+def check_publish_at(value: datetime | None, now: datetime | None = None) -> datetime | None:
+    """Zoned (Asia/Taipei when no offset is written) and in the future."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=LOCAL_TZ)
+    if value <= (now or datetime.now(UTC)):
+        raise ValueError(f"{value.isoformat()} is in the past: give a future time")
+    return value
+
+
+def check_tags(value: list[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    tags = [tag.strip() for tag in value]
+    if any(not tag for tag in tags):
+        raise ValueError("must not be empty strings")
+    if any(len(tag) > TAG_MAX for tag in tags):
+        raise ValueError(f"each tag must stay within {TAG_MAX} characters")
+    if sum(len(tag) for tag in tags) > TAGS_MAX_CHARS:
+        raise ValueError(f"together must stay within {TAGS_MAX_CHARS} characters")
+    return tags
+
+
+class YouTubeSpec(BaseModel):
+    """Privacy, schedule and tags of one upload (the publish time is checked by its caller)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    privacy: Literal["private", "unlisted", "public"] | None = None
+    publish_at: datetime | None = None
+    tags: list[str] | None = None
+
+    @field_validator("publish_at", mode="after")
+    @classmethod
+    def _zoned(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=LOCAL_TZ)
+        return value
+
+    @field_validator("tags", mode="after")
+    @classmethod
+    def _tags(cls, value: list[str] | None) -> list[str] | None:
+        return check_tags(value)
+
+
+def youtube_settings(spec: YouTubeSpec, now: datetime | None = None) -> dict[str, Any]:
+    """The stored form: a scheduled video is private until then; times in UTC ('Z')."""
+    data = spec.model_dump(exclude_none=True)
+    if spec.publish_at is None:
+        return data
+    rules = []
+    if data.setdefault("privacy", "private") != "private":
+        rules.append(
+            f"a scheduled video must be private until then (privacy is {data['privacy']!r})"
+        )
+    try:
+        when = check_publish_at(spec.publish_at, now)
+        data["publish_at"] = when.astimezone(UTC).isoformat().replace("+00:00", "Z")  # type: ignore[union-attr]
+    except ValueError as exc:
+        rules.append(str(exc))
+    if rules:
+        raise ValueError("; ".join(rules))
+    return data
+
+
+def invalid(source: str, problems: list[tuple[str, str]], what: str = "valid") -> InputError:
+    """One InputError listing every problem as `field: rule`."""
+    lines = "\n".join(f"  {where}: {rule}" for where, rule in problems)
+    return InputError(
+        f"{source} is not {what}:\n{lines}",
+        field=problems[0][0],
+        problems=[{"field": where, "message": what} for where, what in problems],
+    )
+
+
+def explain(exc: ValidationError, prefix: str = "") -> list[tuple[str, str]]:
+    """pydantic errors as (field, rule) pairs."""
+    return [(prefix + _loc(e["loc"]), _msg(e)) for e in exc.errors()]
+
+
+def _loc(loc: tuple) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(value)"
+
+
+def _msg(error: dict) -> str:
+    if error["type"] == "extra_forbidden":
+        return "unknown field"
+    if error["type"] == "missing":
+        return "is required"
+    return error["msg"].removeprefix("Value error, ")
+
+
+def new_project(
+    name: str,
+    content: str,
+    language: str,
+    youtube: dict[str, Any],
+    prompt_template: str | None = None,
+    *,
+    source: str = "The project",
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The checked fields of a new Project row; one InputError lists every problem."""
+    from ytmaker.language import normalise_language
+    from ytmaker.prompts import check_template
+
+    problems: list[tuple[str, str]] = []
+    fields: dict[str, Any] = {}
+    checks = {
+        "name": lambda: check_name(name),
+        "content": lambda: check_content(content),
+        "language": lambda: normalise_language(language),
+        "youtube_settings": lambda: _youtube(youtube, now, problems),
+        "prompt_template": lambda: prompt_template and check_template(prompt_template),
+    }
+    for field, check in checks.items():
+        try:
+            fields[field] = check()
+        except (ValueError, InputError) as exc:
+            problems.append((field, _rule(exc)))
+    if problems:
+        raise invalid(source, problems)
+    fields["prompt_template"] = fields["prompt_template"] or None
+    return fields
+
+
+def _youtube(data: dict[str, Any], now: datetime | None, problems: list) -> dict[str, Any]:
+    given = {key: value for key, value in data.items() if value is not None}
+    try:
+        spec = YouTubeSpec.model_validate(given)
+    except ValidationError as exc:
+        problems.extend(explain(exc, prefix="youtube."))
+        return {}
+    try:
+        return youtube_settings(spec, now)
+    except ValueError as exc:
+        problems.append(("youtube.publish_at", str(exc)))
+        return {}
+
+
+def _rule(exc: Exception) -> str:
+    message = getattr(exc, "message", None) or str(exc)
+    return message.removeprefix("The prompt template ").rstrip(".")

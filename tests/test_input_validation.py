@@ -70,7 +70,10 @@ def test_several_problems_are_reported_at_once() -> None:
 
 def test_a_time_without_offset_is_taipei_and_stored_in_utc() -> None:
     fields = new_project(**{**OK, "youtube": {"publish_at": "2026-12-24T20:00"}}, now=NOW)
-    assert fields["youtube_settings"] == {"publish_at": "2026-12-24T12:00:00Z", "privacy": "private"}
+    assert fields["youtube_settings"] == {
+        "publish_at": "2026-12-24T12:00:00Z",
+        "privacy": "private",
+    }
 
 
 def test_hostile_names_stay_text_and_never_become_paths(settings: Settings) -> None:

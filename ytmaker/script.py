@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from ytmaker.errors import ScriptValidationError
+from ytmaker.language import count_units, family
 
 
 class ScriptRules(BaseModel):
@@ -55,25 +59,62 @@ class Script(BaseModel):
         return sum(piece.spoken_duration for piece in self.pieces())
 
 
+MAX_CHARS_PER_SECOND = 25  # well above any narration (English runs ~15 characters a second)
+SPEAKING_RATE = {"zh": 3.7, "en": 2.9}  # units a second, the rate the script writer is told
+SPEECH_SLACK = 2.0  # text that takes over twice the limit to say is runaway, not a rough plan
+
+
+def max_segments(rules: ScriptRules) -> int:
+    """How many segments of at least segment_min fit in total_max (10,000 with no minimum)."""
+    return int(rules.total_max // rules.segment_min) if rules.segment_min > 0 else 10_000
+
+
+def spoken_seconds(text: str, language: str) -> float:
+    """About how long a voice takes to say `text` at the rate writers are asked for."""
+    return count_units(text, language) / SPEAKING_RATE[family(language)]
+
+
 def validate_script(script: Script, rules: ScriptRules) -> Script:
     """Raise ScriptValidationError naming the segment and field that break the rules."""
     if not script.segments:
         raise ScriptValidationError("腳本沒有任何段落 (script has no segments)", field="segments")
+    _check_count(len(script.segments), rules)
     for segment in script.segments:
-        _check_segment(segment, rules)
+        _check_segment(segment, rules, script.language)
+    _check_piece(script.intro, "intro", rules)
+    _check_piece(script.outro, "outro", rules)
     total = sum(piece.duration for piece in script.pieces())
-    if total < rules.total_min or total > rules.total_max:
+    if not rules.total_min <= total <= rules.total_max:
         raise ScriptValidationError(
             f"影片總時長超出範圍 (total {total:.1f}s not within "
             f"{rules.total_min:g}-{rules.total_max:g}s)",
             field="total_duration",
-            duration=round(total, 2),
+            duration=_number(round(total, 2)),
         )
+    _check_speech(script, rules)
     return script
 
 
-def _check_segment(segment: Segment, rules: ScriptRules) -> None:
-    where = {"segment_index": segment.index, "duration": segment.duration}
+def _check_count(count: int, rules: ScriptRules) -> None:
+    most = max_segments(rules)
+    if count > most:
+        raise ScriptValidationError(
+            f"段落太多 ({count} segments; at most {most} fit in {rules.total_max:g}s "
+            f"at {rules.segment_min:g}s each)",
+            field="segments",
+            count=count,
+            limit=most,
+        )
+
+
+def _number(value: float) -> float | str:
+    """The value for error details; NaN and infinity as text, which JSON can carry."""
+    return value if math.isfinite(value) else str(value)
+
+
+def _check_segment(segment: Segment, rules: ScriptRules, language: str) -> None:
+    where = {"segment_index": segment.index, "duration": _number(segment.duration)}
+    label = f"segment {segment.index}"
     if not segment.text.strip():
         raise ScriptValidationError("段落內容為空 (segment text is empty)", field="text", **where)
     if not segment.image_description.strip():
@@ -82,17 +123,78 @@ def _check_segment(segment: Segment, rules: ScriptRules) -> None:
             field="image_description",
             **where,
         )
-    if segment.duration > rules.segment_max:
+    _check_duration(segment.duration, label, rules, where)
+    _check_length(segment.text, label, rules, where)
+    seconds = spoken_seconds(segment.text, language)
+    if seconds > rules.segment_max * SPEECH_SLACK:
         raise ScriptValidationError(
-            f"段落時長超過限制 (segment {segment.index}: {segment.duration:g}s > "
-            f"{rules.segment_max:g}s)",
+            f"段落文字太長 ({label}: about {seconds:.0f}s to say, at most {rules.segment_max:g}s)",
+            field="text",
+            spoken_seconds=round(seconds, 1),
+            **where,
+        )
+
+
+def _check_duration(duration: float, label: str, rules: ScriptRules, where: dict[str, Any]) -> None:
+    if not math.isfinite(duration):
+        raise ScriptValidationError(
+            f"段落時長無效 ({label}: duration {duration} is not a number of seconds)",
             field="duration",
             **where,
         )
-    if segment.duration < rules.segment_min:
+    if duration > rules.segment_max:
         raise ScriptValidationError(
-            f"段落時長低於限制 (segment {segment.index}: {segment.duration:g}s < "
-            f"{rules.segment_min:g}s)",
+            f"段落時長超過限制 ({label}: {duration:g}s > {rules.segment_max:g}s)",
             field="duration",
             **where,
+        )
+    if duration < rules.segment_min:
+        raise ScriptValidationError(
+            f"段落時長低於限制 ({label}: {duration:g}s < {rules.segment_min:g}s)",
+            field="duration",
+            **where,
+        )
+
+
+PIECE_NAMES = {"intro": "開場", "outro": "結尾"}
+
+
+def _check_piece(piece: Narration, name: str, rules: ScriptRules) -> None:
+    """The intro and outro: something to say, for a positive number of seconds."""
+    where = {"piece": name, "duration": _number(piece.duration)}
+    shown = PIECE_NAMES[name]
+    if not piece.text.strip():
+        raise ScriptValidationError(
+            f"{shown}內容為空 ({name} text is empty)", field="text", **where
+        )
+    if not (math.isfinite(piece.duration) and piece.duration > 0):
+        raise ScriptValidationError(
+            f"{shown}時長無效 ({name} duration {piece.duration:g} is not a positive number "
+            "of seconds)",
+            field="duration",
+            **where,
+        )
+    _check_length(piece.text, name, rules, where)
+
+
+def _check_length(text: str, label: str, rules: ScriptRules, where: dict[str, Any]) -> None:
+    most = int(rules.segment_max * MAX_CHARS_PER_SECOND)
+    if len(text) > most:
+        raise ScriptValidationError(
+            f"文字過長 ({label}: {len(text):,} characters, at most {most:,})",
+            field="text",
+            length=len(text),
+            **where,
+        )
+
+
+def _check_speech(script: Script, rules: ScriptRules) -> None:
+    """Planned durations are the writer's word; the text decides how long the voice runs."""
+    seconds = sum(spoken_seconds(piece.text, script.language) for piece in script.pieces())
+    if seconds > rules.total_max * SPEECH_SLACK:
+        raise ScriptValidationError(
+            f"腳本文字太長 (the narration takes about {seconds:.0f}s to say; the video may "
+            f"last at most {rules.total_max:g}s)",
+            field="text",
+            spoken_seconds=round(seconds, 1),
         )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import math
+import re
 import struct
 import textwrap
 from dataclasses import dataclass
@@ -18,6 +20,9 @@ SENTENCE_END = set("。！？!?；;…")
 CLAUSE_END = set("，、：,:）)」』】》")
 NO_LINE_START = set("，。、！？；：,.!?;:）)」』】》…")
 WORD_JOINER = "\u2060"
+# control characters that are not whitespace: nothing to show, and FFmpeg's ASS reader ends
+# a Dialogue line at a NUL, dropping the rest of the cue
+CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
 
 
 @dataclass
@@ -42,14 +47,21 @@ def split_cues(
     text: str, start: float, end: float, language: str, max_chars: int | None = None
 ) -> list[Cue]:
     """Cues of at most two lines covering [start, end], timed in proportion to their length."""
+    if not math.isfinite(end - start):  # NaN, infinity, or a span too wide for a float
+        raise ValueError(f"cue times must be finite seconds (start {start}, end {end})")
     if end < start:
         raise ValueError(f"cue end {end} is before start {start}")
-    flat = " ".join(text.split())
+    flat = _flat(text)
     if not flat or end == start:
         return []
     lines = wrap_lines(flat, line_width(language, max_chars), is_cjk(language))
     chunks = ["\n".join(lines[i : i + MAX_LINES]) for i in range(0, len(lines), MAX_LINES)]
     return _timed(chunks, start, end)
+
+
+def _flat(text: str) -> str:
+    """One line of what can be shown: control characters dropped, whitespace runs one space."""
+    return " ".join(CONTROL.sub("", text).split())
 
 
 def wrap_lines(text: str, width: int, cjk: bool) -> list[str]:
@@ -120,7 +132,7 @@ def ass_escape(text: str) -> str:
     """Make libass show the text literally: no override blocks, no \\N / \\h escapes."""
     text = text.replace("\\", "\\" + WORD_JOINER)
     text = text.replace("{", "\\{").replace("}", "\\}")
-    lines = (" ".join(line.split()) for line in text.split("\n"))
+    lines = (_flat(line) for line in text.split("\n"))
     return "\\N".join(line for line in lines if line)
 
 
@@ -192,7 +204,7 @@ def to_srt(cues: list[Cue]) -> str:
     """SubRip text with the cue text as typed (plus our line breaks)."""
     blocks = []
     for number, cue in enumerate(cues, start=1):
-        lines = [" ".join(line.split()) for line in cue.text.split("\n")]
+        lines = [_flat(line) for line in cue.text.split("\n")]
         body = "\n".join(line for line in lines if line)
         blocks.append(f"{number}\n{_srt_time(cue.start)} --> {_srt_time(cue.end)}\n{body}\n")
     return "\n".join(blocks)

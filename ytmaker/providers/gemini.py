@@ -244,44 +244,72 @@ def parse_script(text: str, language: str, *, truncated: bool = False) -> Script
             position=exc.pos,
             excerpt=cleaned[max(0, exc.pos - 40) : exc.pos + 40],
         ) from None
+    except (ValueError, RecursionError) as exc:  # a 5,000-digit number; arrays 10,000 deep
+        why = "nested too deeply" if isinstance(exc, RecursionError) else "a number is too long"
+        raise ScriptValidationError(
+            f"Gemini 回傳的腳本不是有效的 JSON (unreadable JSON: {why}); run the script step "
+            "again.",
+            field="response",
+            retryable=True,
+            provider="gemini",
+            reason="invalid_json",
+        ) from None
     try:
         wire = WireScript.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(root)"
-        raise ScriptValidationError(
-            f"Gemini 的腳本不符合格式 (field {where}: {first['msg']}); run the script step again.",
-            field=where,
-            retryable=True,
-            provider="gemini",
-            reason="schema_mismatch",
-            errors=len(exc.errors()),
-        ) from None
+        raise _schema_error(exc) from None
     segments = [
         Segment(
             index=i,
-            text=s.text.strip(),
+            text=_clean(s.text),
             duration=round(float(s.duration), 2),
-            image_description=s.image_description.strip(),
+            image_description=_clean(s.image_description),
         )
         for i, s in enumerate(wire.segments, start=1)
     ]
-    intro = Narration(text=wire.intro.text.strip(), duration=round(wire.intro.duration, 2))
-    outro = Narration(text=wire.outro.text.strip(), duration=round(wire.outro.duration, 2))
+    intro = Narration(text=_clean(wire.intro.text), duration=round(wire.intro.duration, 2))
+    outro = Narration(text=_clean(wire.outro.text), duration=round(wire.outro.duration, 2))
     total = round(intro.duration + outro.duration + sum(s.duration for s in segments), 2)
-    tags = list(dict.fromkeys(t.strip() for t in wire.metadata.tags if t.strip()))
+    tags = list(dict.fromkeys(_clean(t) for t in wire.metadata.tags if _clean(t)))
     return Script(
         language=language,
         intro=intro,
         segments=segments,
         outro=outro,
         metadata=Metadata(
-            title=wire.metadata.title.strip(),
-            description=wire.metadata.description.strip(),
+            title=_clean(wire.metadata.title),
+            description=_clean(wire.metadata.description),
             tags=tags,
         ),
         total_duration=total,
     )
+
+
+def _schema_error(exc: ValidationError) -> ScriptValidationError:
+    """The first schema problem, with the 1-based segment it is in (segments are numbered so)."""
+    loc = exc.errors()[0]["loc"]
+    where = ".".join(str(p) for p in loc) or "(root)"
+    seat: dict[str, int] = {}
+    if len(loc) > 1 and loc[0] == "segments" and isinstance(loc[1], int):
+        seat = {"segment_index": loc[1] + 1}
+    shown = f"segment {loc[1] + 1}, field {where}" if seat else f"field {where}"
+    return ScriptValidationError(
+        f"Gemini 的腳本不符合格式 ({shown}: {exc.errors()[0]['msg']}); run the script step again.",
+        field=where,
+        retryable=True,
+        provider="gemini",
+        reason="schema_mismatch",
+        errors=len(exc.errors()),
+        **seat,
+    )
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def _clean(text: str) -> str:
+    """Model text without control characters or lone surrogates, which no file or voice takes."""
+    return _UNPRINTABLE.sub("", text).strip()
 
 
 def _strip_fence(text: str) -> str:

@@ -42,3 +42,28 @@ def test_a_missing_secret_block_names_the_variable_and_the_block(
     message = str(refused.value)
     assert "STABILITY_API_KEY" in message and "'no-such-block'" in message
     assert "prefect block create secret" in message
+
+
+def test_secrets_are_scrubbed_from_every_log_record(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    key, password = "AIzaSy-very-secret-key-1", "redis-pass-77"
+    monkeypatch.setenv("GEMINI_API_KEY", key)
+    monkeypatch.setenv("DID_API_KEY", "user@example.com:did-secret-99")
+    monkeypatch.setenv("REDIS_URL", f"redis://:{password}@127.0.0.1:1/0")
+    reload_settings()
+    caplog.set_level(logging.DEBUG)
+
+    logging.getLogger("some.library").warning("calling %s?key=%s", "https://x", key)
+    logging.getLogger("prefect.task_runs").info(f"redis at redis://:{password}@host")
+    logging.getLogger("ours").info("did-secret-99 in an f-string")
+    try:
+        raise RuntimeError(f"server echoed {key}")
+    except RuntimeError:
+        logging.getLogger("ours").exception("failed")
+
+    for secret in (key, password, "did-secret-99"):
+        assert secret not in caplog.text
+    assert caplog.text.count("***") >= 4
+    for name in ("GEMINI_API_KEY", "DID_API_KEY", "REDIS_URL"):
+        monkeypatch.delenv(name)

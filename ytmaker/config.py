@@ -5,12 +5,13 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
-from ytmaker import secret_refs
+from ytmaker import redaction, secret_refs
 from ytmaker.errors import ConfigError
 from ytmaker.script import ScriptRules
 
@@ -111,6 +112,13 @@ class Settings(BaseSettings):
     def project_dir(self, project_id: int) -> Path:
         return self.data_dir / "projects" / str(project_id)
 
+    def secret_values(self) -> list[str]:
+        """Every secret in these settings: keys, and passwords inside the service URLs."""
+        keys = [self.gemini_api_key, self.stability_api_key, self.did_api_key]
+        values = [key.get_secret_value() for key in keys if key is not None]
+        values += [part for value in values for part in value.split(":")]  # D-ID's user:secret
+        return values + [url_password(url) for url in (self.redis_url, self.database_url)]
+
     @property
     def channel_dir(self) -> Path:
         return self.data_dir / "channel"
@@ -120,9 +128,11 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The settings, or a ConfigError naming each bad variable and what it must be."""
     try:
-        return Settings()
+        settings = Settings()
     except (ValidationError, SettingsError) as exc:
         raise ConfigError(f"Invalid settings: {_explain(exc)}") from None
+    redaction.register(settings.secret_values())
+    return settings
 
 
 def _explain(exc: Exception) -> str:
@@ -131,6 +141,16 @@ def _explain(exc: Exception) -> str:
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         )
     return str(exc).replace('"', "")
+
+
+def url_password(url: str | None) -> str | None:
+    """The password in `scheme://user:password@host/...`, if any."""
+    if not url:
+        return None
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
 
 
 def reload_settings() -> Settings:

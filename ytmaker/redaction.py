@@ -1,0 +1,59 @@
+"""Secrets never reach a log line: every record is scrubbed of the known secret values when it
+is created, whatever logger or handler (ours, Prefect's, a library's) it goes to."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+MASK = "***"
+MIN_SECRET_LENGTH = 6  # shorter values would mask ordinary words
+_secrets: set[str] = set()
+_lock = threading.Lock()
+_installed = False
+
+
+def register(values: Iterable[str | None]) -> None:
+    """Remember secret values to scrub from every log record from now on."""
+    with _lock:
+        _secrets.update(v for v in values if v and len(v) >= MIN_SECRET_LENGTH)
+    _install()
+
+
+def scrub(text: str) -> str:
+    for secret in sorted(_secrets, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def _install() -> None:
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        make_record = logging.getLogRecordFactory()
+
+        def scrubbed_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = make_record(*args, **kwargs)
+            if _secrets:
+                _scrub_record(record)
+            return record
+
+        logging.setLogRecordFactory(scrubbed_record)
+        _installed = True
+
+
+def _scrub_record(record: logging.LogRecord) -> None:
+    try:
+        message = record.getMessage()
+    except Exception:  # noqa: BLE001 - a malformed record is logging's to report, not ours
+        return
+    clean = scrub(message)
+    if clean != message:
+        record.msg, record.args = clean, ()
+    if record.exc_info and not record.exc_text:
+        text = logging.Formatter().formatException(record.exc_info)
+        record.exc_text = scrub(text)

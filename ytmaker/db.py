@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import functools
+import logging
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ytmaker.errors import ProjectNotFound, StorageError
@@ -24,7 +27,13 @@ from ytmaker.models import (
     utcnow,
 )
 
+log = logging.getLogger(__name__)
 _engines: dict[str, Engine] = {}
+# A restarting or briefly unreachable database: wait this long between the few attempts.
+RETRY_DELAYS = (0.2, 0.5, 1.0)
+UNAVAILABLE = "DATABASE_UNAVAILABLE"
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def normalise_url(url: str) -> str:
@@ -44,22 +53,64 @@ def get_engine(url: str) -> Engine:
 
 def _create(url: str) -> Engine:
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
-    else:
-        engine = create_engine(url, pool_pre_ping=True)
     try:
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
         Base.metadata.create_all(engine)
         add_missing_columns(engine)
-    except OperationalError as exc:
-        raise StorageError(
-            f"Cannot open the database {parsed.render_as_string(hide_password=True)}: "
-            f"{exc.orig}. Check DATABASE_URL.",
-            code="DATABASE_UNAVAILABLE",
-        ) from None
+    except (DatabaseError, OSError) as exc:
+        raise unavailable(url, exc) from None
     return engine
+
+
+def unavailable(url: str, exc: BaseException) -> StorageError:
+    """A clear error naming the database (never its password) and what to check."""
+    parsed = make_url(normalise_url(url))
+    where = parsed.render_as_string(hide_password=True)
+    reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+    if parsed.password:
+        reason = reason.replace(str(parsed.password), "***")
+    return StorageError(
+        f"Cannot use the database {where}: {reason}. Check that it is running and reachable, "
+        "that DATABASE_URL (host, port, user, password) is right, and, for SQLite, that its "
+        "folder is readable and writable.",
+        code=UNAVAILABLE,
+        retryable=isinstance(exc, OperationalError),  # not a garbage file or a bad folder
+        database=where,
+    )
+
+
+def retrying(
+    method: Callable[Concatenate[Repository, P], R],
+) -> Callable[Concatenate[Repository, P], R]:
+    """Retry a short transaction while the database is briefly away, then explain clearly."""
+
+    @functools.wraps(method)
+    def wrapper(self: Repository, *args: P.args, **kwargs: P.kwargs) -> R:
+        for delay in RETRY_DELAYS:
+            try:
+                return method(self, *args, **kwargs)
+            except (OperationalError, StorageError) as exc:
+                if not _transient(exc):
+                    raise
+                log.debug("Database unavailable; retrying in %.1f s", delay)
+                time.sleep(delay)
+        try:
+            return method(self, *args, **kwargs)
+        except OperationalError as exc:
+            raise unavailable(self.url, exc) from None
+
+    return wrapper
+
+
+def _transient(exc: Exception) -> bool:
+    if isinstance(exc, StorageError):
+        return exc.code == UNAVAILABLE and exc.retryable
+    return True
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -98,6 +149,7 @@ class Repository:
     def session(self) -> contextlib.AbstractContextManager[Session]:
         return session_scope(self.url)
 
+    @retrying
     def create_project(self, **fields: Any) -> Project:
         with self.session() as session:
             project = Project(**fields)
@@ -105,6 +157,7 @@ class Repository:
             session.flush()
             return project
 
+    @retrying
     def get_project(self, project_id: int) -> Project:
         with self.session() as session:
             project = session.get(Project, project_id)
@@ -116,6 +169,7 @@ class Repository:
                 )
             return project
 
+    @retrying
     def update_project(self, project_id: int, **fields: Any) -> Project:
         with self.session() as session:
             project = session.get(Project, project_id)
@@ -129,10 +183,12 @@ class Repository:
                 project.completed_at = utcnow()
             return project
 
+    @retrying
     def list_projects(self, limit: int = 50) -> list[Project]:
         with self.session() as session:
             return list(session.scalars(select(Project).order_by(Project.id.desc()).limit(limit)))
 
+    @retrying
     def save_asset(
         self,
         project_id: int,
@@ -161,6 +217,7 @@ class Repository:
             session.flush()
             return asset
 
+    @retrying
     def assets(self, project_id: int) -> list[Asset]:
         with self.session() as session:
             return list(

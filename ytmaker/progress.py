@@ -6,12 +6,15 @@ import json
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 import redis
+
+from ytmaker.redis_conn import describe
 
 log = logging.getLogger(__name__)
 RETRY_AFTER = 5.0  # seconds to skip publishing after Redis failed
@@ -38,6 +41,24 @@ def utc_timestamp() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+class _Breaker:
+    """Redis health as seen by every bus on one client, so an outage warns once per process."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.warned = False
+        self.down_until = 0.0
+
+
+_breakers: weakref.WeakKeyDictionary[redis.Redis, _Breaker] = weakref.WeakKeyDictionary()
+_breakers_lock = threading.Lock()
+
+
+def _breaker(client: redis.Redis) -> _Breaker:
+    with _breakers_lock:
+        return _breakers.setdefault(client, _Breaker())
+
+
 class ProgressBus:
     """Publishes JSON progress; Redis trouble is logged once and never fails a video."""
 
@@ -46,8 +67,7 @@ class ProgressBus:
         self.latest_ttl = latest_ttl
         self._high: dict[tuple[int, str], float] = {}
         self._lock = threading.Lock()
-        self._warned = False
-        self._down_until = 0.0
+        self._breaker = _breaker(client)
 
     def publish(
         self,
@@ -83,22 +103,34 @@ class ProgressBus:
 
     def _send(self, project_id: int, body: str) -> None:
         """Send, unless Redis failed in the last RETRY_AFTER seconds: a stalled run helps no one."""
-        if time.monotonic() < self._down_until:
+        breaker = self._breaker
+        if time.monotonic() < breaker.down_until:
             return
         try:
             pipe = self.client.pipeline()
             pipe.set(latest_key(project_id), body, ex=self.latest_ttl)
             pipe.publish(channel(project_id), body)
             pipe.execute()
-            self._warned = False
         except redis.RedisError as exc:
-            self._down_until = time.monotonic() + RETRY_AFTER
-            if not self._warned:
-                log.warning(
-                    "Progress not published (Redis unavailable: %s); the video goes on",
-                    type(exc).__name__,
-                )
-                self._warned = True
+            self._went_down(exc)
+            return
+        with breaker.lock:
+            back, breaker.warned = breaker.warned, False
+        if back:
+            log.info("Progress published again (Redis at %s is back)", describe(self.client))
+
+    def _went_down(self, exc: redis.RedisError) -> None:
+        """Skip Redis for a while; warn at the start of an outage only (never with a password)."""
+        breaker = self._breaker
+        with breaker.lock:
+            breaker.down_until = time.monotonic() + RETRY_AFTER
+            first, breaker.warned = not breaker.warned, True
+        if first:
+            log.warning(
+                "Progress not published (Redis at %s unavailable: %s); the video goes on",
+                describe(self.client),
+                type(exc).__name__,
+            )
 
     def latest(self, project_id: int) -> dict[str, Any] | None:
         try:

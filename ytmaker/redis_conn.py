@@ -8,6 +8,7 @@ from pathlib import Path
 
 import redis
 from redis.backoff import NoBackoff
+from redis.connection import SSLConnection
 from redis.retry import Retry
 
 log = logging.getLogger(__name__)
@@ -53,10 +54,12 @@ def _start_embedded(data_dir: Path) -> redis.Redis:
 
 def describe(client: redis.Redis) -> str:
     """Where a client points, without its password."""
-    kwargs = client.connection_pool.connection_kwargs
+    pool = client.connection_pool
+    kwargs = pool.connection_kwargs
     if "path" in kwargs:
         return f"unix://{kwargs['path']}"
-    return f"redis://{kwargs.get('host')}:{kwargs.get('port')}/{kwargs.get('db', 0)}"
+    scheme = "rediss" if issubclass(pool.connection_class, SSLConnection) else "redis"
+    return f"{scheme}://{kwargs.get('host')}:{kwargs.get('port')}/{kwargs.get('db', 0)}"
 
 
 def reset() -> None:

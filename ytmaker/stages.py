@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -11,12 +12,22 @@ from typing import Any
 
 from ytmaker.context import Context
 from ytmaker.errors import StorageError, YTMakerError
-from ytmaker.models import ProjectStatus
-from ytmaker.progress import Stage
-from ytmaker.state import update_state
+from ytmaker.models import Asset, Project, ProjectStatus
+from ytmaker.progress import Stage, utc_timestamp
+from ytmaker.script import Script
+from ytmaker.state import read_state, update_state
 
 log = logging.getLogger(__name__)
 Report = Callable[..., None]
+# OSErrors that mean the disk, not our code: error_info then says what to check.
+DISK_ERRORS = {
+    errno.ENOSPC: "DISK_FULL",
+    errno.EDQUOT: "DISK_FULL",
+    errno.EFBIG: "DISK_FULL",
+    errno.EACCES: "NOT_WRITABLE",
+    errno.EPERM: "NOT_WRITABLE",
+    errno.EROFS: "NOT_WRITABLE",
+}
 
 
 @dataclass(frozen=True)
@@ -132,13 +143,79 @@ def _write_state(
             "stages": stages,
             **extra,
         },
+        rebuild=lambda: rebuild_state(ctx, project_id),
     )
+
+
+def project_state(ctx: Context, project_id: int) -> dict[str, Any]:
+    """The state file, rebuilt from the database if it is corrupt."""
+    return read_state(ctx.project_dir(project_id), rebuild=lambda: rebuild_state(ctx, project_id))
+
+
+def rebuild_state(ctx: Context, project_id: int) -> dict[str, Any]:
+    """What the state file says, as far as the database knows it."""
+    project = ctx.repo.get_project(project_id)
+    state: dict[str, Any] = {
+        "project_id": project_id,
+        "status": project.status.value.lower(),
+        "stages": _stage_states(project),
+        "assets": dict(_asset_entry(asset) for asset in ctx.repo.assets(project_id)),
+        "rebuilt_at": utc_timestamp(),
+    }
+    if project.script:
+        script = Script.model_validate(project.script)
+        state["script"] = {
+            "title": script.metadata.title,
+            "segments": len(script.segments),
+            "planned_duration": script.total_duration,
+            "realised_duration": round(script.realised_duration(), 3),
+        }
+    if project.error_info:
+        state["error"] = project.error_info
+    if project.youtube_video_id:
+        state["upload"] = {"video_id": project.youtube_video_id, "video_url": project.video_url}
+    return state
+
+
+def _stage_states(project: Project) -> dict[str, Any]:
+    """Stages before the current one completed; the current one running, done or failed."""
+    specs = list(STAGES.values())
+    failed = (project.error_info or {}).get("stage")
+    for i, spec in enumerate(specs):
+        if project.status is ProjectStatus.FAILED and spec.name == failed:
+            current = "failed"
+        elif project.status in (spec.running, spec.done):
+            current = "running" if project.status is spec.running else "completed"
+        else:
+            continue
+        return {
+            **{s.name: {"status": "completed"} for s in specs[:i]},
+            spec.name: {"status": current},
+        }
+    return {}
+
+
+def _asset_entry(asset: Asset) -> tuple[str, dict[str, Any]]:
+    kind = asset.type.value.lower()
+    key = kind if asset.segment_index is None else f"{kind}:{asset.segment_index}"
+    entry: dict[str, Any] = {"status": asset.status.value.lower(), "path": asset.path}
+    if asset.error is not None:
+        entry["error"] = asset.error
+    return key, entry
 
 
 def error_info(exc: BaseException, stage: str) -> dict[str, Any]:
     """What the user (and error_info) sees of a failure; never a traceback."""
     if isinstance(exc, YTMakerError):
         info = exc.to_info()
+    elif isinstance(exc, OSError) and exc.errno in DISK_ERRORS:
+        info = {
+            "code": DISK_ERRORS[exc.errno],
+            "message": f"Cannot write {exc.filename or 'a file'} ({exc.strerror}). Free disk "
+            "space, or make YTMAKER_DATA_DIR a writable folder.",
+            "retryable": False,
+            "path": exc.filename,
+        }
     else:
         info = {
             "code": type(exc).__name__.upper(),

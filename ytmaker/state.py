@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,25 +22,50 @@ def state_path(project_dir: Path) -> Path:
     return Path(project_dir) / STATE_FILE
 
 
-def read_state(project_dir: Path) -> dict[str, Any]:
-    """The stored state, or {} when missing or unreadable (it is rebuilt from the database)."""
-    path = state_path(project_dir)
+Rebuild = Callable[[], dict[str, Any]]
+
+
+def read_state(project_dir: Path, rebuild: Rebuild | None = None) -> dict[str, Any]:
+    """The stored state; {} when missing; when unreadable, rebuilt (from the database) or {}."""
+    with _lock:
+        return _load(state_path(project_dir), rebuild)
+
+
+def update_state(
+    project_dir: Path, changes: dict[str, Any], rebuild: Rebuild | None = None
+) -> dict[str, Any]:
+    """Deep-merge `changes` into the state file and write it atomically."""
+    with _lock:
+        state = _merge(_load(state_path(project_dir), rebuild), changes)
+        state["updated_at"] = utc_timestamp()
+        _write(state_path(project_dir), state)
+        return state
+
+
+def _load(path: Path, rebuild: Rebuild | None) -> dict[str, Any]:
+    """A corrupt file (garbage, truncated, not an object) warns once: it is then replaced."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        state = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
-        log.warning("Ignoring unreadable state file %s (%s)", path, exc)
+        problem = str(exc)
+    else:
+        if isinstance(state, dict):
+            return state
+        problem = f"a JSON {type(state).__name__}, not an object"
+    if rebuild is None:
+        log.warning("Ignoring unreadable state file %s (%s)", path, problem)
         return {}
+    log.warning("State file %s was unreadable (%s); rebuilt it from the database", path, problem)
+    state = rebuild()
+    with contextlib.suppress(OSError):  # a reader still gets it; a writer's own write fails
+        _write(path, state)
+    return state
 
 
-def update_state(project_dir: Path, changes: dict[str, Any]) -> dict[str, Any]:
-    """Deep-merge `changes` into the state file and write it atomically."""
-    with _lock:
-        state = _merge(read_state(project_dir), changes)
-        state["updated_at"] = utc_timestamp()
-        atomic_write_text(state_path(project_dir), json.dumps(state, ensure_ascii=False, indent=2))
-        return state
+def _write(path: Path, state: dict[str, Any]) -> None:
+    atomic_write_text(path, json.dumps(state, ensure_ascii=False, indent=2))
 
 
 def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:

@@ -10,8 +10,7 @@ from ytmaker.errors import YTMakerError
 from ytmaker.layout import piece_paths
 from ytmaker.models import Project, ProjectStatus
 from ytmaker.script import Script
-from ytmaker.stages import fail_project
-from ytmaker.state import read_state
+from ytmaker.stages import fail_project, project_state
 
 log = logging.getLogger(__name__)
 _STAGE_OF = {
@@ -48,7 +47,7 @@ def project_summary(ctx: Context, project_id: int) -> dict[str, Any]:
         result["title"] = script.metadata.title
         for key, path in (("video_path", paths["video"]), ("thumbnail_path", paths["thumbnail"])):
             result[key] = str(path.resolve()) if path.exists() else None
-        video = read_state(ctx.project_dir(project_id)).get("video") or {}
+        video = project_state(ctx, project_id).get("video") or {}
         result["duration"] = video.get("duration")
     return result
 

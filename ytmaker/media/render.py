@@ -37,6 +37,7 @@ from ytmaker.media.audio import SoundSpec, make_track, piece_samples
 from ytmaker.media.fonts import font_path
 from ytmaker.media.probe import probe, wav_duration
 from ytmaker.media.runner import run
+from ytmaker.media.runner import tail as stderr_tail
 from ytmaker.media.subtitles import (
     AssStyle,
     Cue,
@@ -53,6 +54,7 @@ log = logging.getLogger(__name__)
 
 RENDER_VERSION = 2  # bump when the clip graph changes: cached clips are then re-encoded
 MISSING_GLYPH = "failed to find any fallback with glyph"
+TRUNCATED = "partial file"  # FFmpeg decodes what there is of a cut-off MP4, then says this
 PAN_OVERSCAN = 0.08  # the picture is enlarged 8% and the frame travels across the excess
 ZOOM_RANGE = 0.10  # zoom: 1.0 -> 1.1 (or back)
 PIP_BACKGROUND = "0x101820"
@@ -574,6 +576,14 @@ def _encode_clip(
     with atomic_output(plan.path) as tmp:
         out = stream.output(str(tmp), an=None, **_encoder_args(plan.frames, settings))
         stderr = run(out, step, on_frame)
+        if TRUNCATED in stderr:  # a frozen picture is no video: fail, and keep no clip
+            raise MediaError(
+                f"第 {plan.index} 段的素材檔不完整 (piece {plan.index}: its picture or avatar "
+                "clip is truncated; delete it and run again to make it anew)",
+                step=step,
+                piece_index=plan.index,
+                ffmpeg_stderr=stderr_tail(stderr),
+            )
     progress.finish(step, plan.frames)
     if MISSING_GLYPH in stderr:
         log.warning("piece %d: some subtitle characters are missing from the font", plan.index)

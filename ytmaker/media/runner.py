@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import signal
 import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
@@ -18,6 +19,11 @@ log = logging.getLogger(__name__)
 
 STDERR_TAIL = 15
 PROGRESS_ARGS = ["-progress", "pipe:1", "-stats_period", "0.25"]
+# Why the system kills FFmpeg, in words a user can act on (it writes nothing itself then).
+SIGNAL_HINTS = {
+    "SIGXFSZ": "file size limit exceeded: the disk or quota is full",
+    "SIGKILL": "often the system running out of memory",
+}
 
 
 @functools.lru_cache(maxsize=1)
@@ -57,7 +63,7 @@ def run_args(
         stderr = err.read().decode("utf-8", "replace")
     if code != 0:
         raise MediaError(
-            f"影片合成失敗 (FFmpeg failed at {step}, exit code {code})",
+            f"影片合成失敗 (FFmpeg failed at {step}, {exit_reason(code)})",
             step=step,
             ffmpeg_stderr=tail(stderr),
             exit_code=code,
@@ -81,6 +87,18 @@ def _watch(cmd: list[str], err: Any, on_frame: Callable[[int], None] | None) -> 
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def exit_reason(code: int) -> str:
+    """'exit code 1', or the signal that ended FFmpeg and what it usually means."""
+    if code >= 0:
+        return f"exit code {code}"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        return f"killed by signal {-code}"
+    hint = SIGNAL_HINTS.get(name)
+    return f"killed by {name}" + (f": {hint}" if hint else "")
 
 
 def tail(stderr: str) -> str:

@@ -26,8 +26,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=False)
 
     data_dir: Path = _env("YTMAKER_DATA_DIR", default=Path("data"))
-    database_url: str | None = _env("DATABASE_URL", default=None)
-    redis_url: str | None = _env("REDIS_URL", default=None)
+    database_url: str | None = _env("DATABASE_URL", default=None, repr=False)
+    redis_url: str | None = _env("REDIS_URL", default=None, repr=False)
 
     segment_min_seconds: float = _env("YTMAKER_SEGMENT_MIN_SECONDS", default=5.0, gt=0)
     segment_max_seconds: float = _env("YTMAKER_SEGMENT_MAX_SECONDS", default=20.0, gt=0)

@@ -7,6 +7,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger, tags, task
 from prefect.futures import PrefectFuture, as_completed
+from prefect.states import Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.video import generate_video
@@ -48,8 +49,9 @@ def _settle_after_crash(flow: Any, flow_run: Any, state: Any) -> None:
     on_failure=[_settle_after_crash],
     on_crashed=[_settle_after_crash],
 )
-def batch_processing(batch_id: int) -> dict[str, Any]:
-    """Make every unfinished video of a batch; one failure does not stop the others.
+def batch_processing(batch_id: int) -> dict[str, Any] | State:
+    """Make every unfinished video of a batch; one failure does not stop the others (the run
+    fails only when no project completed).
 
     Returns {"status", "batch_id", "total_projects", "completed", "failed", "results"}.
     """
@@ -101,4 +103,10 @@ def batch_processing(batch_id: int) -> dict[str, Any]:
         result["completed"],
         result["failed"],
     )
+    if result["status"] == "FAILED":  # nothing came out: the run is red in the UI, not green
+        return Failed(
+            message=f"No project of batch {batch_id} completed ({result['failed']} failed); "
+            "see the batch-summary artifact or `ytmaker batch status`.",
+            data=result,
+        )
     return result

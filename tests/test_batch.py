@@ -330,3 +330,18 @@ def test_batch_flow_makes_the_good_videos_despite_a_failing_one(
     assert "PARTIAL" in batch_summary and "早餐店" in batch_summary
     assert float(artifacts[(f"batch-{row.id}-progress", parent_id)].data) == 100.0
     print(f"batch of 3 (1 failing) at concurrency 2: {elapsed:.1f} s")
+
+
+def test_a_batch_where_nothing_completes_is_a_failed_run(
+    settings: Settings, prefect_harness: None
+) -> None:
+    from flows.batch import batch_processing
+
+    ctx = Context.create(settings)
+    plan = batch.BatchPlan("全空", [batch.NewProject("空的", "   ", "zh-TW")])
+    row = batch.create_batch(ctx.repo, plan)
+
+    state = batch_processing(row.id, return_state=True)
+
+    assert state.is_failed() and "No project of batch" in state.message
+    assert batch.get_batch(ctx.repo, row.id).status is BatchStatus.FAILED

@@ -54,11 +54,11 @@ def test_secrets_are_scrubbed_from_every_log_record(
     reload_settings()
     caplog.set_level(logging.DEBUG)
     prefect_records = Kept()
-    logging.getLogger("prefect.task_runs").addHandler(prefect_records)  # does not propagate
+    logging.getLogger("prefect.ytmaker").addHandler(prefect_records)  # does not propagate
 
     logging.getLogger("some.library").warning("calling %s?key=%s", "https://x", key)
-    logging.getLogger("prefect.task_runs").warning(f"redis at redis://:{password}@host")
-    logging.getLogger("prefect.task_runs").removeHandler(prefect_records)
+    logging.getLogger("prefect.ytmaker").warning(f"redis at redis://:{password}@host")
+    logging.getLogger("prefect.ytmaker").removeHandler(prefect_records)
     logging.getLogger("ours").info("did-secret-99 in an f-string")
     try:
         raise RuntimeError(f"server echoed {key}")

@@ -128,4 +128,4 @@ def write_cover_png(data: bytes, out_path: Path, size: tuple[int, int] = SIZE) -
             invalid_response("stability", f"the image cannot be decoded ({exc})"), exc
         ) from None
     with atomic_output(out_path) as tmp:
-        fitted.save(tmp, format="PNG")
+        fitted.save(tmp, format="PNG", compress_level=1)  # read once by FFmpeg: speed over size

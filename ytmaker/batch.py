@@ -17,6 +17,7 @@ A batch file::
           tags: [台灣, 夜市]
       - name: Bubble tea
         language: en
+        prompt_template: "Write a cheerful script about: {content}"   # optional, for Gemini
         content: |
           Bubble tea was born in Taichung in the 1980s...
 """

@@ -73,12 +73,7 @@ class ProjectSpec(BaseModel):
     @field_validator("prompt_template", mode="after")
     @classmethod
     def _prompt(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            return check_template(value)
-        except InputError as exc:
-            raise ValueError(exc.message) from None
+        return None if value is None else check_template(value)
 
 
 class BatchSpec(BaseModel):

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from ytmaker.errors import InputError
+from ytmaker.language import normalise_language
+from ytmaker.prompts import check_template
 
 LOCAL_TZ = ZoneInfo("Asia/Taipei")  # our users' zone: times written without an offset
 NAME_MAX = 200
@@ -18,7 +20,6 @@ NAME_MAX = 200
 CONTENT_MAX = 50_000
 TAGS_MAX_CHARS = 500  # YouTube's limit for all tags together
 TAG_MAX = 100
-PRIVACY = ("private", "unlisted", "public")
 
 
 def check_name(value: str) -> str:
@@ -54,12 +55,8 @@ def _no_control(text: str, *, allow_newlines: bool) -> None:
             )
 
 
-def check_publish_at(value: datetime | None, now: datetime | None = None) -> datetime | None:
-    """Zoned (Asia/Taipei when no offset is written) and in the future."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=LOCAL_TZ)
+def check_publish_at(value: datetime, now: datetime | None = None) -> datetime:
+    """In the future (YouTubeSpec has already zoned a time written without an offset)."""
     if value <= (now or datetime.now(UTC)):
         raise ValueError(f"{value.isoformat()} is in the past: give a future time")
     return value
@@ -112,7 +109,7 @@ def youtube_settings(spec: YouTubeSpec, now: datetime | None = None) -> dict[str
         )
     try:
         when = check_publish_at(spec.publish_at, now)
-        data["publish_at"] = when.astimezone(UTC).isoformat().replace("+00:00", "Z")  # type: ignore[union-attr]
+        data["publish_at"] = when.astimezone(UTC).isoformat().replace("+00:00", "Z")
     except ValueError as exc:
         rules.append(str(exc))
     if rules:
@@ -161,9 +158,6 @@ def new_project(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """The checked fields of a new Project row; one InputError lists every problem."""
-    from ytmaker.language import normalise_language
-    from ytmaker.prompts import check_template
-
     problems: list[tuple[str, str]] = []
     fields: dict[str, Any] = {}
     checks = {
@@ -199,5 +193,5 @@ def _youtube(data: dict[str, Any], now: datetime | None, problems: list) -> dict
 
 
 def _rule(exc: Exception) -> str:
-    message = getattr(exc, "message", None) or str(exc)
-    return message.removeprefix("The prompt template ").rstrip(".")
+    """The rule alone: a ValueError's text, or an InputError's message without its full stop."""
+    return (getattr(exc, "message", None) or str(exc)).rstrip(".")

@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ytmaker.errors import InputError
-
 PLACEHOLDERS = {
     "content": "the project's text",
     "language": "its language code (zh-TW or en)",
@@ -28,20 +26,21 @@ _SAMPLE = {name: 1.0 if name.endswith(("_min", "_max")) else "x" for name in PLA
 
 
 def check_template(template: str) -> str:
-    """The template if it is usable; else an InputError naming the rule it breaks."""
+    """The template if it is usable; else a ValueError saying the rule it breaks (the caller
+    names the field, as with the other checks in ytmaker.project_input)."""
     if len(template) > MAX_CHARS:
-        raise _bad(f"is {len(template):,} characters; at most {MAX_CHARS:,}")
+        raise ValueError(f"is {len(template):,} characters; at most {MAX_CHARS:,}")
     names = [m.group(1) for m in _TOKEN.finditer(template) if m.group(1)]
     unknown = sorted({n for n in names if n not in PLACEHOLDERS})
     if unknown:
         known = ", ".join("{" + n + "}" for n in PLACEHOLDERS)
-        raise _bad(f"has unknown placeholder(s) {', '.join(unknown)}; use only {known}")
+        raise ValueError(f"has unknown placeholder(s) {', '.join(unknown)}; use only {known}")
     if "content" not in names:
-        raise _bad("must contain {content}, where the project's text goes")
+        raise ValueError("must contain {content}, where the project's text goes")
     try:
         fill(template, _SAMPLE)
     except ValueError as exc:
-        raise _bad(f"has a bad format spec ({exc})") from None
+        raise ValueError(f"has a bad format spec ({exc})") from None
     return template
 
 
@@ -58,6 +57,3 @@ def fill(template: str, values: dict[str, Any]) -> str:
 
     return _TOKEN.sub(one, template)
 
-
-def _bad(rule: str) -> InputError:
-    return InputError(f"The prompt template {rule}.", field="prompt_template")

@@ -270,7 +270,7 @@ def parse_script(text: str, language: str, *, truncated: bool = False) -> Script
     intro = Narration(text=_clean(wire.intro.text), duration=round(wire.intro.duration, 2))
     outro = Narration(text=_clean(wire.outro.text), duration=round(wire.outro.duration, 2))
     total = round(intro.duration + outro.duration + sum(s.duration for s in segments), 2)
-    tags = list(dict.fromkeys(_clean(t) for t in wire.metadata.tags if _clean(t)))
+    tags = list(dict.fromkeys(tag for tag in map(_clean, wire.metadata.tags) if tag))
     return Script(
         language=language,
         intro=intro,

@@ -4,6 +4,7 @@ hourly flow with its warning artifact."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -71,16 +72,22 @@ def test_counted_services_warn_above_the_threshold(
     assert len(warnings) == 1 and warnings[0].startswith("gemini: 100.0%")
 
 
-def test_did_credits_from_the_api_stored_in_redis_and_the_database(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def did_nearly_spent(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Context]:
+    """A D-ID account with 1 of 20 credits left, and the settings that reach it."""
     with FakeDID() as fake:
         fake.credits = {"remaining": 1, "total": 20}
         monkeypatch.setenv("DID_API_KEY", fake.api_key)
         monkeypatch.setenv("DID_BASE_URL", fake.url)
-        ctx = Context.create(reload_settings())
-        readings = quota.read_all(ctx)
-        stored = quota.store(ctx, readings)
+        yield Context.create(reload_settings())
+
+
+def test_did_credits_from_the_api_stored_in_redis_and_the_database(
+    did_nearly_spent: Context,
+) -> None:
+    ctx = did_nearly_spent
+    readings = quota.read_all(ctx)
+    stored = quota.store(ctx, readings)
     did = readings[0]
     assert (did.source, did.used, did.limit, did.remaining, did.percent) == (
         "api",
@@ -121,18 +128,14 @@ def test_cli_quota_shows_the_last_sync(settings: Settings) -> None:
 
 @pytest.mark.slow
 def test_quota_sync_flow_stores_readings_and_warns(
-    settings: Settings, prefect_harness: None, monkeypatch: pytest.MonkeyPatch
+    did_nearly_spent: Context, prefect_harness: None
 ) -> None:
     from prefect.client.orchestration import get_client
 
     from flows.quota import quota_sync
 
-    with FakeDID() as fake:
-        fake.credits = {"remaining": 1, "total": 20}
-        monkeypatch.setenv("DID_API_KEY", fake.api_key)
-        monkeypatch.setenv("DID_BASE_URL", fake.url)
-        ctx = Context.create(reload_settings())
-        state = quota_sync(return_state=True)
+    ctx = did_nearly_spent
+    state = quota_sync(return_state=True)
     result = state.result()
     assert state.is_completed()
     assert result["stored"] == {"redis": True, "database": True}

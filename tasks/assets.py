@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 
 from prefect import Task, task
 from prefect.futures import PrefectFuture, as_completed
@@ -20,9 +21,10 @@ def synthesize_voice(project_id: int, piece_index: int, fingerprint: str) -> flo
 
 @task(name="generate-image", task_run_name="image-{segment_index}", **RESUMABLE)
 def generate_image(project_id: int, segment_index: int, fingerprint: str) -> str:
+    """The slot is held only while the provider draws, not while the picture is stored."""
     ctx = Context.create()
-    with image_slot(assets.image_provider_name(ctx)):
-        return assets.make_image(ctx, project_id, segment_index)
+    slot = partial(image_slot, assets.image_provider_name(ctx), ctx.settings.image_concurrency)
+    return assets.make_image(ctx, project_id, segment_index, gate=slot)
 
 
 @task(name="generate-avatar", task_run_name="avatar-{role}", **RESUMABLE)
@@ -83,11 +85,15 @@ def finished(jobs: list[Job], futures: list[PrefectFuture]) -> Finished:
 
 
 class Window:
-    """Keeps at most `size` jobs submitted: more would only wait on the shared concurrency
-    limit, whose retry back-off (seconds) would leave slots idle."""
+    """Keeps twice `concurrency` jobs submitted: the second half has started and waits at the
+    slot, so a freed slot is taken at once instead of after a task start; more would only
+    hold threads."""
 
-    def __init__(self, kind: Task, ctx: Context, project_id: int, jobs: list[Job], size: int):
-        self.kind, self.ctx, self.project_id, self.size = kind, ctx, project_id, size
+    def __init__(
+        self, kind: Task, ctx: Context, project_id: int, jobs: list[Job], concurrency: int
+    ) -> None:
+        self.kind, self.ctx, self.project_id = kind, ctx, project_id
+        self.size = 2 * concurrency
         self.pending, self.running = list(jobs), {}
         self._fill()
 

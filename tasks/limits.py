@@ -1,24 +1,28 @@
 """Shared limits (Prefect global concurrency limits), so projects running at once share them.
 
 The slots are taken through the Prefect client's lease API rather than
-`prefect.concurrency.sync.concurrency`/`rate_limit`, to control the retries: on SQLite the
-server answers 503 ("database is locked") while it writes task states, and the client's own
-back-off then waits 2 s or more for a slot write that is free again within milliseconds
-(bench/fanout.py measured 1.9 s per image at concurrency 1). Here a 503 is retried at once.
+`prefect.concurrency.sync.concurrency`/`rate_limit`, to control the waits. On SQLite the server
+answers 503 ("database is locked") when two writes meet and then closes the connection; the
+lock is free again within milliseconds, but the Prefect client waits 2 s or more before trying
+again, after the 503 and after the reset of the next request sent on that connection, and it
+waits even when told not to retry. bench/fanout.py measured 1.9 s per image at concurrency 1.
+So the slot calls go through one kept-open client per API whose own retries are off, whose
+503s say "retry after 20 ms", and which `_retried` tries again after milliseconds.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
-from prefect.client.orchestration import get_client
+from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.context import SettingsContext
-from prefect.settings import PREFECT_CLIENT_MAX_RETRIES
+from prefect.settings import PREFECT_API_URL, PREFECT_CLIENT_MAX_RETRIES
 
 from ytmaker.config import Settings
 
@@ -27,7 +31,10 @@ IMAGES_IN_FLIGHT = "ytmaker-images-in-flight"
 PROVIDER_RATES = {"StabilityImages": ("stability-requests", 150, 15.0)}
 LEASE_SECONDS = 60.0  # the slot of a worker that died comes back within a minute
 MAX_POLL_SECONDS = 2.0  # wait at most this long between tries when a limit is full
-QUICK_RETRIES = 12  # 503s retried 20 ms, 40 ms, ... 1 s apart: ~8 s in all
+BUSY_RETRY_AFTER = "0"  # what our client reads from a 503 that names no Retry-After
+RETRIES = 12  # a busy server or a reset connection: tried again 20 ms .. 1 s apart, ~8 s in all
+
+logger = logging.getLogger(__name__)
 
 
 class LimitMissing(RuntimeError):
@@ -36,25 +43,29 @@ class LimitMissing(RuntimeError):
 
 def ensure_limits(settings: Settings) -> None:
     """Create or resize the limits; using a missing one fails loudly (LimitMissing)."""
-    with get_client(sync_client=True) as client:
-        client.upsert_global_concurrency_limit_by_name(IMAGES_IN_FLIGHT, settings.image_concurrency)
-        for name, limit, decay in PROVIDER_RATES.values():
-            client.upsert_global_concurrency_limit_by_name(name, limit, decay)
+    client = slot_client()
+    client.upsert_global_concurrency_limit_by_name(IMAGES_IN_FLIGHT, settings.image_concurrency)
+    for name, limit, decay in PROVIDER_RATES.values():
+        client.upsert_global_concurrency_limit_by_name(name, limit, decay)
 
 
 @contextlib.contextmanager
-def image_slot(provider: str) -> Iterator[None]:
-    """Hold one of the image slots, after taking a token from the provider's rate limit."""
-    with get_client(sync_client=True) as client:
-        if provider in PROVIDER_RATES:
-            _take(client, PROVIDER_RATES[provider][0], "rate_limit")
+def image_slot(provider: str, concurrency: int) -> Iterator[None]:
+    """Take a token from the provider's rate limit, then hold one of the image slots.
+
+    Waiters in this process queue on a local semaphore for the slot, so a slot freed here
+    passes to the next image within one server call rather than at its next poll."""
+    client = slot_client()
+    if provider in PROVIDER_RATES:
+        _take(client, PROVIDER_RATES[provider][0], "rate_limit")
+    with _local_slots(IMAGES_IN_FLIGHT, concurrency):
         lease_id = _take(client, IMAGES_IN_FLIGHT, "concurrency", LEASE_SECONDS)
         renewal = _Renewal(lease_id)
         try:
             yield
         finally:
             renewal.stop()
-            _quick(client.release_concurrency_slots_with_lease, lease_id)
+            _release(client, lease_id)
 
 
 def _take(client: Any, name: str, mode: str, lease: float | None = None) -> Any:
@@ -62,9 +73,9 @@ def _take(client: Any, name: str, mode: str, lease: float | None = None) -> Any:
     while True:
         try:
             if lease is None:
-                response = _quick(client.increment_concurrency_slots, [name], 1, mode)
+                response = _retried(client.increment_concurrency_slots, [name], 1, mode)
             else:
-                response = _quick(
+                response = _retried(
                     client.increment_concurrency_slots_with_lease, [name], 1, mode, lease
                 )
         except httpx.HTTPStatusError as exc:
@@ -79,19 +90,59 @@ def _take(client: Any, name: str, mode: str, lease: float | None = None) -> Any:
         return data.get("lease_id") if isinstance(data, dict) else None
 
 
-def _quick(call: Callable[..., Any], *args: Any) -> Any:
-    """`call(*args)` with what the client would retry (503, a dropped connection) retried
-    after milliseconds instead of the client's seconds."""
-    for attempt in range(QUICK_RETRIES):
+_LOCAL: dict[tuple[str, int], threading.Semaphore] = {}
+_CLIENTS: dict[str, SyncPrefectClient] = {}
+_LOCK = threading.Lock()
+# The server writes slots one at a time anyway; calls sent at once from here only collide on
+# its SQLite (503) and wait out each other's retries.
+_ONE_CALL_AT_A_TIME = threading.Lock()
+
+
+def _local_slots(name: str, size: int) -> threading.Semaphore:
+    with _LOCK:
+        return _LOCAL.setdefault((name, size), threading.Semaphore(size))
+
+
+def slot_client() -> SyncPrefectClient:
+    """This process's client of the current Prefect API for slot calls, kept open (a new one
+    costs an SSL context, a connection and a CSRF probe per image)."""
+    api = PREFECT_API_URL.value() or "ephemeral"
+    with _LOCK:
+        if api not in _CLIENTS:
+            hooks = {"event_hooks": {"response": [_retry_at_once]}}
+            _CLIENTS[api] = get_client(sync_client=True, httpx_settings=hooks).__enter__()
+        return _CLIENTS[api]
+
+
+def _retry_at_once(response: httpx.Response) -> None:
+    if response.status_code == 503 and "Retry-After" not in response.headers:
+        response.headers["Retry-After"] = BUSY_RETRY_AFTER
+
+
+def _retried(call: Any, *args: Any) -> Any:
+    """`call(*args)`, tried again after milliseconds while the server is busy (503) or the
+    connection was reset; a repeated increment at worst holds a slot until its lease ends."""
+    for attempt in range(RETRIES):
         try:
-            with _without_client_retries():
+            with _ONE_CALL_AT_A_TIME, _without_client_retries():
                 return call(*args)
         except (httpx.HTTPStatusError, httpx.TransportError) as exc:
             busy = isinstance(exc, httpx.TransportError) or exc.response.status_code == 503
-            if not busy or attempt == QUICK_RETRIES - 1:
+            if not busy or attempt == RETRIES - 1:
                 raise
             time.sleep(min(0.02 * 2**attempt, 1.0))
     raise AssertionError("unreachable")
+
+
+def _release(client: SyncPrefectClient, lease_id: Any) -> None:
+    """Best effort: a slot not given back frees itself when its lease ends, while failing here
+    would fail, and pay again for, an image that was made."""
+    try:
+        _retried(client.release_concurrency_slots_with_lease, lease_id)
+    except httpx.HTTPError as exc:
+        logger.warning(
+            "Image slot not released (%s); it frees itself within %.0f s", exc, LEASE_SECONDS
+        )
 
 
 _NO_RETRY: dict[int, tuple[Any, Any]] = {}
@@ -118,8 +169,8 @@ class _Renewal:
 
     def _run(self) -> None:
         while not self._stop.wait(LEASE_SECONDS / 3):
-            with contextlib.suppress(Exception), get_client(sync_client=True) as client:
-                client.renew_concurrency_lease(self.lease_id, LEASE_SECONDS)
+            with contextlib.suppress(Exception):
+                _retried(slot_client().renew_concurrency_lease, self.lease_id, LEASE_SECONDS)
 
     def stop(self) -> None:
         self._stop.set()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from ytmaker.context import Context
 from ytmaker.errors import ProviderError, YTMakerError
 from ytmaker.layout import load_script, piece_paths
 from ytmaker.models import AssetStatus, AssetType
+from ytmaker.providers.base import Gate
 from ytmaker.script import Script
 from ytmaker.stages import error_info
 from ytmaker.state import update_state
@@ -118,11 +120,11 @@ def synthesize_piece(ctx: Context, project_id: int, piece_index: int) -> float:
     return seconds
 
 
-def make_image(ctx: Context, project_id: int, segment_index: int) -> str:
+def make_image(ctx: Context, project_id: int, segment_index: int, gate: Gate = nullcontext) -> str:
     script = load_script(ctx, project_id)
     path = piece_paths(ctx, project_id, script)["images"][segment_index]
     segment = next(s for s in script.segments if s.index == segment_index)
-    maker = providers.image_maker(ctx.settings)
+    maker = providers.image_maker(ctx.settings, gate)
     with AssetRecord(ctx, project_id, AssetType.IMAGE, segment_index, path):
         maker.make(segment.image_description, seed_for(project_id, segment_index), path)
     quota.meter(ctx, maker, "image", project_id)

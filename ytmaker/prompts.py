@@ -56,4 +56,3 @@ def fill(template: str, values: dict[str, Any]) -> str:
         return format(values[name], spec or "")
 
     return _TOKEN.sub(one, template)
-

@@ -7,10 +7,18 @@ forces offline; a service name forces that service (and fails clearly without cr
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 
 from ytmaker.config import Settings
 from ytmaker.errors import ConfigError
-from ytmaker.providers.base import AvatarMaker, ImageMaker, Publisher, ScriptWriter, Voice
+from ytmaker.providers.base import (
+    AvatarMaker,
+    Gate,
+    ImageMaker,
+    Publisher,
+    ScriptWriter,
+    Voice,
+)
 
 
 def _choose(stage: str, choice: str, service: str, configured: bool, needs: str) -> bool:
@@ -74,7 +82,7 @@ def voice(settings: Settings) -> Voice:
     return EspeakVoice()
 
 
-def image_maker(settings: Settings) -> ImageMaker:
+def image_maker(settings: Settings, gate: Gate = nullcontext) -> ImageMaker:
     if _choose(
         "IMAGE_PROVIDER",
         settings.image_provider,
@@ -85,11 +93,11 @@ def image_maker(settings: Settings) -> ImageMaker:
         from ytmaker.providers.stability import StabilityImages
 
         return StabilityImages(
-            _key(settings.stability_api_key), base_url=settings.stability_base_url
+            _key(settings.stability_api_key), base_url=settings.stability_base_url, gate=gate
         )
     from ytmaker.providers.local.images import PillowImages
 
-    return PillowImages()
+    return PillowImages(gate=gate)
 
 
 def avatar_maker(settings: Settings) -> AvatarMaker:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
@@ -9,6 +11,9 @@ from typing import Literal, Protocol
 from ytmaker.script import Script, ScriptRules
 
 AvatarRole = Literal["intro", "outro"]
+Gate = Callable[[], AbstractContextManager[object]]
+"""Held around each call to a paid service, not around storing its answer: a shared limit on
+calls in flight (the Prefect tasks pass one; plain use needs none)."""
 
 
 class ScriptWriter(Protocol):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import io
+from contextlib import nullcontext
 from pathlib import Path
 
 import httpx
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ytmaker.files import atomic_output
+from ytmaker.providers.base import Gate
 from ytmaker.providers.provider_errors import (
     ServiceError,
     chain,
@@ -37,6 +39,7 @@ class StabilityImages:
         negative_prompt: str | None = "text, letters, watermark, logo",
         style_preset: str | None = None,
         timeout: float = 120.0,
+        gate: Gate = nullcontext,
     ) -> None:
         if not api_key:
             raise ServiceError(
@@ -53,6 +56,7 @@ class StabilityImages:
         self.negative_prompt = negative_prompt
         self.style_preset = style_preset
         self.timeout = timeout
+        self.gate = gate
 
     def __repr__(self) -> str:
         return f"StabilityImages(engine={self.engine!r}, base_url={self.base_url!r})"
@@ -81,8 +85,8 @@ class StabilityImages:
         headers = {"authorization": f"Bearer {self.api_key}", "accept": "image/*"}
         secrets = [self.api_key]
         try:
-            with httpx.Client(timeout=httpx.Timeout(self.timeout, connect=15.0)) as client:
-                response = client.post(url, files=files, headers=headers)
+            with self.gate(), httpx.Client(timeout=httpx.Timeout(self.timeout, connect=15.0)) as c:
+                response = c.post(url, files=files, headers=headers)
         except httpx.TransportError as exc:
             err = from_transport_error("stability", exc, secrets=secrets)
             raise err from err.__cause__

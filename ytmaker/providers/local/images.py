@@ -5,6 +5,7 @@ from __future__ import annotations
 import colorsys
 import hashlib
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -15,6 +16,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from ytmaker.errors import ProviderError
 from ytmaker.files import atomic_output
 from ytmaker.media.fonts import font_path
+from ytmaker.providers.base import Gate
 
 WIDTH, HEIGHT = 1920, 1080
 CALM_TOP = int(HEIGHT * 0.72)  # nothing but a smooth gradient below this: subtitles go there
@@ -352,13 +354,14 @@ def draw_caption(image: Image.Image, text: str, pal: Palette) -> None:
 class PillowImages:
     """Implements ImageMaker offline: same (description, seed) always gives the same PNG."""
 
-    def __init__(self, caption: bool = True) -> None:
-        self.caption = caption
+    def __init__(self, caption: bool = True, gate: Gate = nullcontext) -> None:
+        self.caption, self.gate = caption, gate
 
     def make(self, description: str, seed: int, out_path: Path) -> Path:
-        image, palette = paint_scene(description, seed)
-        if self.caption and description.strip():
-            draw_caption(image, description.strip(), palette)
+        with self.gate():
+            image, palette = paint_scene(description, seed)
+            if self.caption and description.strip():
+                draw_caption(image, description.strip(), palette)
         out_path = Path(out_path)
         with atomic_output(out_path) as tmp:
             image.save(tmp, format="PNG", compress_level=2)

@@ -13,6 +13,7 @@ So the slot calls go through one kept-open client per API whose own retries are 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import threading
 import time
@@ -60,7 +61,7 @@ def image_slot(provider: str, concurrency: int) -> Iterator[None]:
         _take(client, PROVIDER_RATES[provider][0], "rate_limit")
     with _local_slots(IMAGES_IN_FLIGHT, concurrency):
         lease_id = _take(client, IMAGES_IN_FLIGHT, "concurrency", LEASE_SECONDS)
-        renewal = _Renewal(lease_id)
+        renewal = _Renewal(client, lease_id)
         try:
             yield
         finally:
@@ -160,17 +161,19 @@ def _without_client_retries() -> SettingsContext:
 
 
 class _Renewal:
-    """Renews a lease every third of its life while the slot is held (a long image)."""
+    """Renews a lease every third of its life while the slot is held (a long image), with the
+    holder's client and Prefect settings (a new thread would start from the defaults)."""
 
-    def __init__(self, lease_id: str) -> None:
-        self.lease_id, self._stop = lease_id, threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True, name="slot-lease")
+    def __init__(self, client: SyncPrefectClient, lease_id: str) -> None:
+        self.client, self.lease_id, self._stop = client, lease_id, threading.Event()
+        run = contextvars.copy_context().run
+        self._thread = threading.Thread(target=run, args=(self._run,), daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.wait(LEASE_SECONDS / 3):
             with contextlib.suppress(Exception):
-                _retried(slot_client().renew_concurrency_lease, self.lease_id, LEASE_SECONDS)
+                _retried(self.client.renew_concurrency_lease, self.lease_id, LEASE_SECONDS)
 
     def stop(self) -> None:
         self._stop.set()

@@ -33,6 +33,7 @@ class Request:
     headers: dict[str, str]  # lower-case names
     body: bytes = b""
     form: dict[str, Any] = field(default_factory=dict)  # parsed multipart fields
+    received: float = field(default_factory=time.monotonic)
 
     @property
     def body_size(self) -> int:
@@ -85,6 +86,7 @@ class FakeServer:
         self._thread: threading.Thread | None = None
         self._pace: list[tuple[str, float]] = []
         self._gate: _Gate | None = None
+        self.in_flight = self.most_in_flight = 0  # requests being answered at once
 
     # ------------------------------------------------------------ lifecycle
 
@@ -212,9 +214,16 @@ class FakeServer:
         if gate is not None and gate.path_contains in request.path and gate.stops(self._lock):
             gate.open.wait(timeout=120)
             return Reply(drop=True)
-        for part, seconds in self._pace:
-            if part in request.path:
-                time.sleep(seconds)
+        with self._lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            for part, seconds in self._pace:
+                if part in request.path:
+                    time.sleep(seconds)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
         with self._lock:
             self.requests.append(request)
         return self._take_scripted(request) or self.route(request)

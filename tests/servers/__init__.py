@@ -87,6 +87,7 @@ class FakeServer:
         self._pace: list[tuple[str, float]] = []
         self._gate: _Gate | None = None
         self.in_flight = self.most_in_flight = 0  # requests being answered at once
+        self._connections: set[socket.socket] = set()
 
     # ------------------------------------------------------------ lifecycle
 
@@ -105,10 +106,17 @@ class FakeServer:
         return self
 
     def stop(self) -> None:
+        """Stop listening and close the kept-alive connections too: a client's pool must not
+        reach this fake's handlers after another fake took its port."""
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
             self._httpd = None
+        with self._lock:
+            connections, self._connections = list(self._connections), set()
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def __enter__(self):
         return self.start()
@@ -314,7 +322,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
 
+    def setup(self) -> None:
+        super().setup()
+        with self.fake._lock:
+            self.fake._connections.add(self.connection)
+
     def finish(self) -> None:
+        with self.fake._lock:
+            self.fake._connections.discard(self.connection)
         with contextlib.suppress(OSError, ValueError):
             super().finish()
 

@@ -47,7 +47,7 @@ def test_images_in_flight_stay_within_the_limit_shared_with_another_worker(
     ensure_limits(ctx.settings)
     project = ctx.repo.create_project(name="夜市", content=content(), language="zh-TW")
     generate_script(ctx, project.id)
-    stability.slow(0.4, path_contains=IMAGES)
+    stability.slow(1.0, path_contains=IMAGES)  # long enough for both slots to overlap
     # Another worker's image holds one of the two slots for the first 1.5 s.
     lease = slot_client().increment_concurrency_slots_with_lease(
         [IMAGES_IN_FLIGHT], 1, "concurrency", 60

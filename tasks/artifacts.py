@@ -31,7 +31,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import ArtifactCreate, ArtifactUpdate
 
 from ytmaker.context import Context
-from ytmaker.progress import Stage
+from ytmaker.progress import Stage, sent_at
 from ytmaker.quota import QuotaReading, markdown_table, warnings_for
 from ytmaker.summary import project_summary
 
@@ -144,13 +144,20 @@ class ProgressWatcher:
             self._mirror(bus.latest(self.project_id))
 
     def _mirror(self, message: dict[str, Any] | None) -> None:
-        if not message or message == self.last:
+        if not message or message == self.last or not self._this_run(message):
             return
         self.last = message
         value = overall_progress(message)
         if value is not None:
             self.value = max(self.value, value)
         self.update(self.value, describe(message))
+
+    def _this_run(self, message: dict[str, Any]) -> bool:
+        """Redis keeps a project's last message for days: one from before this run (an earlier
+        run, or a project of an older database with the same id) is not this run's progress."""
+        sent = sent_at(message)
+        since = self.started_at.replace(microsecond=self.started_at.microsecond // 1000 * 1000)
+        return sent is not None and sent >= since
 
     def update(self, value: float, description: str) -> None:
         if self.artifact_id is None:

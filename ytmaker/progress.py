@@ -41,6 +41,14 @@ def utc_timestamp() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def sent_at(message: dict[str, Any]) -> datetime | None:
+    """When a message was published, to the millisecond (None if it does not say)."""
+    try:
+        return datetime.fromisoformat(str(message["timestamp"]).replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        return None
+
+
 class _Breaker:
     """Redis health as seen by every bus on one client, so an outage warns once per process."""
 

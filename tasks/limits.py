@@ -44,10 +44,10 @@ class LimitMissing(RuntimeError):
 
 def ensure_limits(settings: Settings) -> None:
     """Create or resize the limits; using a missing one fails loudly (LimitMissing)."""
-    client = slot_client()
-    client.upsert_global_concurrency_limit_by_name(IMAGES_IN_FLIGHT, settings.image_concurrency)
+    upsert = slot_client().upsert_global_concurrency_limit_by_name
+    _retried(upsert, IMAGES_IN_FLIGHT, settings.image_concurrency)
     for name, limit, decay in PROVIDER_RATES.values():
-        client.upsert_global_concurrency_limit_by_name(name, limit, decay)
+        _retried(upsert, name, limit, decay)
 
 
 @contextlib.contextmanager

@@ -109,7 +109,8 @@ class ProgressWatcher:
     def __init__(self, flow_run_id: UUID, project_id: int) -> None:
         self.flow_run_id, self.project_id = flow_run_id, project_id
         self.started = time.monotonic()
-        self.started_at = datetime.now(UTC)
+        now = datetime.now(UTC)
+        self.started_at = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as messages
         self.stop = threading.Event()
         self.artifact_id: UUID | None = None
         self.value = 0.0
@@ -156,8 +157,7 @@ class ProgressWatcher:
         """Redis keeps a project's last message for days: one from before this run (an earlier
         run, or a project of an older database with the same id) is not this run's progress."""
         sent = sent_at(message)
-        since = self.started_at.replace(microsecond=self.started_at.microsecond // 1000 * 1000)
-        return sent is not None and sent >= since
+        return sent is not None and sent >= self.started_at
 
     def update(self, value: float, description: str) -> None:
         if self.artifact_id is None:

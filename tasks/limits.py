@@ -25,12 +25,13 @@ from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.context import SettingsContext
 from prefect.settings import PREFECT_API_URL, PREFECT_CLIENT_MAX_RETRIES
 
+from tasks.leases import Reclaimer
 from ytmaker.config import Settings
 
 IMAGES_IN_FLIGHT = "ytmaker-images-in-flight"
 # Stability AI allows 150 requests in 10 s: 150 slots that drain at 15 a second.
 PROVIDER_RATES = {"StabilityImages": ("stability-requests", 150, 15.0)}
-LEASE_SECONDS = 60.0  # the slot of a worker that died comes back within a minute
+LEASE_SECONDS = 60.0  # the API's minimum; the slot of a run that died comes back within it
 MAX_POLL_SECONDS = 2.0  # wait at most this long between tries when a limit is full
 BUSY_RETRY_AFTER = "0"  # what our client reads from a 503 that names no Retry-After
 RETRIES = 12  # a busy server or a reset connection: tried again 20 ms .. 1 s apart, ~8 s in all
@@ -48,6 +49,7 @@ def ensure_limits(settings: Settings) -> None:
     _retried(upsert, IMAGES_IN_FLIGHT, settings.image_concurrency)
     for name, limit, decay in PROVIDER_RATES.values():
         _retried(upsert, name, limit, decay)
+    _reclaimer(IMAGES_IN_FLIGHT)()
 
 
 @contextlib.contextmanager
@@ -70,7 +72,8 @@ def image_slot(provider: str, concurrency: int) -> Iterator[None]:
 
 
 def _take(client: Any, name: str, mode: str, lease: float | None = None) -> Any:
-    """One slot of limit `name`, waiting (as the server's Retry-After says) while it is full."""
+    """One slot of limit `name`, waiting (as the server's Retry-After says) while it is full;
+    while it waits, slots of runs that died are given back."""
     while True:
         try:
             if lease is None:
@@ -83,6 +86,8 @@ def _take(client: Any, name: str, mode: str, lease: float | None = None) -> Any:
             if exc.response.status_code != 423:
                 raise
             wait = float(exc.response.headers.get("Retry-After") or 1.0)
+            if lease is not None and _reclaimer(name)():
+                continue
             time.sleep(min(wait, MAX_POLL_SECONDS))
             continue
         data = response.json()
@@ -92,6 +97,7 @@ def _take(client: Any, name: str, mode: str, lease: float | None = None) -> Any:
 
 
 _LOCAL: dict[tuple[str, int], threading.Semaphore] = {}
+_RECLAIMERS: dict[tuple[str, str], Reclaimer] = {}
 _CLIENTS: dict[str, SyncPrefectClient] = {}
 _LOCK = threading.Lock()
 # The server writes slots one at a time anyway; calls sent at once from here only collide on
@@ -102,6 +108,14 @@ _ONE_CALL_AT_A_TIME = threading.Lock()
 def _local_slots(name: str, size: int) -> threading.Semaphore:
     with _LOCK:
         return _LOCAL.setdefault((name, size), threading.Semaphore(size))
+
+
+def _reclaimer(name: str) -> Reclaimer:
+    """One per API and limit: it remembers a gap it saw until it is confirmed."""
+    client = slot_client()
+    key = (PREFECT_API_URL.value() or "ephemeral", name)
+    with _LOCK:
+        return _RECLAIMERS.setdefault(key, Reclaimer(client, name, _retried))
 
 
 def slot_client() -> SyncPrefectClient:

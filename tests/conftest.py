@@ -18,11 +18,17 @@ os.environ.update(
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "240",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_LOGGING_LEVEL": "WARNING",
+        # as the CLI runs Prefect (ytmaker/prefect_env.py): slot leases on disk
+        "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": (
+            "prefect.server.concurrency.lease_storage.filesystem"
+        ),
     }
 )
 for _name in list(os.environ):  # a developer's .env or shell must not leak into tests
     if _name.startswith("YTMAKER_") or _name in ("DATABASE_URL", "REDIS_URL"):
         del os.environ[_name]
+if os.environ.get("YTMAKER_TEST_REDIS_URL"):  # test runs side by side: a Redis of their own
+    os.environ["REDIS_URL"] = os.environ["YTMAKER_TEST_REDIS_URL"]
 
 from ytmaker import db, redis_conn  # noqa: E402
 from ytmaker.config import Settings, reload_settings  # noqa: E402
@@ -36,6 +42,16 @@ FAST_RULES = {
     "YTMAKER_TOTAL_MAX_SECONDS": "600",
     "YTMAKER_X264_PRESET": "ultrafast",
 }
+
+
+def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a user running `ytmaker` on `data_dir`: fast rules, and Prefect's
+    home, API and results left to the CLI (the data dir's own in-process API)."""
+    env = {k: v for k, v in os.environ.items() if k not in _TEST_PREFECT}
+    return {**env, **FAST_RULES, "YTMAKER_DATA_DIR": str(data_dir), **extra}
+
+
+_TEST_PREFECT = ("PREFECT_HOME", "PREFECT_LOCAL_STORAGE_PATH", "PREFECT_API_URL")
 
 
 @pytest.fixture

@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import FAST_RULES
+from tests.conftest import cli_env
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = "台灣的早餐店\n蛋餅、蘿蔔糕和豆漿都是常見的選擇。\n清晨的街角總是飄著煎台的香氣。\n"
 
 
 def ytmaker(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, **FAST_RULES, "YTMAKER_DATA_DIR": str(data_dir)}
-    env.pop("PREFECT_API_URL", None)
     return subprocess.run(
         [sys.executable, "-m", "ytmaker.cli", *args],
         cwd=ROOT,
-        env=env,
+        env=cli_env(data_dir),
         capture_output=True,
         text=True,
         timeout=600,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+FILE_LEASES = "prefect.server.concurrency.lease_storage.filesystem"
 DEFAULTS = {
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -17,6 +18,10 @@ DEFAULTS = {
     # show up in the UI at most a second later.
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "20",
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": "1",
+    # Slot leases in files under PREFECT_HOME, not in the API process's memory: a hard kill
+    # of `ytmaker generate` must not take the leases of its image slots with it
+    # (tasks/leases.py gives expired ones back).
+    "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": FILE_LEASES,
 }
 
 

@@ -7,8 +7,8 @@ from prefect import Task, task
 from prefect.futures import PrefectFuture, as_completed
 
 from tasks.limits import image_slot
-from tasks.policy import RESUMABLE, configured
-from ytmaker import assets
+from tasks.policy import RESUMABLE, configured, task_context
+from ytmaker import assets, deadline
 from ytmaker.assets import Job
 from ytmaker.context import Context
 from ytmaker.stages import Report, run_stage
@@ -16,20 +16,20 @@ from ytmaker.stages import Report, run_stage
 
 @task(name="synthesize-voice", task_run_name="voice-{piece_index}", **RESUMABLE)
 def synthesize_voice(project_id: int, piece_index: int, fingerprint: str) -> float:
-    return assets.synthesize_piece(Context.create(), project_id, piece_index)
+    return assets.synthesize_piece(task_context(), project_id, piece_index)
 
 
 @task(name="generate-image", task_run_name="image-{segment_index}", **RESUMABLE)
 def generate_image(project_id: int, segment_index: int, fingerprint: str) -> str:
     """The slot is held only while the provider draws, not while the picture is stored."""
-    ctx = Context.create()
+    ctx = task_context()
     slot = partial(image_slot, assets.image_provider_name(ctx), ctx.settings.image_concurrency)
     return assets.make_image(ctx, project_id, segment_index, gate=slot)
 
 
 @task(name="generate-avatar", task_run_name="avatar-{role}", **RESUMABLE)
 def generate_avatar(project_id: int, role: str, fingerprint: str) -> str:
-    return assets.make_avatar(Context.create(), project_id, role)
+    return assets.make_avatar(task_context(), project_id, role)
 
 
 def generate_assets(project_id: int, plan: dict) -> dict:
@@ -80,8 +80,14 @@ Finished = Iterator[tuple[Job, PrefectFuture]]
 def finished(jobs: list[Job], futures: list[PrefectFuture]) -> Finished:
     """(job, future) pairs in the order they finish."""
     job_of = {id(future): job for job, future in zip(jobs, futures, strict=True)}
-    for future in as_completed(futures):
+    for future in as_completed(futures, timeout=time_left()):
         yield job_of[id(future)], future
+
+
+def time_left() -> float | None:
+    """What the stage has left: a wait for sub-assets gives up then (ASSETS_TIMEOUT)."""
+    limit = deadline.current()
+    return None if limit is None else limit.remaining()
 
 
 class Window:
@@ -105,7 +111,8 @@ class Window:
 
     def finished(self) -> Finished:
         while self.running:
-            future = next(as_completed([f for _, f in self.running.values()]))
+            running = [f for _, f in self.running.values()]
+            future = next(as_completed(running, timeout=time_left()))
             job, _ = self.running.pop(id(future))
             self._fill()
             yield job, future

@@ -8,26 +8,35 @@ from typing import Any
 
 from prefect import Task
 from prefect.cache_policies import INPUTS, TASK_SOURCE
+from prefect.context import TaskRunContext
 
+from ytmaker import deadline
+from ytmaker.attempt import Attempt
 from ytmaker.config import Settings
-from ytmaker.errors import YTMakerError
+from ytmaker.context import Context
+from ytmaker.errors import is_retryable, retry_after
 
 log = logging.getLogger(__name__)
 # Resume across runs: the default policy includes the run id and never hits in a new run.
 RESUMABLE = {"cache_policy": INPUTS + TASK_SOURCE, "persist_result": True}
 
 
-def is_retryable(exc: BaseException) -> bool:
-    if isinstance(exc, YTMakerError):
-        return exc.retryable
-    return isinstance(exc, (TimeoutError, ConnectionError))
+def current_attempt() -> Attempt:
+    """This task run's try and its retry plan, from Prefect's run context."""
+    run = TaskRunContext.get()
+    if run is None:
+        return Attempt()
+    return Attempt(run.task_run.run_count, run.task.retries + 1, tuple(_delays(run.task)))
 
 
-def retry_after(exc: BaseException) -> float:
-    """Seconds the provider asked us to wait (Retry-After), or 0."""
-    if isinstance(exc, YTMakerError):
-        return float(exc.details.get("retry_after") or 0)
-    return 0.0
+def task_context() -> Context:
+    """The context of a task: a failure it will retry is then reported as a retry."""
+    return Context.create(attempt=current_attempt())
+
+
+def _delays(task: Task) -> list[float]:
+    delays = task.retry_delay_seconds or [0]
+    return [float(d) for d in (delays if isinstance(delays, list) else [delays])]
 
 
 def retry_condition(task: Any, task_run: Any, state: Any) -> bool:
@@ -36,10 +45,9 @@ def retry_condition(task: Any, task_run: Any, state: Any) -> bool:
     When the provider's Retry-After is longer than our next delay, wait the difference here.
     """
     exc = state.result(raise_on_failure=False)
-    if not isinstance(exc, BaseException) or not is_retryable(exc):
+    if not isinstance(exc, BaseException) or not is_retryable(exc) or deadline.expired():
         return False
-    delays = task.retry_delay_seconds or [0]
-    delays = delays if isinstance(delays, list) else [delays]
+    delays = _delays(task)
     planned = delays[min(max(task_run.run_count - 1, 0), len(delays) - 1)]
     extra = retry_after(exc) - planned
     if extra > 0:

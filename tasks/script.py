@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from prefect import task
 
+from tasks.policy import task_context
 from ytmaker import pipeline
-from ytmaker.context import Context
 
 
 @task(name="generate-script")
 def generate_script(project_id: int) -> dict:
     """Stage 1: write and validate the script; returns the plan the asset stage maps over."""
-    return pipeline.generate_script(Context.create(), project_id)
+    return pipeline.generate_script(task_context(), project_id)

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from prefect import task
 
+from tasks.policy import task_context
 from ytmaker import pipeline
-from ytmaker.context import Context
 
 
 @task(name="generate-thumbnail")
 def generate_thumbnail(project_id: int) -> str:
     """Stage 4: the 1280x720 JPEG with the title."""
-    return pipeline.thumbnail(Context.create(), project_id)
+    return pipeline.thumbnail(task_context(), project_id)

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from prefect import task
 
+from tasks.policy import task_context
 from ytmaker import pipeline
-from ytmaker.context import Context
 
 
 @task(name="upload-video")
 def upload_video(project_id: int) -> dict:
     """Stage 5: publish (YouTube, or the local channel folder offline)."""
-    return pipeline.upload(Context.create(), project_id)
+    return pipeline.upload(task_context(), project_id)

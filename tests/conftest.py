@@ -24,11 +24,12 @@ os.environ.update(
         ),
     }
 )
+_OWN_REDIS = os.environ.get("YTMAKER_TEST_REDIS_URL")  # test runs side by side: one each
 for _name in list(os.environ):  # a developer's .env or shell must not leak into tests
     if _name.startswith("YTMAKER_") or _name in ("DATABASE_URL", "REDIS_URL"):
         del os.environ[_name]
-if os.environ.get("YTMAKER_TEST_REDIS_URL"):  # test runs side by side: a Redis of their own
-    os.environ["REDIS_URL"] = os.environ["YTMAKER_TEST_REDIS_URL"]
+if _OWN_REDIS:
+    os.environ["REDIS_URL"] = _OWN_REDIS
 
 from ytmaker import db, redis_conn  # noqa: E402
 from ytmaker.config import Settings, reload_settings  # noqa: E402

@@ -212,6 +212,7 @@ def test_watch_started_mid_run_shows_earlier_stages_done(settings: Settings) -> 
     time.sleep(1.0)
     ctx.bus.publish(project.id, "video_rendering", 100, "影片合成完成")
     ctx.bus.publish(project.id, "thumbnail_generation", 100, "縮圖製作完成")
+    ctx.repo.update_project(project.id, status=ProjectStatus.COMPLETED)  # as the stage does
     ctx.bus.publish(project.id, "youtube_upload", 100, "影片上傳完成")
     watcher.join(timeout=15)
     assert outcome == ["COMPLETED"]
@@ -225,6 +226,7 @@ def test_watch_a_failed_project_ends_at_once(settings: Settings) -> None:
 
     ctx = Context.create(settings)
     project = ctx.repo.create_project(name="f", content="x", language="zh-TW")
+    ctx.repo.update_project(project.id, status=ProjectStatus.FAILED)  # before its message
     ctx.bus.publish(project.id, "error", 0, "腳本生成失敗：empty", error={"code": "X"})
     console = Console(record=True, width=120)
     assert follow(ctx, project.id, timeout=5, console=console) == "FAILED"

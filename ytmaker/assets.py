@@ -21,8 +21,8 @@ from ytmaker.layout import load_script, piece_paths
 from ytmaker.models import AssetStatus, AssetType
 from ytmaker.providers.base import Gate
 from ytmaker.script import Script
-from ytmaker.stages import error_info
-from ytmaker.state import update_state
+from ytmaker.stages import announce_retry, asset_key, error_info
+from ytmaker.state import Replace, update_state
 
 log = logging.getLogger(__name__)
 
@@ -161,8 +161,16 @@ class AssetRecord:
         )
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, _tb: Any) -> None:
+        retry_in = None if exc is None else self.ctx.attempt.retry_in(exc)
+        if exc is not None and retry_in is not None:  # the row stays PENDING: not a failure
+            announce_retry(self.ctx, self.project_id, "assets", exc, retry_in, self.key)
+            return
         error = None if exc is None else error_info(exc, "assets")
         record_asset(self.ctx, self.project_id, self.kind, self.index, self.path, error)
+
+    @property
+    def key(self) -> str:
+        return asset_key(self.kind, self.index)
 
 
 def record_asset(
@@ -176,11 +184,10 @@ def record_asset(
     """The Asset row and the state file say the same thing about one file."""
     status = AssetStatus.COMPLETED if error is None else AssetStatus.FAILED
     ctx.repo.save_asset(project_id, kind, index, status=status, path=str(path), error=error)
-    key = kind.value.lower() if index is None else f"{kind.value.lower()}:{index}"
     entry: dict[str, Any] = {"status": status.value.lower(), "path": str(path)}
     if error is not None:
         entry["error"] = error
-    update_state(ctx.project_dir(project_id), {"assets": {key: entry}})
+    update_state(ctx.project_dir(project_id), {"assets": {asset_key(kind, index): Replace(entry)}})
 
 
 def record_durations(ctx: Context, project_id: int, seconds: list[float]) -> Script:

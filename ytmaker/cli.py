@@ -18,12 +18,13 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from ytmaker import prefect_env, project_input
+from ytmaker.attempt import retrying_text
 from ytmaker.config import get_settings
 from ytmaker.context import Context
 from ytmaker.errors import YTMakerError
 from ytmaker.language import normalise_language
 from ytmaker.progress import Stage
-from ytmaker.summary import project_summary
+from ytmaker.summary import project_summary, retrying_of, status_text
 
 app = typer.Typer(help="YTMaker Flow: text in, narrated video out.", no_args_is_help=True)
 project_app = typer.Typer(help="Create projects.", no_args_is_help=True)
@@ -189,13 +190,32 @@ def watch(ctx: Context, project_id: int, stop: threading.Event) -> None:
         for message in ctx.bus.subscribe(project_id, include_latest=False, stop=stop):
             stage = message.get("stage")
             if stage in rows:
-                bars.update(rows[stage], completed=message["progress"], message=message["message"])
+                draw(bars, rows[stage], message, err)
             elif stage == Stage.ERROR:
                 err.print(f"[red]{message['message']}[/]")
 
 
+def draw(bars: Progress, row: Any, message: dict[str, Any], console: Console) -> None:
+    """One progress message on its stage bar; a retry is also printed as a line of its own."""
+    text = bar_text(message)
+    bars.update(row, completed=message["progress"], message=text)
+    if (message.get("data") or {}).get("retry_in") is not None:
+        label = STAGE_LABELS.get(Stage(message["stage"]), message["stage"])
+        console.print(f"{label}: {text}", markup=False, highlight=False)
+
+
+def bar_text(message: dict[str, Any]) -> str:
+    """A progress message as its bar shows it; a retry says so, with the attempt coming next."""
+    data = message.get("data") or {}
+    if data.get("retry_in") is None:
+        return message["message"]
+    retry = retrying_text(data["attempt"] + 1, data["max_attempts"], data["retry_in"])
+    return f"{retry}: {(data.get('error') or {}).get('message', '')}"
+
+
 def show_summary(result: dict[str, Any]) -> None:
-    table = Table(title=f"Project {result['project_id']}: {result['status']}", show_header=False)
+    status = status_text(result["status"], result.get("retrying"))
+    table = Table(title=f"Project {result['project_id']}: {status}", show_header=False)
     for key in (
         "title",
         "language",
@@ -221,7 +241,7 @@ def status(project_id: Annotated[int | None, typer.Argument()] = None) -> None:
                 str(project.id),
                 project.name,
                 project.language,
-                project.status.value,
+                status_text(project.status.value, retrying_of(ctx, project)),
                 project.youtube_video_id or "",
             )
         out.print(table)
@@ -500,11 +520,12 @@ def batch_table(ctx: Context, batch_id: int) -> Table:
             if status != "FAILED"
             else (project.error_info or {}).get("message", "")
         )
+        shown = status_text(status, retrying_of(ctx, project))
         table.add_row(
             str(project.id),
             project.name,
             project.language,
-            f"[{colours.get(status, 'yellow')}]{status}[/]",
+            f"[{colours.get(status, 'yellow')}]{shown}[/]",
             STAGE_LABELS.get(stage, stage) if stage else "",
             "" if progress is None else f"{overall_percent(stage, progress):.0f}%",
             detail,
@@ -567,10 +588,12 @@ def follow(
     with stage_bars(console or err) as (bars, rows):
         for message in ctx.bus.subscribe(project_id, timeout=timeout, stop=stop):
             stage = message.get("stage")
+            if not _confirmed(ctx, project_id, message):
+                continue
             if stage in rows:
                 for earlier in STAGE_ORDER[: STAGE_ORDER.index(Stage(stage))]:
                     bars.update(rows[earlier], completed=100)
-                bars.update(rows[stage], completed=message["progress"], message=message["message"])
+                draw(bars, rows[stage], message, console or err)
                 if stage == Stage.UPLOAD and message["progress"] >= 100:
                     outcome.append("COMPLETED")
                     break
@@ -585,6 +608,23 @@ def follow(
             if status in (ProjectStatus.COMPLETED, ProjectStatus.FAILED):
                 outcome.append(status.value)
     return outcome[0] if outcome else None
+
+
+def _confirmed(ctx: Context, project_id: int, message: dict[str, Any]) -> bool:
+    """A last message (done, or failed) counts when the database agrees: the stored latest
+    can be an earlier run's, e.g. of the same id in a database that was reset."""
+    from ytmaker.models import ProjectStatus
+
+    stage = message.get("stage")
+    if stage == Stage.UPLOAD and message.get("progress", 0) >= 100:
+        expected = ProjectStatus.COMPLETED
+    elif stage == Stage.ERROR:
+        expected = ProjectStatus.FAILED
+    else:
+        return True
+    with contextlib.suppress(Exception):
+        return ctx.repo.get_project(project_id).status is expected
+    return True
 
 
 @app.command("quota")

@@ -69,6 +69,13 @@ class Settings(BaseSettings):
     )
     retry_jitter: float = _env("YTMAKER_RETRY_JITTER", default=0.2, ge=0, le=1)
     x264_preset: str = _env("YTMAKER_X264_PRESET", default="veryfast")
+    # Time limits in seconds: one attempt at each stage, and one request to a service.
+    timeout_script: float = _env("YTMAKER_TIMEOUT_SCRIPT", default=180.0, gt=0)
+    timeout_assets: float = _env("YTMAKER_TIMEOUT_ASSETS", default=900.0, gt=0)
+    timeout_render: float = _env("YTMAKER_TIMEOUT_RENDER", default=1800.0, gt=0)
+    timeout_thumbnail: float = _env("YTMAKER_TIMEOUT_THUMBNAIL", default=30.0, gt=0)
+    timeout_upload: float = _env("YTMAKER_TIMEOUT_UPLOAD", default=900.0, gt=0)
+    timeout_request: float = _env("YTMAKER_TIMEOUT_REQUEST", default=120.0, gt=0)
     default_privacy: Literal["private", "unlisted", "public"] = _env(
         "YTMAKER_DEFAULT_PRIVACY", default="private"
     )
@@ -95,6 +102,10 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip().startswith("["):
             return [float(part) for part in value.split(",") if part.strip()]
         return value
+
+    def stage_timeout(self, stage: str) -> tuple[float, str]:
+        """A stage's time limit and the setting that raises it."""
+        return getattr(self, f"timeout_{stage}"), f"YTMAKER_TIMEOUT_{stage.upper()}"
 
     @property
     def rules(self) -> ScriptRules:

@@ -67,3 +67,17 @@ class MediaError(YTMakerError):
 
 class StorageError(YTMakerError):
     code = "STORAGE_ERROR"
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether trying again may help: a typed error says so; timeouts and network errors may."""
+    if isinstance(exc, YTMakerError):
+        return exc.retryable
+    return isinstance(exc, (TimeoutError, ConnectionError))
+
+
+def retry_after(exc: BaseException) -> float:
+    """Seconds the provider asked us to wait (Retry-After), or 0."""
+    if isinstance(exc, YTMakerError):
+        return float(exc.details.get("retry_after") or 0)
+    return 0.0

@@ -49,22 +49,24 @@ def sent_at(message: dict[str, Any]) -> datetime | None:
         return None
 
 
-class _Breaker:
-    """Redis health as seen by every bus on one client, so an outage warns once per process."""
+class _ClientState:
+    """Redis health as seen by every bus on one client, so an outage warns once per process;
+    also each stage's highest progress, so a retried task (a new bus) never reports less."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.warned = False
         self.down_until = 0.0
+        self.high: dict[tuple[int, str], float] = {}
 
 
-_breakers: weakref.WeakKeyDictionary[redis.Redis, _Breaker] = weakref.WeakKeyDictionary()
+_breakers: weakref.WeakKeyDictionary[redis.Redis, _ClientState] = weakref.WeakKeyDictionary()
 _breakers_lock = threading.Lock()
 
 
-def _breaker(client: redis.Redis) -> _Breaker:
+def _breaker(client: redis.Redis) -> _ClientState:
     with _breakers_lock:
-        return _breakers.setdefault(client, _Breaker())
+        return _breakers.setdefault(client, _ClientState())
 
 
 class ProgressBus:
@@ -73,9 +75,13 @@ class ProgressBus:
     def __init__(self, client: redis.Redis, latest_ttl: int = 7 * 24 * 3600) -> None:
         self.client = client
         self.latest_ttl = latest_ttl
-        self._high: dict[tuple[int, str], float] = {}
-        self._lock = threading.Lock()
         self._breaker = _breaker(client)
+
+    def begin(self, project_id: int, stage: Stage | str, message: str) -> dict[str, Any]:
+        """A stage starts afresh (not a retry): its progress may start again from 0."""
+        with self._breaker.lock:
+            self._breaker.high.pop((project_id, str(stage)), None)
+        return self.publish(project_id, stage, 0, message)
 
     def publish(
         self,
@@ -104,9 +110,9 @@ class ProgressBus:
     def _monotonic(self, project_id: int, stage: str, progress: float) -> float:
         """Clamp to 0-100 and never report less than before within a stage."""
         value = round(min(100.0, max(0.0, float(progress))), 1)
-        with self._lock:
-            value = max(value, self._high.get((project_id, stage), 0.0))
-            self._high[(project_id, stage)] = value
+        with self._breaker.lock:
+            value = max(value, self._breaker.high.get((project_id, stage), 0.0))
+            self._breaker.high[(project_id, stage)] = value
         return value
 
     def _send(self, project_id: int, body: str) -> None:

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ytmaker import deadline
 from ytmaker.context import Context
 from ytmaker.errors import StorageError, YTMakerError
-from ytmaker.models import Asset, Project, ProjectStatus
+from ytmaker.models import Asset, AssetType, Project, ProjectStatus
 from ytmaker.progress import Stage, utc_timestamp
 from ytmaker.script import Script
-from ytmaker.state import read_state, update_state
+from ytmaker.state import Replace, read_state, update_state
 
 log = logging.getLogger(__name__)
 Report = Callable[..., None]
@@ -105,15 +106,74 @@ def run_stage(ctx: Context, project_id: int, name: str) -> Iterator[Report]:
     try:
         ensure_writable(ctx.project_dir(project_id))
         ctx.repo.update_project(project_id, status=spec.running, error_info=None)
-        _write_state(ctx, project_id, spec.running, {name: {"status": "running"}})
-        ctx.bus.publish(project_id, spec.stage, 0, spec.start_message)
-        yield report
+        _start(ctx, project_id, spec)
+        with deadline.within(name, *ctx.settings.stage_timeout(name)):
+            yield report
     except BaseException as exc:
-        fail_project(ctx, project_id, name, exc)
+        retry_in = ctx.attempt.retry_in(exc)
+        if retry_in is None:
+            fail_project(ctx, project_id, name, exc)
+        else:
+            announce_retry(ctx, project_id, name, exc, retry_in)
         raise
     ctx.repo.update_project(project_id, status=spec.done)
-    _write_state(ctx, project_id, spec.done, {name: {"status": "completed"}})
+    _write_state(ctx, project_id, spec.done, {name: Replace(status="completed")})
     ctx.bus.publish(project_id, spec.stage, 100, spec.done_message)
+
+
+def _start(ctx: Context, project_id: int, spec: StageSpec) -> None:
+    """The state file and a first message; a retry goes on from the progress it had."""
+    attempt = ctx.attempt
+    entry = Replace(status="running", attempt=attempt.number)
+    _write_state(ctx, project_id, spec.running, {spec.name: entry})
+    if not attempt.is_retry:
+        ctx.bus.begin(project_id, spec.stage, spec.start_message)
+        return
+    ctx.bus.publish(
+        project_id,
+        spec.stage,
+        0,  # raised to where the stage had got to
+        f"{spec.label}：第 {attempt.number}/{attempt.max_attempts} 次嘗試...",
+        data={"attempt": attempt.number, "max_attempts": attempt.max_attempts},
+    )
+
+
+def announce_retry(
+    ctx: Context,
+    project_id: int,
+    stage: str,
+    exc: BaseException,
+    retry_in: float,
+    asset: str | None = None,
+) -> dict[str, Any]:
+    """A failure that will be tried again (of the stage, or of one `asset` in it): the project
+    keeps its running status, and a progress message (same stage, never lower) says which
+    attempt failed, why, and when the next one starts."""
+    spec, attempt = STAGES[stage], ctx.attempt
+    info = error_info(exc, stage)
+    data = attempt.retry_data(info, retry_in) | ({"asset": asset} if asset else {})
+    what = f"{stage} {asset}" if asset else stage
+    log.warning(
+        "Project %s, %s: attempt %d of %d failed (%s); %s",
+        project_id,
+        what,
+        attempt.number,
+        attempt.max_attempts,
+        info["code"],
+        attempt.retry_text(retry_in),
+    )
+    entry = Replace(status="retrying", **data)
+    changes = {"assets": {asset: entry}} if asset else {"stages": {stage: entry}}
+    with contextlib.suppress(Exception):  # bookkeeping trouble must not hide the retry
+        update_state(ctx.project_dir(project_id), changes)
+    ctx.bus.publish(
+        project_id,
+        spec.stage,
+        0,  # raised to where the stage had got to
+        f"{what}：第 {attempt.number} 次嘗試失敗（{info['message']}），{retry_in:g} 秒後重試",
+        data=data,
+    )
+    return data
 
 
 def ensure_writable(folder: Path) -> None:
@@ -196,12 +256,15 @@ def _stage_states(project: Project) -> dict[str, Any]:
 
 
 def _asset_entry(asset: Asset) -> tuple[str, dict[str, Any]]:
-    kind = asset.type.value.lower()
-    key = kind if asset.segment_index is None else f"{kind}:{asset.segment_index}"
     entry: dict[str, Any] = {"status": asset.status.value.lower(), "path": asset.path}
     if asset.error is not None:
         entry["error"] = asset.error
-    return key, entry
+    return asset_key(asset.type, asset.segment_index), entry
+
+
+def asset_key(kind: AssetType, index: int | None) -> str:
+    """How the state file names an asset: `image:3`, `avatar_intro`."""
+    return kind.value.lower() if index is None else f"{kind.value.lower()}:{index}"
 
 
 def error_info(exc: BaseException, stage: str) -> dict[str, Any]:

@@ -68,10 +68,19 @@ def _write(path: Path, state: dict[str, Any]) -> None:
     atomic_write_text(path, json.dumps(state, ensure_ascii=False, indent=2))
 
 
+class Replace(dict):
+    """A value of `changes` that takes the place of what is stored instead of merging into it
+    (a stage's entry on a new attempt drops the last one's error)."""
+
+
 def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+        if (
+            isinstance(value, dict)
+            and not isinstance(value, Replace)
+            and isinstance(merged.get(key), dict)
+        ):
             merged[key] = _merge(merged[key], value)
         else:
             merged[key] = value

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from ytmaker.attempt import retrying_text
 from ytmaker.context import Context
 from ytmaker.errors import YTMakerError
 from ytmaker.layout import piece_paths
@@ -40,6 +41,7 @@ def project_summary(ctx: Context, project_id: int) -> dict[str, Any]:
         "video_url": project.video_url,
         "duration": None,
         "error": project.error_info,
+        "retrying": retrying_of(ctx, project),
     }
     if project.script:
         script = Script.model_validate(project.script)
@@ -50,6 +52,30 @@ def project_summary(ctx: Context, project_id: int) -> dict[str, Any]:
         video = project_state(ctx, project_id).get("video") or {}
         result["duration"] = video.get("duration")
     return result
+
+
+def retrying_of(ctx: Context, project: Project) -> dict[str, Any] | None:
+    """The retry a running project waits for, if any (from its state file)."""
+    if project.status not in _STAGE_OF or project.status is ProjectStatus.INITIALIZED:
+        return None
+    return retry_pending(project_state(ctx, project.id))
+
+
+def retry_pending(state: dict[str, Any]) -> dict[str, Any] | None:
+    """The stage retry a state file records as pending: stage, attempt (the one that failed),
+    max_attempts, retry_in, error."""
+    for stage, entry in (state.get("stages") or {}).items():
+        if isinstance(entry, dict) and entry.get("status") == "retrying":
+            keys = ("attempt", "max_attempts", "retry_in", "error")
+            return {"stage": stage, **{key: entry.get(key) for key in keys}}
+    return None
+
+
+def status_text(status: str, retrying: dict[str, Any] | None) -> str:
+    """A project's status as the CLI shows it: `SCRIPT_GENERATING, retrying (attempt 2 of 4)`."""
+    if not retrying:
+        return status
+    return f"{status}, {retrying_text(retrying['attempt'] + 1, retrying['max_attempts'])}"
 
 
 def stage_of(project: Project) -> str:

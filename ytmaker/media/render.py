@@ -13,6 +13,7 @@ the piece durations; the narration is not shifted.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import hashlib
 import json
@@ -254,7 +255,8 @@ def render_video(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ytmaker-audio") as pool:
         future: Future | None = None
         if not audio_reused:
-            future = pool.submit(_make_audio, sound, track, audio_dir, progress, audio_units)
+            run = contextvars.copy_context().run  # the stage's deadline goes with it
+            future = pool.submit(run, _make_audio, sound, track, audio_dir, progress, audio_units)
         try:
             for plan in todo:
                 _encode_clip(plan, fonts, settings, visual, progress)

@@ -13,6 +13,7 @@ from typing import Any
 import ffmpeg
 from imageio_ffmpeg import get_ffmpeg_exe
 
+from ytmaker import deadline
 from ytmaker.errors import MediaError
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ def run_args(
         err.seek(0)
         stderr = err.read().decode("utf-8", "replace")
     if code != 0:
+        deadline.check()  # killed because the stage's time was up: say that, not "SIGKILL"
         raise MediaError(
             f"影片合成失敗 (FFmpeg failed at {step}, {exit_reason(code)})",
             step=step,
@@ -77,12 +79,13 @@ def _watch(cmd: list[str], err: Any, on_frame: Callable[[int], None] | None) -> 
     except OSError as exc:
         raise MediaError(f"無法啟動 FFmpeg (cannot start ffmpeg: {exc})") from exc
     try:
-        assert proc.stdout is not None
-        for raw in proc.stdout:
-            line = raw.decode("ascii", "replace").strip()
-            if on_frame is not None and line.startswith("frame=") and line[6:].isdigit():
-                on_frame(int(line[6:]))
-        return proc.wait()
+        with deadline.killed_at_deadline(proc):
+            assert proc.stdout is not None
+            for raw in proc.stdout:
+                line = raw.decode("ascii", "replace").strip()
+                if on_frame is not None and line.startswith("frame=") and line[6:].isdigit():
+                    on_frame(int(line[6:]))
+            return proc.wait()
     finally:
         if proc.poll() is None:
             proc.kill()

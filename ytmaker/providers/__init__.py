@@ -56,6 +56,7 @@ def script_writer(settings: Settings, prompt_template: str | None = None) -> Scr
             model=settings.gemini_model,
             base_url=settings.gemini_base_url,
             prompt_template=prompt_template,
+            timeout=settings.timeout_request,
         )
     from ytmaker.providers.local.script_writer import LocalScriptWriter
 
@@ -76,6 +77,7 @@ def voice(settings: Settings) -> Voice:
             _key(settings.gemini_api_key),
             model=settings.gemini_tts_model,
             base_url=settings.gemini_base_url,
+            timeout=settings.timeout_request,
         )
     from ytmaker.providers.local.voice import EspeakVoice
 
@@ -93,7 +95,10 @@ def image_maker(settings: Settings, gate: Gate = nullcontext) -> ImageMaker:
         from ytmaker.providers.stability import StabilityImages
 
         return StabilityImages(
-            _key(settings.stability_api_key), base_url=settings.stability_base_url, gate=gate
+            _key(settings.stability_api_key),
+            base_url=settings.stability_base_url,
+            gate=gate,
+            timeout=settings.timeout_request,
         )
     from ytmaker.providers.local.images import PillowImages
 
@@ -114,6 +119,7 @@ def avatar_maker(settings: Settings) -> AvatarMaker:
             _key(settings.did_api_key),
             base_url=settings.did_base_url,
             presenter_image_url=settings.did_presenter_image_url,
+            http_timeout=settings.timeout_request,
         )
     from ytmaker.providers.local.avatar import DrawnAvatar
 
@@ -143,6 +149,7 @@ def publisher(
             token,
             api_endpoint=settings.youtube_api_endpoint,
             chunk_size=settings.youtube_chunk_size,
+            http_timeout=settings.timeout_request,
             on_progress=on_progress,
             on_session=on_session,
             on_call=on_call,

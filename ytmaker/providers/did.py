@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from ytmaker.deadline import cap
 from ytmaker.files import atomic_output
 from ytmaker.providers.base import AvatarRole
 from ytmaker.providers.provider_errors import (
@@ -99,7 +100,7 @@ class DIDAvatar:
         return httpx.Client(
             base_url=self.base_url,
             headers={"Authorization": f"Basic {self.api_key}", "accept": "application/json"},
-            timeout=httpx.Timeout(self.http_timeout, connect=15.0),
+            timeout=httpx.Timeout(cap(self.http_timeout), connect=15.0),
         )
 
     def _request(self, client: httpx.Client, method: str, path: str, **kwargs: Any) -> dict:
@@ -134,7 +135,7 @@ class DIDAvatar:
 
     def _wait(self, client: httpx.Client, talk_id: str, role: str) -> str:
         """Poll `GET /talks/{id}` until done; bounded by `timeout` seconds."""
-        deadline = time.monotonic() + self.timeout
+        deadline = time.monotonic() + cap(self.timeout)
         status = "created"
         while True:
             talk = self._request(client, "GET", f"/talks/{talk_id}")
@@ -170,7 +171,7 @@ class DIDAvatar:
             if time.monotonic() + self.poll_interval > deadline:
                 raise ServiceError(
                     f"D-ID did not finish the {role} presenter video within {self.timeout:g} s "
-                    f"(last status {status!r}); the task will be retried.",
+                    f"(last status {status!r}).",
                     provider="did",
                     kind="TIMEOUT",
                     reason="render_timeout",
@@ -185,7 +186,7 @@ class DIDAvatar:
         secrets = [self.api_key]
         try:
             with (
-                httpx.Client(timeout=httpx.Timeout(self.http_timeout, connect=15.0)) as client,
+                httpx.Client(timeout=httpx.Timeout(cap(self.http_timeout), connect=15.0)) as client,
                 client.stream("GET", url) as response,
             ):
                 if response.status_code != 200:

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from ytmaker import prompts
+from ytmaker.deadline import cap
 from ytmaker.errors import ProviderError, ScriptValidationError
 from ytmaker.files import atomic_output
 from ytmaker.language import family
@@ -196,7 +197,7 @@ class GeminiScriptWriter:
             response_schema=WireScript,
             temperature=self.temperature,
         )
-        client = _client(self.api_key, self.base_url, self.timeout)
+        client = _client(self.api_key, self.base_url, cap(self.timeout))
         try:
             response = _call(
                 self.api_key,
@@ -372,7 +373,7 @@ class GeminiVoice:
                 )
             ),
         )
-        client = _client(self.api_key, self.base_url, self.timeout)
+        client = _client(self.api_key, self.base_url, cap(self.timeout))
         try:
             response = _call(
                 self.api_key,

@@ -187,25 +187,24 @@ def message_for(
         "FORBIDDEN": f"{name} refused access{code}: check that {setting} is valid and allowed "
         "to use this API and model.",
         "NO_CREDITS": f"{name} has no credits left{code}: top up the account behind {setting}.",
-        "RATE_LIMITED": f"{name} is rate limiting requests{code}; the task will be retried "
-        f"later.{wait}",
+        "RATE_LIMITED": f"{name} is rate limiting requests{code}.{wait}",
         "QUOTA_EXCEEDED": f"{name} quota is exhausted{code}: wait until it resets or ask for "
         "more quota.",
         "CONTENT_FILTERED": f"{name} refused the content for moderation reasons{code}: reword "
         "the text or description and run again.",
         "REJECTED": f"{name} rejected the request{code}: change the input and run again.",
-        "UNAVAILABLE": f"{name} is temporarily unavailable{code}; the task will be retried.",
-        "SERVER_ERROR": f"{name} had a server error{code}; the task will be retried.",
-        "TIMEOUT": f"{name} did not answer in time{code}; the task will be retried.",
-        "CONNECTION_FAILED": f"Could not reach {name} (the connection failed or dropped); "
-        "check the network; the task will be retried.",
+        "UNAVAILABLE": f"{name} is temporarily unavailable{code}.",
+        "SERVER_ERROR": f"{name} had a server error{code}.",
+        "TIMEOUT": f"{name} did not answer in time{code}: raise YTMAKER_TIMEOUT_REQUEST if "
+        "it needs longer.",
+        "CONNECTION_FAILED": f"Could not reach {name} (the connection failed or dropped): "
+        "check the network.",
         "NOT_FOUND": f"{name} does not know the requested resource or model{code}: check the "
         "configured model or id.",
         "PAYLOAD_TOO_LARGE": f"{name} refused the request as too large{code}: shorten the input.",
         "UNPROCESSABLE": f"{name} could not process the request{code}: change the input.",
         "BAD_REQUEST": f"{name} rejected the request as invalid{code}.",
-        "INVALID_RESPONSE": f"{name} sent an answer that could not be used{code}; the task "
-        "will be retried.",
+        "INVALID_RESPONSE": f"{name} sent an answer that could not be used{code}.",
     }
     return texts.get(kind, f"{name} failed{code}.") + said
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from ytmaker.deadline import cap
 from ytmaker.files import atomic_output
 from ytmaker.providers.base import Gate
 from ytmaker.providers.provider_errors import (
@@ -87,7 +88,9 @@ class StabilityImages:
         secrets = [self.api_key]
         try:
             with self.gate():
-                response = _client(self.timeout).post(url, files=files, headers=headers)
+                response = _client().post(
+                    url, files=files, headers=headers, timeout=_timeout(cap(self.timeout))
+                )
         except httpx.TransportError as exc:
             err = from_transport_error("stability", exc, secrets=secrets)
             raise err from err.__cause__
@@ -123,10 +126,15 @@ class StabilityImages:
 
 
 @functools.cache
-def _client(timeout: float) -> httpx.Client:
+def _client() -> httpx.Client:
     """One connection pool per process: a new client costs 20 ms of TLS set-up, and a new
     connection a handshake with the service, inside the image's slot."""
-    return httpx.Client(timeout=httpx.Timeout(timeout, connect=15.0))
+    return httpx.Client()
+
+
+def _timeout(seconds: float) -> httpx.Timeout:
+    """Per request: the service's time limit, cut to what the stage has left."""
+    return httpx.Timeout(seconds, connect=min(15.0, seconds))
 
 
 def write_cover_png(data: bytes, out_path: Path, size: tuple[int, int] = SIZE) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ytmaker.deadline import cap, check
 from ytmaker.providers.base import Published, PublishRequest
 from ytmaker.providers.provider_errors import (
     ServiceError,
@@ -169,7 +170,7 @@ class YouTubePublisher:
         if self.api_endpoint:
             doc["rootUrl"] = self.api_endpoint
             doc.pop("mtlsRootUrl", None)
-        http = httplib2.Http(timeout=self.http_timeout)
+        http = httplib2.Http(timeout=cap(self.http_timeout))
         http.redirect_codes = http.redirect_codes - {308}  # 308 = "resume incomplete" here
         authed = google_auth_httplib2.AuthorizedHttp(self.credentials(), http=http)
         return build_from_document(doc, http=authed)
@@ -241,6 +242,7 @@ class YouTubePublisher:
         resumes = 0
         response = None
         while response is None:
+            check()  # between chunks: the session is saved, a retry goes on from here
             try:
                 status, response = insert.next_chunk()
             except Exception as exc:

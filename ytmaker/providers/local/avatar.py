@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
+from ytmaker.deadline import check, killed_at_deadline
 from ytmaker.errors import ProviderError
 from ytmaker.files import atomic_output
 from ytmaker.providers.base import AvatarRole
@@ -406,16 +407,18 @@ def encode(sprites: Sprites, tracks: dict[str, np.ndarray], audio: Path, out: Pa
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(ffmpeg_command(audio, out), stdin=subprocess.PIPE, stderr=log)
         assert proc.stdin is not None
-        try:
-            for i in range(len(tracks["mouth"])):
-                for part, states in tracks.items():
-                    frame[sprites.boxes[part]] = sprites.patches[part][states[i]]
-                proc.stdin.write(frame.data)
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass
-        code = proc.wait()
+        with killed_at_deadline(proc):
+            try:
+                for i in range(len(tracks["mouth"])):
+                    for part, states in tracks.items():
+                        frame[sprites.boxes[part]] = sprites.patches[part][states[i]]
+                    proc.stdin.write(frame.data)
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass
+            code = proc.wait()
         if code != 0:
+            check()
             log.seek(0)
             tail = log.read().decode("utf-8", "replace")[-1500:]
             raise ProviderError(

@@ -83,11 +83,18 @@ def batch_processing(batch_id: int) -> dict[str, Any] | State:
         future.wait()
         project = ctx.repo.get_project(project_id)
         ok = project.status is ProjectStatus.COMPLETED
-        row = batch.record(ctx.repo, batch_id, ok=ok)
+        waiting = project.status is ProjectStatus.AWAITING_REVIEW
+        row = (
+            batch.get_batch(ctx.repo, batch_id)
+            if waiting
+            else batch.record(ctx.repo, batch_id, ok=ok)
+        )
         finished += 1
-        outcome = batch.outcome(project)
-        if ok:
-            logger.info("Project %s completed (%d/%d)", project_id, finished, row.total)
+        outcome = batch.outcome(ctx.repo, project)
+        if ok or waiting:
+            logger.info(
+                "Project %s %s (%d/%d)", project_id, project.status.value, finished, row.total
+            )
         else:
             logger.warning(
                 "Project %s failed (%d/%d): %s", project_id, finished, row.total, outcome["error"]

@@ -15,7 +15,7 @@ from tasks.render import render_video
 from tasks.script import generate_script
 from tasks.thumbnail import generate_thumbnail
 from tasks.upload import upload_video
-from ytmaker import summary
+from ytmaker import review, summary
 from ytmaker.config import get_settings
 from ytmaker.context import Context
 
@@ -40,8 +40,10 @@ def generate_video(project_id: int) -> dict[str, Any]:
     ensure_limits(settings)
     plan = configured(generate_script, settings)(project_id)
     generate_assets(project_id, plan)
-    for stage in (render_video, generate_thumbnail, upload_video):
+    for stage in (render_video, generate_thumbnail):
         configured(stage, settings)(project_id)
+    if not review.hold_before_upload(Context.create(settings), project_id):
+        configured(upload_video, settings)(project_id)
     return summary.project_summary(Context.create(settings), project_id)
 
 

@@ -275,7 +275,7 @@ def summary_markdown(
     state_message: str | None = None,
 ) -> str:
     status = result.get("status")
-    icon = "✅" if status == "COMPLETED" else "❌"
+    icon = {"COMPLETED": "✅", "AWAITING_REVIEW": "⏸️"}.get(str(status), "❌")
     title = result.get("title") or result.get("name") or f"Project {result.get('project_id')}"
     rows = [
         ("project", f"{result.get('project_id')} — {result.get('name', '')}"),
@@ -287,11 +287,12 @@ def summary_markdown(
         ("thumbnail", _code(result.get("thumbnail_path"))),
         ("video id", result.get("video_id")),
         ("video URL", _link(result.get("video_url"))),
+        ("partial", _replaced(result.get("replaced"))),
     ]
     lines = [f"# {title}", "", "| | |", "|---|---|"]
     lines += [f"| {key} | {value} |" for key, value in rows if value not in (None, "", "-")]
     error = result.get("error")
-    if error or (status != "COMPLETED" and state_message):
+    if error or (status not in ("COMPLETED", "AWAITING_REVIEW") and state_message):
         error = error or {}
         lines += [
             "",
@@ -305,6 +306,15 @@ def summary_markdown(
             if error.get(key) is not None:
                 lines.append(f"- {key}: `{error[key]}`")
     return "\n".join(lines) + "\n"
+
+
+def _replaced(replaced: list[dict[str, Any]] | None) -> str | None:
+    """Which images are placeholders, and why."""
+    if not replaced:
+        return None
+    return "placeholder images: " + ", ".join(
+        f"segment {r['segment_index']} (`{r['code']}`)" for r in replaced
+    )
 
 
 def _cell(text: Any) -> str:
@@ -364,6 +374,9 @@ def batch_summary_markdown(summary: dict[str, Any], names: dict[int, str]) -> st
     ]
     for item in summary["results"]:
         detail = item.get("video_id") if "video_id" in item else item.get("error")
+        detail = item.get("waiting", detail)
+        if item.get("partial"):
+            detail = f"{detail or ''} ({_replaced(item['replaced'])})"
         lines.append(
             f"| {item['project_id']} | {_cell(names.get(item['project_id'], ''))} | "
             f"{item['status']} | {_cell(detail or '')} |"

@@ -52,7 +52,7 @@ def generate_assets(project_id: int, plan: dict) -> dict:
         assets.record_durations(ctx, project_id, [future.result() for future in voices])
         avatar_jobs = assets.avatar_jobs(ctx, project_id)
         avatars = submit(generate_avatar, ctx, project_id, avatar_jobs)
-        failures = progress.wait(images.finished(), tolerate=assets.is_final_failure)
+        failures = progress.wait(images.finished(), tolerate=assets.is_tolerable)
         progress.wait(finished(avatar_jobs, avatars))
         outcome = assets.settle_images(ctx, project_id, failures)
     return outcome

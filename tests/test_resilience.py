@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -25,6 +26,7 @@ from ytmaker.media.probe import probe
 from ytmaker.models import AssetStatus, AssetType, ProjectStatus
 from ytmaker.providers.stability import StabilityImages
 from ytmaker.state import read_state
+from ytmaker.summary import project_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGES = "/v2beta/stable-image/generate"
@@ -115,25 +117,48 @@ def test_429_waits_at_least_retry_after(
 # --- partial success -------------------------------------------------------------------------
 
 
-def _run(ctx: Context, text: str) -> tuple[int, Exception | None]:
+def _run(
+    ctx: Context, text: str, messages: list[dict] | None = None
+) -> tuple[int, Exception | None]:
+    """Make a video; `messages` collects its progress messages."""
     from flows.video import generate_video
 
     project = ctx.repo.create_project(name="夜市", content=text, language="zh-TW")
+    stop = threading.Event()
+    listener = threading.Thread(
+        target=lambda: (messages if messages is not None else []).extend(
+            ctx.bus.subscribe(project.id, include_latest=False, stop=stop)
+        ),
+        daemon=True,
+    )
+    listener.start()
+    time.sleep(0.3)
     try:
         generate_video(project.id)
     except Exception as exc:  # noqa: BLE001 - the test reads what the user would
         return project.id, exc
+    finally:
+        stop.set()
+        listener.join(timeout=10)
     return project.id, None
 
 
+def _channel_uploads(settings: Settings) -> list[Path]:
+    return list(settings.channel_dir.glob("*/*.mp4")) if settings.channel_dir.exists() else []
+
+
 @pytest.mark.slow
-def test_one_refused_image_of_six_is_a_partial_success(
+def test_one_refused_image_of_six_is_held_before_upload_then_published(
     stability: FakeStability, prefect_harness: None, settings: Settings
 ) -> None:
+    from flows.video import generate_video
+    from ytmaker import review
+
     ctx = Context.create(reload_settings())
-    project_id, error = _run(ctx, content(3))
+    messages: list[dict] = []
+    project_id, error = _run(ctx, content(3), messages)
     assert error is None
-    assert ctx.repo.get_project(project_id).status is ProjectStatus.COMPLETED
+    assert ctx.repo.get_project(project_id).status is ProjectStatus.AWAITING_REVIEW
     images = {a.segment_index: a for a in ctx.repo.assets(project_id) if a.type is AssetType.IMAGE}
     assert images[3].status is AssetStatus.FAILED
     assert images[3].error["code"] == "STABILITY_CONTENT_FILTERED"
@@ -143,6 +168,44 @@ def test_one_refused_image_of_six_is_a_partial_success(
     result = read_state(ctx.project_dir(project_id))["stages"]["assets"]["result"]
     assert result["status"] == "partial_success"
     assert [(e["asset_type"], e["segment_index"]) for e in result["errors"]] == [("IMAGE", 3)]
+    summary = project_summary(ctx, project_id)
+    assert summary["partial"] is True
+    assert [(r["segment_index"], r["code"]) for r in summary["replaced"]] == [
+        (3, "STABILITY_CONTENT_FILTERED")
+    ]
+    said = [m for m in messages if (m.get("data") or {}).get("partial")]
+    assert said and said[0]["stage"] == "asset_generation"
+    held = [m for m in messages if (m.get("data") or {}).get("status") == "AWAITING_REVIEW"]
+    assert held and held[0]["data"]["reason"] == "partial"
+    assert _channel_uploads(settings) == []  # nothing published while it waits
+
+    review.approve(ctx, project_id)  # what `ytmaker publish ID` does before running again
+    published = generate_video(project_id)
+    assert published["status"] == "COMPLETED" and published["partial"] is True
+    assert len(_channel_uploads(settings)) == 1
+    assert len(prompts(stability)) == 6  # the five good images were not made again
+
+
+@pytest.mark.slow
+def test_on_partial_publish_uploads_and_says_partial(
+    stability: FakeStability,
+    prefect_harness: None,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("YTMAKER_ON_PARTIAL", "publish")
+    stability.moderated_words, stability.unavailable_words = set(), {"禁區"}  # 503s, no refusal
+    ctx = Context.create(reload_settings())
+    project_id, error = _run(ctx, content(4))
+    assert error is None
+    summary = project_summary(ctx, project_id)
+    assert summary["status"] == "COMPLETED" and summary["partial"] is True
+    assert [(r["segment_index"], r["code"]) for r in summary["replaced"]] == [
+        (4, "STABILITY_UNAVAILABLE")
+    ]
+    refused = [r for r in stability.requests_to(IMAGES) if "禁區" in r.form.get("prompt", "")]
+    assert len(refused) == 4  # one try and YTMAKER_RETRIES (3) more
+    assert len(_channel_uploads(settings)) == 1
 
 
 @pytest.mark.slow

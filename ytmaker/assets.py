@@ -16,9 +16,10 @@ from typing import Any
 
 from ytmaker import providers, quota
 from ytmaker.context import Context
-from ytmaker.errors import ProviderError, YTMakerError
+from ytmaker.errors import ProviderError
 from ytmaker.layout import load_script, piece_paths
 from ytmaker.models import AssetStatus, AssetType
+from ytmaker.progress import Stage
 from ytmaker.providers.base import Gate
 from ytmaker.script import Script
 from ytmaker.stages import announce_retry, asset_key, error_info
@@ -230,7 +231,29 @@ def settle_images(
         _placeholder(ctx, project_id, script, entry)
     outcome = {"status": "partial_success", "errors": errors}
     update_state(ctx.project_dir(project_id), {"stages": {"assets": {"result": outcome}}})
+    _say_partial(ctx, project_id, errors, len(script.segments))
     return outcome
+
+
+def _say_partial(
+    ctx: Context, project_id: int, errors: list[dict[str, Any]], segments: int
+) -> None:
+    """A partial success is said when it happens: a warning and a progress message."""
+    replaced = [{"segment_index": e["segment_index"], "code": e["error"]["code"]} for e in errors]
+    log.warning(
+        "Project %s: %d of %d images replaced by placeholders (%s)",
+        project_id,
+        len(errors),
+        segments,
+        ", ".join(f"segment {r['segment_index']}: {r['code']}" for r in replaced),
+    )
+    ctx.bus.publish(
+        project_id,
+        Stage.ASSETS,
+        0,  # raised to where the stage had got to
+        f"{len(errors)}/{segments} 張圖片無法生成，以替代圖片呈現",
+        data={"partial": True, "replaced": replaced},
+    )
 
 
 def _placeholder(ctx: Context, project_id: int, script: Script, entry: dict[str, Any]) -> None:
@@ -244,6 +267,7 @@ def _placeholder(ctx: Context, project_id: int, script: Script, entry: dict[str,
     record_asset(ctx, project_id, AssetType.IMAGE, index, path, entry["error"])
 
 
-def is_final_failure(exc: BaseException) -> bool:
-    """A failure retries cannot fix (a moderation refusal, say), as opposed to an outage."""
-    return isinstance(exc, YTMakerError) and not exc.retryable
+def is_tolerable(exc: BaseException) -> bool:
+    """An image the service would not make, after every retry: refused (moderation) or still
+    failing (a 503 all afternoon). A placeholder may stand in for it; a full disk may not."""
+    return isinstance(exc, ProviderError)

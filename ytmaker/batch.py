@@ -46,6 +46,7 @@ from ytmaker.project_input import (
     youtube_settings,
 )
 from ytmaker.prompts import check_template
+from ytmaker.review import replaced_images
 
 
 class BatchNotFound(InputError):
@@ -284,24 +285,30 @@ def finish(repo: Repository, batch_id: int) -> BatchTask:
         total = sum(counts.values())
         batch.total = total
         batch.completed = counts.get(ProjectStatus.COMPLETED, 0)
-        batch.failed = total - batch.completed
-        batch.status = final_status(total, batch.completed, batch.failed)
+        waiting = counts.get(ProjectStatus.AWAITING_REVIEW, 0)
+        batch.failed = total - batch.completed - waiting
+        batch.status = final_status(total, batch.completed, batch.failed, waiting)
         return batch
 
 
-def final_status(total: int, completed: int, failed: int) -> BatchStatus:
+def final_status(total: int, completed: int, failed: int, waiting: int = 0) -> BatchStatus:
+    """A video held for a person is made, not failed: the batch is then PARTIAL."""
     if total and completed == total:
         return BatchStatus.COMPLETED
-    if completed == 0:
+    if completed == 0 and waiting == 0:
         return BatchStatus.FAILED
-    return BatchStatus.PARTIAL if failed else BatchStatus.RUNNING
+    return BatchStatus.PARTIAL if failed or waiting else BatchStatus.RUNNING
 
 
-def outcome(project: Project) -> dict[str, Any]:
+def outcome(repo: Repository, project: Project) -> dict[str, Any]:
     """One line of the batch result."""
     result: dict[str, Any] = {"project_id": project.id, "status": project.status.value}
+    if replaced := replaced_images(repo, project.id):
+        result["partial"], result["replaced"] = True, replaced
     if project.status is ProjectStatus.COMPLETED:
         result["video_id"] = project.youtube_video_id
+    elif project.status is ProjectStatus.AWAITING_REVIEW:
+        result["waiting"] = f"held before upload: ytmaker publish {project.id}"
     else:
         info = project.error_info or {}
         result["error"] = info.get("message") or f"stopped at {project.status.value}"
@@ -318,5 +325,8 @@ def summary(repo: Repository, batch_id: int) -> dict[str, Any]:
         "total_projects": batch.total,
         "completed": batch.completed,
         "failed": batch.failed,
-        "results": [outcome(p) for p in batch_projects(repo, batch_id)],
+        "awaiting_review": sum(
+            p.status is ProjectStatus.AWAITING_REVIEW for p in batch_projects(repo, batch_id)
+        ),
+        "results": [outcome(repo, p) for p in batch_projects(repo, batch_id)],
     }

@@ -142,6 +142,14 @@ def run_and_report(ctx: Context, project_id: int, as_json: bool) -> None:
         show_summary(result)
     if error is not None:
         fail(error)
+    if result["status"] == "AWAITING_REVIEW":
+        err.print(
+            f"Held before upload: {len(result['replaced'])} image(s) are placeholders. "
+            f"Publish as it is: ytmaker publish {project_id}; make them again: "
+            f"ytmaker retry-failed {project_id}",
+            markup=False,
+            highlight=False,
+        )
 
 
 def run_flow(ctx: Context, project_id: int) -> str | None:
@@ -227,6 +235,11 @@ def show_summary(result: dict[str, Any]) -> None:
     ):
         if result.get(key) is not None:
             table.add_row(key, str(result[key]))
+    if result.get("partial"):
+        replaced = ", ".join(
+            f"segment {r['segment_index']} ({r['code']})" for r in result["replaced"]
+        )
+        table.add_row("partial", f"placeholder images: {replaced}")
     out.print(table)
 
 
@@ -288,11 +301,8 @@ def interrupted_projects(ctx: Context) -> list[dict[str, Any]]:
     from ytmaker.state import recover_interrupted_tasks
     from ytmaker.summary import stage_of
 
-    ids = {
-        p.id
-        for p in ctx.repo.list_projects(limit=1000)
-        if p.status not in (ProjectStatus.COMPLETED, ProjectStatus.INITIALIZED)
-    }
+    settled = (ProjectStatus.COMPLETED, ProjectStatus.INITIALIZED, ProjectStatus.AWAITING_REVIEW)
+    ids = {p.id for p in ctx.repo.list_projects(limit=1000) if p.status not in settled}
     ids |= {
         s["project_id"]
         for s in recover_interrupted_tasks(ctx.settings.data_dir)
@@ -301,7 +311,7 @@ def interrupted_projects(ctx: Context) -> list[dict[str, Any]]:
     rows = []
     for project_id in sorted(ids):
         project = ctx.repo.get_project(project_id)
-        if project.status is ProjectStatus.COMPLETED:
+        if project.status in settled:  # a person decides what happens to a held video
             continue
         finished = sum(a.status is AssetStatus.COMPLETED for a in ctx.repo.assets(project_id))
         rows.append(
@@ -322,6 +332,20 @@ def retry_failed(project_id: int) -> None:
     from ytmaker.models import AssetStatus
 
     ctx = _context()
+    from ytmaker import review
+
+    try:
+        project = ctx.repo.get_project(project_id)
+    except YTMakerError as exc:
+        fail(exc.message)
+    if project.youtube_video_id:
+        fail(
+            f"Project {project_id} is already published "
+            f"({project.video_url or project.youtube_video_id}) and YouTube cannot replace a "
+            "published video's file. To publish new images, "
+            "create a new project from the same text and publish it, then unlist or delete the "
+            "old video in YouTube Studio."
+        )
     failed = [a for a in ctx.repo.assets(project_id) if a.status is AssetStatus.FAILED]
     if not failed:
         out.print(f"Project {project_id} has no failed assets.")
@@ -329,8 +353,29 @@ def retry_failed(project_id: int) -> None:
     for asset in failed:
         if asset.path:
             Path(asset.path).unlink(missing_ok=True)  # a placeholder must not count as done
+    review.reopen(ctx, project_id)
     err.print(f"Retrying {len(failed)} failed asset(s) of project {project_id}")
     run_and_report(ctx, project_id, as_json=False)
+
+
+@app.command()
+def publish(project_id: int, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Publish a video held before upload (placeholder images) as it is."""
+    from ytmaker import review
+    from ytmaker.models import ProjectStatus
+
+    ctx = _context()
+    try:
+        project = ctx.repo.get_project(project_id)
+    except YTMakerError as exc:
+        fail(exc.message)
+    if project.status is ProjectStatus.COMPLETED:
+        out.print(f"Project {project_id} is already published: {project.video_url}")
+        return
+    if project.status is not ProjectStatus.AWAITING_REVIEW:
+        fail(f"Project {project_id} is not waiting for review (status {project.status.value}).")
+    review.approve(ctx, project_id)
+    run_and_report(ctx, project_id, as_json)
 
 
 youtube_app = typer.Typer(help="YouTube channel access.", no_args_is_help=True)

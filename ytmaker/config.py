@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     image_failure_tolerance: float = _env(
         "YTMAKER_IMAGE_FAILURE_TOLERANCE", default=0.2, ge=0, le=1
     )
+    # A video with placeholder images: held before upload for a person, or published as is.
+    on_partial: Literal["hold", "publish"] = _env("YTMAKER_ON_PARTIAL", default="hold")
     retries: int = _env("YTMAKER_RETRIES", default=3, ge=0, le=10)
     retry_delays: Annotated[list[float], NoDecode] = _env(
         "YTMAKER_RETRY_DELAYS", default=[2.0, 5.0, 10.0]

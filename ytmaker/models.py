@@ -25,6 +25,8 @@ class ProjectStatus(enum.StrEnum):
     THUMBNAIL_GENERATING = "THUMBNAIL_GENERATING"
     THUMBNAIL_GENERATED = "THUMBNAIL_GENERATED"
     UPLOADING = "UPLOADING"
+    # made, and held before the upload until a person decides (ytmaker/review.py)
+    AWAITING_REVIEW = "AWAITING_REVIEW"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
 
@@ -100,6 +102,8 @@ class Project(Timestamps, Base):
     # The resumable upload session, saved before any byte is sent: a crash resumes it.
     upload_session_uri: Mapped[str | None] = mapped_column(Text, default=None)
     error_info: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # Why the video waits before upload, and whether a person approved it (ytmaker/review.py).
+    review: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batch_tasks.id"), default=None)
     completed_at: Mapped[datetime | None] = mapped_column(default=None)
 

@@ -117,14 +117,14 @@ def run_stage(ctx: Context, project_id: int, name: str) -> Iterator[Report]:
             announce_retry(ctx, project_id, name, exc, retry_in)
         raise
     ctx.repo.update_project(project_id, status=spec.done)
-    _write_state(ctx, project_id, spec.done, {name: Replace(status="completed")})
+    _write_state(ctx, project_id, spec.done, {name: {"status": "completed"}})
     ctx.bus.publish(project_id, spec.stage, 100, spec.done_message)
 
 
 def _start(ctx: Context, project_id: int, spec: StageSpec) -> None:
     """The state file and a first message; a retry goes on from the progress it had."""
     attempt = ctx.attempt
-    entry = Replace(status="running", attempt=attempt.number)
+    entry = Replace(status="running", **({"attempt": attempt.number} if attempt.is_retry else {}))
     _write_state(ctx, project_id, spec.running, {spec.name: entry})
     if not attempt.is_retry:
         ctx.bus.begin(project_id, spec.stage, spec.start_message)

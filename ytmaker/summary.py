@@ -10,6 +10,7 @@ from ytmaker.context import Context
 from ytmaker.errors import YTMakerError
 from ytmaker.layout import piece_paths
 from ytmaker.models import Project, ProjectStatus
+from ytmaker.review import replaced_images
 from ytmaker.script import Script
 from ytmaker.stages import fail_project, project_state
 
@@ -25,6 +26,7 @@ _STAGE_OF = {
     ProjectStatus.THUMBNAIL_GENERATING: "thumbnail",
     ProjectStatus.THUMBNAIL_GENERATED: "upload",
     ProjectStatus.UPLOADING: "upload",
+    ProjectStatus.AWAITING_REVIEW: "upload",
 }
 
 
@@ -42,7 +44,10 @@ def project_summary(ctx: Context, project_id: int) -> dict[str, Any]:
         "duration": None,
         "error": project.error_info,
         "retrying": retrying_of(ctx, project),
+        "review": project.review,
     }
+    result["replaced"] = replaced_images(ctx.repo, project_id)
+    result["partial"] = bool(result["replaced"])
     if project.script:
         script = Script.model_validate(project.script)
         paths = piece_paths(ctx, project_id, script)
@@ -56,7 +61,8 @@ def project_summary(ctx: Context, project_id: int) -> dict[str, Any]:
 
 def retrying_of(ctx: Context, project: Project) -> dict[str, Any] | None:
     """The retry a running project waits for, if any (from its state file)."""
-    if project.status not in _STAGE_OF or project.status is ProjectStatus.INITIALIZED:
+    idle = (ProjectStatus.INITIALIZED, ProjectStatus.AWAITING_REVIEW)
+    if project.status not in _STAGE_OF or project.status in idle:
         return None
     return retry_pending(project_state(ctx, project.id))
 
@@ -91,7 +97,11 @@ def mark_failed_if_running(ctx: Context, project_id: int, reason: str) -> None:
         project = ctx.repo.get_project(project_id)
     except YTMakerError:
         return
-    if project.status in (ProjectStatus.FAILED, ProjectStatus.COMPLETED):
+    if project.status in (
+        ProjectStatus.FAILED,
+        ProjectStatus.COMPLETED,
+        ProjectStatus.AWAITING_REVIEW,
+    ):
         return
     stage = _STAGE_OF.get(project.status, "script")
     fail_project(

@@ -56,6 +56,7 @@ class FakeStability(FakeServer):
         self.api_key = api_key
         self.moderated_words: set[str] = set()
         self.filtered_words: set[str] = set()
+        self.unavailable_words: set[str] = set()  # 503 for these prompts, every time
 
     def error(self, status: int, reason: str | None = None, message: str | None = None) -> Reply:
         return Reply(
@@ -95,6 +96,8 @@ class FakeStability(FakeServer):
         lowered = prompt.lower()
         if any(w in lowered for w in self.moderated_words):
             return self.error(403)
+        if any(w in lowered for w in self.unavailable_words):
+            return self.error(503)
         finish = "CONTENT_FILTERED" if any(w in lowered for w in self.filtered_words) else "SUCCESS"
         data = self.picture(*ASPECTS[aspect], fmt, blurred=finish != "SUCCESS")
         if accept == "application/json":

@@ -48,3 +48,20 @@ def test_create_and_generate_prints_a_json_line(tmp_path: Path) -> None:
     line = json.loads(result.stdout.strip().splitlines()[-1])
     assert line["status"] == "COMPLETED" and Path(line["video_path"]).exists()
     assert {"project_id", "thumbnail_path", "video_id", "video_url", "duration"} <= set(line)
+
+
+def test_retry_failed_on_a_published_video_says_what_to_do_instead(settings) -> None:
+    from typer.testing import CliRunner
+
+    from ytmaker.cli import app
+    from ytmaker.context import Context
+
+    ctx = Context.create(settings)
+    project = ctx.repo.create_project(name="早餐", content=CONTENT, language="zh-TW")
+    ctx.repo.update_project(project.id, youtube_video_id="abc123", video_url="https://youtu.be/x")
+    result = CliRunner().invoke(app, ["retry-failed", str(project.id)])
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())
+    assert "cannot replace a published video's file" in said and "new project" in said
+    waiting = CliRunner().invoke(app, ["publish", str(project.id)])
+    assert waiting.exit_code == 1 and "not waiting for review" in " ".join(waiting.output.split())

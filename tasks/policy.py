@@ -10,11 +10,9 @@ from prefect import Task
 from prefect.cache_policies import INPUTS, TASK_SOURCE
 from prefect.context import TaskRunContext
 
-from ytmaker import deadline
 from ytmaker.attempt import Attempt
 from ytmaker.config import Settings
 from ytmaker.context import Context
-from ytmaker.errors import is_retryable, retry_after
 
 log = logging.getLogger(__name__)
 # Resume across runs: the default policy includes the run id and never hits in a new run.
@@ -45,11 +43,12 @@ def retry_condition(task: Any, task_run: Any, state: Any) -> bool:
     When the provider's Retry-After is longer than our next delay, wait the difference here.
     """
     exc = state.result(raise_on_failure=False)
-    if not isinstance(exc, BaseException) or not is_retryable(exc) or deadline.expired():
+    attempt = Attempt(task_run.run_count, task.retries + 1, tuple(_delays(task)))
+    retry_in = attempt.retry_in(exc) if isinstance(exc, BaseException) else None
+    if retry_in is None:
         return False
-    delays = _delays(task)
-    planned = delays[min(max(task_run.run_count - 1, 0), len(delays) - 1)]
-    extra = retry_after(exc) - planned
+    planned = attempt.planned_delay
+    extra = retry_in - planned
     if extra > 0:
         log.info(
             "Provider asked to wait %.1f s; waiting %.1f s more than planned",

@@ -25,8 +25,14 @@ class Attempt:
         (no try left, an error a retry cannot fix, or the stage's time is up)."""
         if self.number >= self.max_attempts or not is_retryable(exc) or deadline.expired():
             return None
-        planned = self.delays[min(self.number - 1, len(self.delays) - 1)] if self.delays else 0.0
-        return round(max(planned, retry_after(exc)), 1)
+        return round(max(self.planned_delay, retry_after(exc)), 1)
+
+    @property
+    def planned_delay(self) -> float:
+        """The configured wait after this attempt (before a provider's Retry-After)."""
+        if not self.delays:
+            return 0.0
+        return self.delays[min(max(self.number - 1, 0), len(self.delays) - 1)]
 
     def retry_data(self, error: dict[str, Any], retry_in: float) -> dict[str, Any]:
         """The `data` of a progress message announcing a retry."""

@@ -15,10 +15,10 @@ import pytest
 import redis
 
 from tests.conftest import cli_env
-from tests.servers.gemini import FakeGemini
+from tests.servers.gemini import FakeGemini, gemini_writes_the_script
 from ytmaker.config import Settings, reload_settings
 from ytmaker.context import Context
-from ytmaker.models import ProjectStatus
+from ytmaker.models import Project, ProjectStatus
 from ytmaker.progress import channel
 from ytmaker.summary import project_summary
 
@@ -28,17 +28,7 @@ GENERATE = ":generateContent"
 
 @pytest.fixture
 def gemini(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGemini]:
-    """The real Gemini client writes the script; the rest is local."""
-    with FakeGemini() as server:
-        for name, value in {
-            "GEMINI_API_KEY": server.api_key,
-            "GEMINI_BASE_URL": server.url,
-            "YTMAKER_VOICE_PROVIDER": "local",
-            "YTMAKER_RETRY_DELAYS": "2",
-            "YTMAKER_RETRY_JITTER": "0",
-        }.items():
-            monkeypatch.setenv(name, value)
-        reload_settings()
+    with gemini_writes_the_script(monkeypatch, YTMAKER_RETRY_DELAYS="2") as server:
         yield server
 
 
@@ -62,6 +52,16 @@ class Recorder(threading.Thread):
                 self.at_retry.append((project.status, project_summary(self.ctx, self.project_id)))
 
 
+def _started(gemini: FakeGemini, failures: int) -> tuple[Context, Project, Recorder]:
+    """A project whose script request fails `failures` times with 503, and its recorder."""
+    ctx = Context.create(reload_settings())
+    project = ctx.repo.create_project(name="早餐", content="台灣的早餐店很熱鬧。", language="zh-TW")
+    gemini.fail_next(503, times=failures, path_contains=GENERATE)
+    recorder = Recorder(ctx, project.id)
+    recorder.start()
+    return ctx, project, recorder
+
+
 def _subscribers(ctx: Context, project_id: int) -> int:
     client: redis.Redis = ctx.bus.client
     return dict(client.pubsub_numsub(channel(project_id)))[channel(project_id).encode()]
@@ -73,11 +73,7 @@ def test_two_503s_then_success_are_retries_not_a_failure(
 ) -> None:
     from flows.video import generate_video
 
-    ctx = Context.create(reload_settings())
-    project = ctx.repo.create_project(name="早餐", content="台灣的早餐店很熱鬧。", language="zh-TW")
-    gemini.fail_next(503, times=2, path_contains=GENERATE)
-    recorder = Recorder(ctx, project.id)
-    recorder.start()
+    ctx, project, recorder = _started(gemini, failures=2)
     env = cli_env(settings.data_dir)
     watch = subprocess.Popen(
         [sys.executable, "-m", "ytmaker.cli", "watch", str(project.id), "--timeout", "120"],
@@ -130,11 +126,7 @@ def test_the_last_attempt_fails_the_project_without_promising_a_retry(
 ) -> None:
     from flows.video import generate_video
 
-    ctx = Context.create(reload_settings())
-    project = ctx.repo.create_project(name="早餐", content="台灣的早餐店很熱鬧。", language="zh-TW")
-    gemini.fail_next(503, times=4, path_contains=GENERATE)
-    recorder = Recorder(ctx, project.id)
-    recorder.start()
+    ctx, project, recorder = _started(gemini, failures=4)
     time.sleep(0.5)
     with pytest.raises(Exception, match="Gemini"):
         generate_video(project.id)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tasks.limits import IMAGES_IN_FLIGHT, slot_client
-from tests.servers.gemini import FakeGemini
+from tests.servers.gemini import FakeGemini, gemini_writes_the_script
 from tests.servers.stability import FakeStability
 from tests.test_resilience import content
 from ytmaker.config import Settings, reload_settings
@@ -66,17 +66,8 @@ def test_a_render_past_its_limit_is_killed_not_retried_and_names_the_setting(
 
 @pytest.fixture
 def gemini(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGemini]:
-    with FakeGemini() as server:
-        for name, value in {
-            "GEMINI_API_KEY": server.api_key,
-            "GEMINI_BASE_URL": server.url,
-            "YTMAKER_VOICE_PROVIDER": "local",
-            "YTMAKER_RETRY_DELAYS": "0.2",
-            "YTMAKER_RETRY_JITTER": "0",
-            "YTMAKER_TIMEOUT_REQUEST": "1",
-        }.items():
-            monkeypatch.setenv(name, value)
-        reload_settings()
+    settings = {"YTMAKER_RETRY_DELAYS": "0.2", "YTMAKER_TIMEOUT_REQUEST": "1"}
+    with gemini_writes_the_script(monkeypatch, **settings) as server:
         yield server
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import math
 import re
 import struct
+from collections.abc import Iterator
 from typing import Any
 
 from tests.servers import FakeServer, Reply, Request
@@ -182,3 +184,23 @@ class FakeGemini(FakeServer):
             "modelVersion": model,
             "responseId": "fake-response-1",
         }
+
+
+@contextlib.contextmanager
+def gemini_writes_the_script(monkeypatch: Any, **settings: str) -> Iterator[FakeGemini]:
+    """A stand-in the real client writes scripts with (the voice stays local); `settings` are
+    more environment variables for the run, e.g. its retry delays."""
+    from ytmaker.config import reload_settings
+
+    with FakeGemini() as server:
+        env = {
+            "GEMINI_API_KEY": server.api_key,
+            "GEMINI_BASE_URL": server.url,
+            "YTMAKER_VOICE_PROVIDER": "local",
+            "YTMAKER_RETRY_JITTER": "0",
+            **settings,
+        }
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        reload_settings()
+        yield server

@@ -23,7 +23,13 @@ def synthesize_voice(project_id: int, piece_index: int, fingerprint: str) -> flo
 def generate_image(project_id: int, segment_index: int, fingerprint: str) -> str:
     """The slot is held only while the provider draws, not while the picture is stored."""
     ctx = task_context()
-    slot = partial(image_slot, assets.image_provider_name(ctx), ctx.settings.image_concurrency)
+    waiting = partial(assets.say_waiting_for_slot, ctx, project_id, segment_index)
+    slot = partial(
+        image_slot,
+        assets.image_provider_name(ctx),
+        ctx.settings.image_concurrency,
+        on_wait=waiting,
+    )
     return assets.make_image(ctx, project_id, segment_index, gate=slot)
 
 

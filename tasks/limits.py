@@ -17,7 +17,7 @@ import contextvars
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -34,6 +34,7 @@ PROVIDER_RATES = {"StabilityImages": ("stability-requests", 150, 15.0)}
 LEASE_SECONDS = 60.0  # the API's minimum; the slot of a run that died comes back within it
 MAX_POLL_SECONDS = 2.0  # wait at most this long between tries when a limit is full
 BUSY_RETRY_AFTER = "0"  # what our client reads from a 503 that names no Retry-After
+WAIT_NOTICE_SECONDS = 10.0  # a run kept waiting by other runs' slots says so this often
 RETRIES = 12  # a busy server or a reset connection: tried again 20 ms .. 1 s apart, ~8 s in all
 
 logger = logging.getLogger(__name__)
@@ -53,16 +54,19 @@ def ensure_limits(settings: Settings) -> None:
 
 
 @contextlib.contextmanager
-def image_slot(provider: str, concurrency: int) -> Iterator[None]:
+def image_slot(
+    provider: str, concurrency: int, on_wait: Callable[[float], None] | None = None
+) -> Iterator[None]:
     """Take a token from the provider's rate limit, then hold one of the image slots.
 
     Waiters in this process queue on a local semaphore for the slot, so a slot freed here
-    passes to the next image within one server call rather than at its next poll."""
+    passes to the next image within one server call rather than at its next poll. While other
+    runs hold every slot, `on_wait(seconds)` is told every WAIT_NOTICE_SECONDS."""
     client = slot_client()
     if provider in PROVIDER_RATES:
         _take(client, PROVIDER_RATES[provider][0], "rate_limit")
     with _local_slots(IMAGES_IN_FLIGHT, concurrency):
-        lease_id = _take(client, IMAGES_IN_FLIGHT, "concurrency", LEASE_SECONDS)
+        lease_id = _take(client, IMAGES_IN_FLIGHT, "concurrency", LEASE_SECONDS, on_wait)
         renewal = _Renewal(client, lease_id)
         try:
             yield
@@ -71,9 +75,17 @@ def image_slot(provider: str, concurrency: int) -> Iterator[None]:
             _release(client, lease_id)
 
 
-def _take(client: Any, name: str, mode: str, lease: float | None = None) -> Any:
+def _take(
+    client: Any,
+    name: str,
+    mode: str,
+    lease: float | None = None,
+    on_wait: Callable[[float], None] | None = None,
+) -> Any:
     """One slot of limit `name`, waiting (as the server's Retry-After says) while it is full;
     while it waits, slots of runs that died are given back."""
+    started = time.monotonic()
+    notice = started + WAIT_NOTICE_SECONDS
     while True:
         try:
             if lease is None:
@@ -88,6 +100,9 @@ def _take(client: Any, name: str, mode: str, lease: float | None = None) -> Any:
             wait = float(exc.response.headers.get("Retry-After") or 1.0)
             if lease is not None and _reclaimer(name)():
                 continue
+            if on_wait is not None and time.monotonic() >= notice:
+                on_wait(time.monotonic() - started)
+                notice += WAIT_NOTICE_SECONDS
             time.sleep(min(wait, MAX_POLL_SECONDS))
             continue
         data = response.json()

@@ -14,6 +14,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -137,15 +138,32 @@ def test_embedded_default_recovers_after_a_hard_kill_at_the_same_concurrency(
     _kill_during_images(stability, env, project_id, tmp_path / "killed.log")
     assert _active_slots(data / "prefect" / "prefect.db") == 2  # what blocked every later run
 
+    messages = _listen(env, project_id)
     started = time.monotonic()
     _ytmaker(env, "recover", timeout=400)
     waited = time.monotonic() - started
+    time.sleep(0.5)
+    said = [m for m in messages if (m.get("data") or {}).get("waiting_for") == "image slot"]
+    assert said, "the wait for the dead run's slots was not shown"
     status = _ytmaker(env, "status", str(project_id))
     assert "COMPLETED" in status
     counts = _prompts(stability)
     assert len(counts) == 6 and set(counts.values()) == {1}  # no image paid twice
     assert _active_slots(data / "prefect" / "prefect.db") == 0
     assert waited < 240, f"recover took {waited:.0f} s"
+
+
+def _listen(env: dict[str, str], project_id: int) -> list[dict]:
+    """Progress messages of a project from now on, as `ytmaker watch` would get them."""
+    from ytmaker.config import Settings
+    from ytmaker.context import Context
+
+    ctx = Context.create(Settings(_env_file=None, YTMAKER_DATA_DIR=env["YTMAKER_DATA_DIR"]))
+    messages: list[dict] = []
+    subscription = ctx.bus.subscribe(project_id, include_latest=False)
+    threading.Thread(target=lambda: messages.extend(subscription), daemon=True).start()
+    time.sleep(0.5)
+    return messages
 
 
 def _free_port() -> int:

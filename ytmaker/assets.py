@@ -132,6 +132,23 @@ def make_image(ctx: Context, project_id: int, segment_index: int, gate: Gate = n
     return str(path)
 
 
+def say_waiting_for_slot(ctx: Context, project_id: int, segment_index: int, seconds: float) -> None:
+    """Other runs hold every image slot: the bar says why it stands still (a slot of a run
+    that was killed comes back within its lease, a minute at most)."""
+    ctx.bus.publish(
+        project_id,
+        Stage.ASSETS,
+        0,  # raised to where the stage had got to
+        f"圖片 {segment_index} 等待生成名額 {seconds:.0f} 秒（其他執行中的專案使用中；已中止的執行"
+        "所占名額一分鐘內釋出）",
+        data={
+            "waiting_for": "image slot",
+            "segment_index": segment_index,
+            "seconds": round(seconds),
+        },
+    )
+
+
 def make_avatar(ctx: Context, project_id: int, role: str) -> str:
     script = load_script(ctx, project_id)
     paths = piece_paths(ctx, project_id, script)

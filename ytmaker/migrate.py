@@ -1,4 +1,5 @@
-"""Bring a database made by an earlier version up to the models: add the columns it lacks.
+"""Bring a database made by an earlier version up to the models: add the columns it lacks,
+then the indexes (a unique one included: SQLite cannot add a UNIQUE column).
 
 Every column added after the first release is nullable or has a default, so adding it is all
 an upgrade needs; `create_all` makes the tables that do not exist yet.
@@ -30,6 +31,21 @@ def add_missing_columns(engine: Engine) -> list[str]:
             with engine.begin() as conn:
                 conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
             added.append(f"{table.name}.{column.name}")
+    added += _add_missing_indexes(engine)
     if added:
         log.warning("Database upgraded: added %s", ", ".join(added))
+    return added
+
+
+def _add_missing_indexes(engine: Engine) -> list[str]:
+    inspector = inspect(engine)
+    added: list[str] = []
+    for table in Base.metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        present = {index["name"] for index in inspector.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in present:
+                index.create(engine)
+                added.append(f"index {index.name}")
     return added

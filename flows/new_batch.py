@@ -14,7 +14,7 @@ from prefect.runtime import flow_run
 from prefect.states import State
 
 from flows.batch import batch_processing
-from flows.new_video import cell, log, rename_run, run_name
+from flows.new_video import cell, form_field, log, rename_run, run_name
 from ytmaker.batch import batch_projects
 from ytmaker.context import Context
 from ytmaker.forms import NewBatch, batch_plan
@@ -24,9 +24,7 @@ from ytmaker.per_run import batch_for_run
 
 def _form_run_name() -> str:
     """`new-batch-{slug of its name}` before the batch exists (YAML text: `new-batch`)."""
-    form = flow_run.parameters.get("batch")
-    name = getattr(form, "name", None) or (form or {}).get("name", "")
-    return run_name("new-batch", str(name))
+    return run_name("new-batch", form_field("batch", "name"))
 
 
 def intake_artifact(row: BatchTask, created: bool) -> None:

@@ -34,11 +34,16 @@ def run_name(prefix: str, form_name: str, row_id: int | None = None) -> str:
     return "-".join(part for part in parts if part)
 
 
+def form_field(parameter: str, field: str) -> str:
+    """A field of the run's form (a model once validated, a dict before), or ''."""
+    form = flow_run.parameters.get(parameter)
+    value = form.get(field) if isinstance(form, dict) else getattr(form, field, None)
+    return str(value or "")
+
+
 def _form_run_name() -> str:
     """Prefect's `flow_run_name` before the project exists: `new-video-{slug of the name}`."""
-    video = flow_run.parameters.get("video")
-    name = getattr(video, "name", None) or (video or {}).get("name", "")
-    return run_name("new-video", str(name))
+    return run_name("new-video", form_field("video", "name"))
 
 
 def rename_run(name: str) -> None:

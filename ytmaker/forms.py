@@ -120,22 +120,6 @@ def _renamed(exc: InputError, where: str) -> list[tuple[str, str]]:
 # --- new-batch -------------------------------------------------------------------------------
 
 
-BATCH_YAML_EXAMPLE = """\
-name: 台灣小吃
-language: zh-TW
-youtube: {privacy: private}
-projects:
-  - name: 台灣夜市
-    content: |
-      夜市是台灣人晚上最愛去的地方...
-    youtube: {publish_at: 2026-12-24 20:00, tags: [台灣, 夜市]}
-  - name: Bubble tea
-    language: en
-    content: |
-      Bubble tea was born in Taichung in the 1980s...
-"""
-
-
 class NewBatch(BaseModel):
     """A batch of texts to turn into videos: YAML text, or a list of projects."""
 
@@ -144,9 +128,11 @@ class NewBatch(BaseModel):
     batch_yaml: str = Field(
         default="",
         title="Batch (YAML)",
-        description="The batch in the batch-file format (see the README), each project's text "
-        "inline as `content`: a `content_file` cannot be read from here. Leave empty to give "
-        "the projects as a list below instead. For example:\n\n" + BATCH_YAML_EXAMPLE,
+        description="The batch in the batch-file format (README, Batches): an optional "
+        "`name:` and `language:`, then `projects:` with one `- name:` entry per video, its text "
+        "inline under `content: |` (a `content_file` cannot be read from here), and optional "
+        "`language`, `prompt_template` and `youtube: {privacy, publish_at, tags}`. Leave empty "
+        "to give the projects as a list below instead.",
     )
     name: str = Field(
         default="",

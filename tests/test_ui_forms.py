@@ -285,3 +285,15 @@ def test_an_older_database_gets_the_run_key_unique(tmp_path: Path) -> None:
     with pytest.raises(sqlalchemy.exc.IntegrityError):
         repo.create_project(name="run again", content="x", created_by_run="r1")
     db.dispose_engines()
+
+
+def test_an_upgrade_tolerates_another_process_making_the_index_first(tmp_path: Path) -> None:
+    from ytmaker.migrate import _create_index
+
+    engine = db.get_engine(f"sqlite:///{tmp_path / 'both.db'}")  # its index already made
+    (index,) = Project.__table__.indexes
+    _create_index(engine, index)  # as the slower of two processes upgrading at once
+    other = sqlalchemy.Table("projects", sqlalchemy.MetaData(), sqlalchemy.Column("nope"))
+    with pytest.raises(sqlalchemy.exc.DatabaseError):  # one that cannot be made: still an error
+        _create_index(engine, sqlalchemy.Index("ix_broken", other.c.nope))
+    db.dispose_engines()

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, Index, inspect, text
+from sqlalchemy.exc import DatabaseError
 
 from ytmaker.models import Base
 
@@ -46,6 +47,16 @@ def _add_missing_indexes(engine: Engine) -> list[str]:
         present = {index["name"] for index in inspector.get_indexes(table.name)}
         for index in table.indexes:
             if index.name not in present:
-                index.create(engine)
+                _create_index(engine, index)
                 added.append(f"index {index.name}")
     return added
+
+
+def _create_index(engine: Engine, index: Index) -> None:
+    """Another process upgrading the same database at once may have made it first."""
+    try:
+        index.create(engine)
+    except DatabaseError:
+        names = {found["name"] for found in inspect(engine).get_indexes(index.table.name)}
+        if index.name not in names:
+            raise

@@ -60,8 +60,10 @@ fi
 cat <<MSG
 
 Prefect UI: $UI
-  deployments: video-generation (project_id), batch-processing (batch_id),
-               quota-sync (hourly, Asia/Taipei)
+  from a text: Deployments > new-video > Run (a form: name, content, language, ...),
+               Deployments > new-batch > Run (a batch as YAML, or a list of videos)
+  again:       video-generation (project_id), batch-processing (batch_id)
+  scheduled:   quota-sync (hourly, Asia/Taipei)
   run one:     PREFECT_API_URL=$PREFECT_API_URL .venv/bin/prefect deployment run \\
                  'video-generation/video-generation' --param project_id=1
   logs:        $RUN_DIR/server.log, $RUN_DIR/worker.log

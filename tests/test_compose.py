@@ -181,6 +181,8 @@ def test_prefect_yaml_deployments(compose: dict) -> None:
         "video-generation": "flows/video.py:generate_video",
         "batch-processing": "flows/batch.py:batch_processing",
         "quota-sync": "flows/quota.py:quota_sync",
+        "new-video": "flows/new_video.py:new_video",
+        "new-batch": "flows/new_batch.py:new_batch",
     }
     assert {d["work_pool"]["name"] for d in deployments.values()} == {"ytmaker-pool"}
     assert deployments["quota-sync"]["schedules"] == [

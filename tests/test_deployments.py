@@ -89,6 +89,14 @@ def _cli(stack_env: dict[str, str], *args: str) -> str:
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[Stack]:
+    with running_stack(tmp_path) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def running_stack(tmp_path: Path) -> Iterator[Stack]:
+    """A server with the deployments of prefect.yaml and a worker, stopped after use (the
+    `stack` fixture here and in other test modules)."""
     port = _free_port()
     data_dir = tmp_path / "data"
     data_dir.mkdir()

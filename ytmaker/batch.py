@@ -203,10 +203,12 @@ def _invalid(source: str, problems: list[tuple[str, str]]) -> InputError:
     return invalid(source, problems, what="a valid batch file")
 
 
-def create_batch(repo: Repository, plan: BatchPlan) -> BatchTask:
-    """The batch and its projects, in one transaction."""
+def create_batch(repo: Repository, plan: BatchPlan, **row: Any) -> BatchTask:
+    """The batch (with `row`'s other columns) and its projects, in one transaction."""
     with repo.session() as session:
-        batch = BatchTask(name=plan.name, total=len(plan.projects), status=BatchStatus.PENDING)
+        batch = BatchTask(
+            name=plan.name, total=len(plan.projects), status=BatchStatus.PENDING, **row
+        )
         session.add(batch)
         session.flush()
         for item in plan.projects:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,6 +30,7 @@ from ytmaker.models import (
 
 log = logging.getLogger(__name__)
 _engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()  # threads first using one URL together make one engine
 # A restarting or briefly unreachable database: wait this long between the few attempts.
 RETRY_DELAYS = (0.2, 0.5, 1.0)
 UNAVAILABLE = "DATABASE_UNAVAILABLE"
@@ -46,9 +48,10 @@ def normalise_url(url: str) -> str:
 def get_engine(url: str) -> Engine:
     """One engine per URL; creates the SQLite folder and the tables on first use."""
     url = normalise_url(url)
-    if url not in _engines:
-        _engines[url] = _create(url)
-    return _engines[url]
+    with _engines_lock:
+        if url not in _engines:
+            _engines[url] = _create(url)
+        return _engines[url]
 
 
 def _create(url: str) -> Engine:

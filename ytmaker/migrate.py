@@ -1,4 +1,5 @@
-"""Bring a database made by an earlier version up to the models: add the columns it lacks.
+"""Bring a database made by an earlier version up to the models: add the columns it lacks,
+then the indexes (a unique one included: SQLite cannot add a UNIQUE column).
 
 Every column added after the first release is nullable or has a default, so adding it is all
 an upgrade needs; `create_all` makes the tables that do not exist yet.
@@ -8,7 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, Index, inspect, text
+from sqlalchemy.exc import DatabaseError
 
 from ytmaker.models import Base
 
@@ -30,6 +32,31 @@ def add_missing_columns(engine: Engine) -> list[str]:
             with engine.begin() as conn:
                 conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
             added.append(f"{table.name}.{column.name}")
+    added += _add_missing_indexes(engine)
     if added:
         log.warning("Database upgraded: added %s", ", ".join(added))
     return added
+
+
+def _add_missing_indexes(engine: Engine) -> list[str]:
+    inspector = inspect(engine)
+    added: list[str] = []
+    for table in Base.metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        present = {index["name"] for index in inspector.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in present:
+                _create_index(engine, index)
+                added.append(f"index {index.name}")
+    return added
+
+
+def _create_index(engine: Engine, index: Index) -> None:
+    """Another process upgrading the same database at once may have made it first."""
+    try:
+        index.create(engine)
+    except DatabaseError:
+        names = {found["name"] for found in inspect(engine).get_indexes(index.table.name)}
+        if index.name not in names:
+            raise

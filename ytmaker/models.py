@@ -76,6 +76,10 @@ class BatchTask(Timestamps, Base):
     total: Mapped[int] = mapped_column(default=0)
     completed: Mapped[int] = mapped_column(default=0)
     failed: Mapped[int] = mapped_column(default=0)
+    # The flow run (`new-batch`) that made it: a rerun of that run finds it instead of a copy.
+    created_by_run: Mapped[str | None] = mapped_column(
+        String(64), default=None, unique=True, index=True
+    )
 
     projects: Mapped[list[Project]] = relationship(back_populates="batch")
 
@@ -106,6 +110,10 @@ class Project(Timestamps, Base):
     review: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batch_tasks.id"), default=None)
     completed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The flow run (`new-video`) that made it: a rerun of that run finds it instead of a copy.
+    created_by_run: Mapped[str | None] = mapped_column(
+        String(64), default=None, unique=True, index=True
+    )
 
     batch: Mapped[BatchTask | None] = relationship(back_populates="projects")
     assets: Mapped[list[Asset]] = relationship(

@@ -1,0 +1,135 @@
+"""`new-video`: a video from the Prefect UI's Run form alone: the form (ytmaker.forms.NewVideo)
+becomes a project, checked by the same rules as `ytmaker project create`, then the
+`video-generation` flow makes it as a linked sub-flow.
+
+The project is made once per flow run (ytmaker.per_run): a retried run, or one rescheduled after
+a crash, finds the project its first attempt made and carries on with it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from prefect import flow, get_run_logger, tags
+from prefect.artifacts import create_markdown_artifact
+from prefect.client.orchestration import get_client
+from prefect.runtime import flow_run
+from prefect.states import Failed, State
+
+from flows.video import generate_video
+from tasks.artifacts import project_tags, slug, summary_markdown
+from ytmaker.context import Context
+from ytmaker.forms import NewVideo, video_fields
+from ytmaker.models import Project
+from ytmaker.per_run import project_for_run
+from ytmaker.summary import project_summary
+
+log = logging.getLogger(__name__)
+
+
+def run_name(prefix: str, form_name: str, row_id: int | None = None) -> str:
+    """`new-video-7-早餐店`: what the run made, readable in the UI's run list."""
+    parts = (prefix, None if row_id is None else str(row_id), slug(form_name))
+    return "-".join(part for part in parts if part)
+
+
+def form_field(parameter: str, field: str) -> str:
+    """A field of the run's form (a model once validated, a dict before), or ''."""
+    form = flow_run.parameters.get(parameter)
+    value = form.get(field) if isinstance(form, dict) else getattr(form, field, None)
+    return str(value or "")
+
+
+def _form_run_name() -> str:
+    """Prefect's `flow_run_name` before the project exists: `new-video-{slug of the name}`."""
+    return run_name("new-video", form_field("video", "name"))
+
+
+def rename_run(name: str) -> None:
+    """Once the row exists, the run carries its id; a failure here only costs the name."""
+    try:
+        with get_client(sync_client=True) as client:
+            client.set_flow_run_name(flow_run.get_id(), name=name)
+    except Exception:  # noqa: BLE001
+        log.warning("Could not rename the flow run to %s", name, exc_info=True)
+
+
+def follow_lines(project_id: int) -> str:
+    return (
+        f"Follow it: `ytmaker watch {project_id}` (live stages), "
+        f"`ytmaker status {project_id}`; the video run is this run's sub-flow."
+    )
+
+
+def intake_artifact(project: Project, created: bool) -> None:
+    """The project id in the run's artifacts at once, so the CLI can follow the run."""
+    youtube = project.youtube_settings or {}
+    rows = [
+        ("project", f"{project.id} — {cell(project.name)}"),
+        ("made", "now" if created else "by an earlier attempt of this run"),
+        ("language", project.language),
+        ("privacy", youtube.get("privacy")),
+        ("publish at (UTC)", youtube.get("publish_at")),
+        ("tags", ", ".join(youtube.get("tags") or [])),
+        ("own prompt", "yes" if project.prompt_template else None),
+    ]
+    table = "\n".join(f"| {key} | {value} |" for key, value in rows if value)
+    _artifact(
+        project.id,
+        f"# Project {project.id}\n\n| | |\n|---|---|\n{table}\n\n{follow_lines(project.id)}\n",
+        f"Project {project.id}: {project.status.value}",
+    )
+
+
+def _artifact(project_id: int, markdown: str, description: str) -> None:
+    try:
+        create_markdown_artifact(markdown, key=f"new-video-{project_id}", description=description)
+    except Exception:  # noqa: BLE001 - artifact trouble never fails a video
+        log.warning("Could not create the new-video artifact", exc_info=True)
+
+
+def cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+@flow(
+    name="new-video",
+    flow_run_name=_form_run_name,
+    description="Make a narrated video from a pasted text: creates the project, then runs "
+    "video-generation for it.",
+)
+def new_video(video: NewVideo) -> dict[str, Any] | State:
+    """Create the project from the form (once per flow run) and make its video.
+
+    Returns the project's summary (`project_id`, `status`, paths, `video_url`, ...).
+    """
+    logger = get_run_logger()
+    fields = video_fields(video)  # before anything is written or paid for
+    ctx = Context.create()
+    project, created = project_for_run(ctx.repo, str(flow_run.get_id()), fields)
+    logger.info(
+        "Project %s (%s) %s; follow it with `ytmaker watch %s`",
+        project.id,
+        project.name,
+        "created" if created else "found, made by an earlier attempt of this run",
+        project.id,
+    )
+    rename_run(run_name("new-video", project.name, project.id))
+    intake_artifact(project, created)
+    with tags(*project_tags(project.id)):
+        state = generate_video(project.id, return_state=True)
+    result = project_summary(ctx, project.id)
+    _artifact(
+        project.id,
+        summary_markdown(result, state_name=state.name, state_message=state.message)
+        + f"\n{follow_lines(project.id)}\n",
+        f"Project {project.id}: {result['status']}",
+    )
+    if not state.is_completed():
+        return Failed(
+            message=f"Project {project.id} ({project.name}) did not complete: "
+            f"{state.message or state.name}",
+            data=result,
+        )
+    return result

@@ -27,11 +27,15 @@ from ytmaker.providers.local.publisher import LocalChannel
 from ytmaker.providers.local.voice import CHARS_PER_SECOND_ZH, WORDS_PER_SECOND_EN, EspeakVoice
 
 ZH_SHORT = "台灣的夜市文化非常豐富。"
-ZH_LONG = ("台灣的夜市文化非常豐富，從北到南都有各具特色的小吃。士林夜市的大雞排、饒河街的胡椒餅，"
-           "都是觀光客必吃的美食。")
+ZH_LONG = (
+    "台灣的夜市文化非常豐富，從北到南都有各具特色的小吃。士林夜市的大雞排、饒河街的胡椒餅，"
+    "都是觀光客必吃的美食。"
+)
 EN_SHORT = "Taiwan's night markets are famous."
-EN_LONG = ("Taiwan's night markets are famous for their food. From Shilin in Taipei to Ruifeng in "
-           "Kaohsiung, each one has its own specialties, and visitors try a little of everything.")
+EN_LONG = (
+    "Taiwan's night markets are famous for their food. From Shilin in Taipei to Ruifeng in "
+    "Kaohsiung, each one has its own specialties, and visitors try a little of everything."
+)
 
 
 def read_wav(path: Path) -> tuple[np.ndarray, int]:
@@ -43,8 +47,9 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
 # ---- voice ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("language", "short", "long"), [("zh-TW", ZH_SHORT, ZH_LONG),
-                                                         ("en", EN_SHORT, EN_LONG)])
+@pytest.mark.parametrize(
+    ("language", "short", "long"), [("zh-TW", ZH_SHORT, ZH_LONG), ("en", EN_SHORT, EN_LONG)]
+)
 def test_voice_is_real_speech_proportional_to_text(tmp_path, language, short, long):
     voice = EspeakVoice(pause=0.4)
     durations = {}
@@ -53,7 +58,7 @@ def test_voice_is_real_speech_proportional_to_text(tmp_path, language, short, lo
         seconds = voice.synthesize(text, language, out)
         samples, rate = read_wav(out)
         assert seconds == pytest.approx(len(samples) / rate)
-        speech, pause = samples[: -int(0.4 * rate)], samples[-int(0.4 * rate):]
+        speech, pause = samples[: -int(0.4 * rate)], samples[-int(0.4 * rate) :]
         assert np.sqrt(np.mean(speech.astype(float) ** 2)) > 500  # clearly audible
         assert not pause.any()  # trailing silence so pieces don't run together
         durations[name] = seconds - 0.4
@@ -75,12 +80,16 @@ def test_voice_is_safe_to_use_from_several_threads(tmp_path):
 
     texts = [(ZH_SHORT, "zh-TW"), (EN_SHORT, "en"), (ZH_LONG, "zh-TW"), (EN_LONG, "en")] * 2
     voice = EspeakVoice()
-    alone = [voice.synthesize(t, lang, tmp_path / f"seq{i}.wav") for i, (t, lang) in
-             enumerate(texts)]
+    alone = [
+        voice.synthesize(t, lang, tmp_path / f"seq{i}.wav") for i, (t, lang) in enumerate(texts)
+    ]
     with ThreadPoolExecutor(4) as pool:
-        together = list(pool.map(lambda job: voice.synthesize(job[1][0], job[1][1],
-                                                              tmp_path / f"par{job[0]}.wav"),
-                                 enumerate(texts)))
+        together = list(
+            pool.map(
+                lambda job: voice.synthesize(job[1][0], job[1][1], tmp_path / f"par{job[0]}.wav"),
+                enumerate(texts),
+            )
+        )
     assert together == pytest.approx(alone, abs=0.03)  # espeak's pitch state jitters by ~ms
 
 
@@ -171,14 +180,18 @@ def test_avatar_mouth_follows_the_voice(avatar_clip):
     samples, rate = read_wav(wav)
     per_frame = rate // 30
     frames = len(samples) // per_frame
-    rms = np.sqrt(np.mean(samples[: frames * per_frame].reshape(frames, per_frame)
-                          .astype(float) ** 2, axis=1))
+    rms = np.sqrt(
+        np.mean(samples[: frames * per_frame].reshape(frames, per_frame).astype(float) ** 2, axis=1)
+    )
     loud, silent = int(np.argmax(rms)), frames - 5  # the last frames are the 1 s pause
     with av.open(str(mp4)) as container:
-        images = {i: f.to_ndarray(format="rgb24").astype(float)
-                  for i, f in enumerate(container.decode(video=0)) if i in (loud, silent)}
+        images = {
+            i: f.to_ndarray(format="rgb24").astype(float)
+            for i, f in enumerate(container.decode(video=0))
+            if i in (loud, silent)
+        }
     cx, cy = int(HEAD[0]), int(HEAD[1])
-    mouth = np.s_[cy + 90: cy + 180, cx - 70: cx + 70]
+    mouth = np.s_[cy + 90 : cy + 180, cx - 70 : cx + 70]
     corner = np.s_[0:100, 0:100]
     assert np.abs(images[loud][mouth] - images[silent][mouth]).mean() > 10
     assert np.abs(images[loud][corner] - images[silent][corner]).mean() < 2
@@ -198,24 +211,46 @@ def test_publisher_writes_a_complete_video_folder(tmp_path):
     assert re.fullmatch(r"[A-Za-z0-9_-]{11}", published.video_id)
     folder = channel / published.video_id
     assert sorted(p.name for p in channel.iterdir()) == [published.video_id]  # nothing half-done
-    assert sorted(p.name for p in folder.iterdir()) == ["metadata.json", "thumbnail.jpg",
-                                                        "video.mp4"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "metadata.json",
+        "thumbnail.jpg",
+        "video.mp4",
+    ]
     assert published.video_url == (folder / "video.mp4").resolve().as_uri()
     assert (folder / "video.mp4").read_bytes() == video.read_bytes()
     with Image.open(folder / "thumbnail.jpg") as image:
         assert (image.format, image.size) == ("JPEG", (1280, 720))
     meta = json.loads((folder / "metadata.json").read_text("utf-8"))
     assert meta["video_id"] == published.video_id
-    assert {k: meta[k] for k in ("title", "description", "tags", "language", "privacy",
-                                 "publish_at", "category_id", "made_for_kids",
-                                 "synthetic_media")} == {
-        "title": "台灣夜市", "description": "小吃介紹", "tags": ["夜市", "台灣"],
-        "language": "zh-TW", "privacy": "private", "publish_at": None, "category_id": "22",
-        "made_for_kids": False, "synthetic_media": True,
+    assert {
+        k: meta[k]
+        for k in (
+            "title",
+            "description",
+            "tags",
+            "language",
+            "privacy",
+            "publish_at",
+            "category_id",
+            "made_for_kids",
+            "synthetic_media",
+        )
+    } == {
+        "title": "台灣夜市",
+        "description": "小吃介紹",
+        "tags": ["夜市", "台灣"],
+        "language": "zh-TW",
+        "privacy": "private",
+        "publish_at": None,
+        "category_id": "22",
+        "made_for_kids": False,
+        "synthetic_media": True,
     }
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", meta["uploaded_at"])
-    assert meta["files"] == {"video.mp4": video.stat().st_size,
-                             "thumbnail.jpg": (folder / "thumbnail.jpg").stat().st_size}
+    assert meta["files"] == {
+        "video.mp4": video.stat().st_size,
+        "thumbnail.jpg": (folder / "thumbnail.jpg").stat().st_size,
+    }
 
 
 def test_publisher_gives_each_upload_its_own_id(tmp_path):
@@ -232,7 +267,8 @@ def test_publisher_refuses_missing_files(tmp_path):
     thumb = tmp_path / "t.jpg"
     Image.new("RGB", (64, 36)).save(thumb, format="JPEG")
     with pytest.raises(ProviderError) as error:
-        LocalChannel(tmp_path / "channel").publish(tmp_path / "nope.mp4", thumb,
-                                                   PublishRequest("t", "d"))
+        LocalChannel(tmp_path / "channel").publish(
+            tmp_path / "nope.mp4", thumb, PublishRequest("t", "d")
+        )
     assert error.value.code == "LOCAL_PUBLISH_MISSING_FILE"
     assert not any((tmp_path / "channel").glob("*"))

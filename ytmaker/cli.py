@@ -4,7 +4,6 @@ starts flows."""
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import sys
 import threading
@@ -24,6 +23,7 @@ from ytmaker.errors import YTMakerError
 from ytmaker.language import normalise_language
 from ytmaker.progress import Stage
 from ytmaker.summary import project_summary
+from ytmaker.terminal import clean, json_line, literal, markup_safe
 
 app = typer.Typer(help="YTMaker Flow: text in, narrated video out.", no_args_is_help=True)
 project_app = typer.Typer(help="Create projects.", no_args_is_help=True)
@@ -42,7 +42,11 @@ STAGE_LABELS = {
 
 
 def fail(message: str) -> None:
-    err.print(f"[bold red]錯誤 Error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(
+        f"[bold red]錯誤 Error:[/] {markup_safe(message, multiline=True)}",
+        highlight=False,
+        soft_wrap=True,
+    )
     raise typer.Exit(1)
 
 
@@ -136,7 +140,7 @@ def run_and_report(ctx: Context, project_id: int, as_json: bool) -> None:
     except YTMakerError as exc:
         fail(exc.message)
     if as_json:
-        print(json.dumps(result, ensure_ascii=False, default=str))
+        print(json_line(result))
     else:
         show_summary(result)
     if error is not None:
@@ -171,7 +175,7 @@ def stage_bars(console: Console) -> Iterator[tuple[Progress, dict[Stage, Any]]]:
         TextColumn("{task.description:<18}"),
         BarColumn(),
         TextColumn("{task.percentage:>5.1f}%"),
-        TextColumn("{task.fields[message]}"),
+        TextColumn("{task.fields[message]}", markup=False),
     )
     with Progress(*columns, console=console, transient=False) as bars:
         yield (
@@ -189,13 +193,17 @@ def watch(ctx: Context, project_id: int, stop: threading.Event) -> None:
         for message in ctx.bus.subscribe(project_id, include_latest=False, stop=stop):
             stage = message.get("stage")
             if stage in rows:
-                bars.update(rows[stage], completed=message["progress"], message=message["message"])
+                bars.update(
+                    rows[stage], completed=message["progress"], message=clean(message["message"])
+                )
             elif stage == Stage.ERROR:
-                err.print(f"[red]{message['message']}[/]")
+                err.print(literal(message["message"], style="red"))
 
 
 def show_summary(result: dict[str, Any]) -> None:
-    table = Table(title=f"Project {result['project_id']}: {result['status']}", show_header=False)
+    table = Table(
+        title=literal(f"Project {result['project_id']}: {result['status']}"), show_header=False
+    )
     for key in (
         "title",
         "language",
@@ -206,7 +214,7 @@ def show_summary(result: dict[str, Any]) -> None:
         "video_url",
     ):
         if result.get(key) is not None:
-            table.add_row(key, str(result[key]))
+            table.add_row(key, literal(result[key]))
     out.print(table)
 
 
@@ -219,10 +227,10 @@ def status(project_id: Annotated[int | None, typer.Argument()] = None) -> None:
         for project in ctx.repo.list_projects():
             table.add_row(
                 str(project.id),
-                project.name,
-                project.language,
+                literal(project.name),
+                literal(project.language),
                 project.status.value,
-                project.youtube_video_id or "",
+                literal(project.youtube_video_id or ""),
             )
         out.print(table)
         return
@@ -237,11 +245,11 @@ def status(project_id: Annotated[int | None, typer.Argument()] = None) -> None:
             asset.type.value,
             "" if asset.segment_index is None else str(asset.segment_index),
             asset.status.value,
-            asset.path or "",
+            literal(asset.path or ""),
         )
     out.print(assets)
     if result.get("error"):
-        err.print(f"[red]error_info:[/] {json.dumps(result['error'], ensure_ascii=False)}")
+        err.print(f"[red]error_info:[/] {markup_safe(json_line(result['error']))}")
 
 
 @app.command()
@@ -253,7 +261,7 @@ def recover(
     stuck = interrupted_projects(ctx)
     table = Table("id", "status", "stage", "finished assets", "error")
     for row in stuck:
-        table.add_row(*(str(row[k]) for k in ("id", "status", "stage", "finished", "error")))
+        table.add_row(*(literal(row[k]) for k in ("id", "status", "stage", "finished", "error")))
     out.print(table if stuck else "Nothing to recover: every project finished.")
     if list_only:
         return
@@ -332,14 +340,19 @@ def youtube_auth(
         settings.youtube_token_file,
         open_browser=not no_browser,
     )
-    out.print(f"Token stored in {settings.youtube_token_file}")
+    out.print(literal(f"Token stored in {settings.youtube_token_file}"))
 
 
 def main() -> None:
+    """The `ytmaker` command: a typed error anywhere (settings, database, Redis) is one line."""
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except YTMakerError as exc:
+        with contextlib.suppress(typer.Exit):
+            fail(exc.message)
+        sys.exit(1)
 
 
 # --- batches, watch, quota --------------------------------------------------------------------
@@ -365,7 +378,7 @@ def batch_create(
     except YTMakerError as exc:
         fail(exc.message)
     row = batch.create_batch(ctx.repo, plan)
-    err.print(f"Batch {row.id} ({row.name}): {row.total} projects")
+    err.print(literal(f"Batch {row.id} ({row.name}): {row.total} projects"))
     out.print(row.id)
 
 
@@ -417,7 +430,7 @@ def batch_run(
             live.update(batch_table(ctx, batch_id))
     result = batch.summary(ctx.repo, batch_id)
     if as_json:
-        print(json.dumps(result, ensure_ascii=False, default=str))
+        print(json_line(result))
     if error is not None:
         fail(error)
     if result["status"] == "FAILED":
@@ -443,7 +456,9 @@ def submit_deployment(name: str, parameters: dict[str, Any]) -> None:
     api = _prefect_api_url()
     ui = api.removesuffix("/api") if api else "the Prefect UI"
     err.print(
-        f"Submitted flow run {flow_run.name} ({flow_run.id}): {ui}/runs/flow-run/{flow_run.id}"
+        literal(
+            f"Submitted flow run {flow_run.name} ({flow_run.id}): {ui}/runs/flow-run/{flow_run.id}"
+        )
     )
     out.print(str(flow_run.id))
 
@@ -468,7 +483,7 @@ def batch_status(
     except YTMakerError as exc:
         fail(exc.message)
     if as_json:
-        print(json.dumps(result, ensure_ascii=False, default=str))
+        print(json_line(result))
         return
     out.print(batch_table(ctx, batch_id))
 
@@ -485,8 +500,10 @@ def batch_table(ctx: Context, batch_id: int) -> Table:
         "stage",
         "progress",
         "video id / error",
-        title=f"Batch {row.id} {row.name}: {row.status.value} — {row.completed} completed, "
-        f"{row.failed} failed, {row.total} in all",
+        title=literal(
+            f"Batch {row.id} {row.name}: {row.status.value} — {row.completed} completed, "
+            f"{row.failed} failed, {row.total} in all"
+        ),
     )
     colours = {"COMPLETED": "green", "FAILED": "red"}
     for project in batch.batch_projects(ctx.repo, batch_id):
@@ -502,12 +519,12 @@ def batch_table(ctx: Context, batch_id: int) -> Table:
         )
         table.add_row(
             str(project.id),
-            project.name,
-            project.language,
-            f"[{colours.get(status, 'yellow')}]{status}[/]",
-            STAGE_LABELS.get(stage, stage) if stage else "",
+            literal(project.name),
+            literal(project.language),
+            literal(status, style=colours.get(status, "yellow")),
+            literal(STAGE_LABELS.get(stage, stage) if stage else ""),
             "" if progress is None else f"{overall_percent(stage, progress):.0f}%",
-            detail,
+            literal(detail),
         )
     return table
 
@@ -570,12 +587,14 @@ def follow(
             if stage in rows:
                 for earlier in STAGE_ORDER[: STAGE_ORDER.index(Stage(stage))]:
                     bars.update(rows[earlier], completed=100)
-                bars.update(rows[stage], completed=message["progress"], message=message["message"])
+                bars.update(
+                    rows[stage], completed=message["progress"], message=clean(message["message"])
+                )
                 if stage == Stage.UPLOAD and message["progress"] >= 100:
                     outcome.append("COMPLETED")
                     break
             elif stage == Stage.ERROR:
-                (console or err).print(f"[red]{message['message']}[/]")
+                (console or err).print(literal(message["message"], style="red"))
                 outcome.append("FAILED")
                 break
     stop.set()
@@ -620,23 +639,22 @@ def quota_command(
             }
         readings = list(stored.values()) or [r.to_dict() for r in quota.read_all(ctx)]
     if as_json:
-        print(json.dumps(readings, ensure_ascii=False, default=str))
+        print(json_line(readings))
         return
     threshold = ctx.settings.quota_warn_percent
     table = Table("service", "used", "limit", "% used", "period", "source", "read at")
     for r in readings:
         percent = r.get("percent")
         shown = "" if percent is None else f"{percent:.1f}%"
-        if percent is not None and percent > threshold:
-            shown = f"[bold red]{shown}[/]"
+        over = percent is not None and percent > threshold
         table.add_row(
-            r["service"],
-            f"{r['used']:g} {r.get('unit', '')}",
+            literal(r["service"]),
+            literal(f"{r['used']:g} {r.get('unit', '')}"),
             "" if r.get("limit") is None else f"{r['limit']:g}",
-            shown,
-            r.get("period") or "",
-            f"error: {r['error']}" if r.get("error") else r.get("source", ""),
-            str(r.get("taken_at", "")),
+            literal(shown, style="bold red" if over else ""),
+            literal(r.get("period") or ""),
+            literal(f"error: {r['error']}" if r.get("error") else r.get("source", "")),
+            literal(r.get("taken_at", "")),
         )
     out.print(table)
 

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from typer.testing import CliRunner
 
-from ytmaker import cli
+from ytmaker import batch, cli
 from ytmaker.config import Settings
 from ytmaker.context import Context
 from ytmaker.models import BatchTask, ProjectStatus
@@ -126,3 +126,64 @@ def test_a_one_line_error_keeps_its_lines_but_not_its_escapes(
     shown = visible(screen.getvalue())
     assert "projects[0].name: [/]" in shown and shown.count("\n") == 2
     no_terminal_commands(shown)
+
+
+# --- class 3 and 8: names of projects and batches follow one rule ---------------------------
+
+BAD_NAMES = {
+    "\u200b\u200b": "no visible character",
+    "\ufeff \u200d": "no visible character",
+    "\u3000": "is empty",
+    "a\u2028b": "U+2028",
+    "a\u2029b": "U+2029",
+    "\u202egnp.exe": "U+202E",
+    "x\u2066y": "U+2066",
+    "\x1b]0;pwned\x07": "U+001B",
+    "\x1b[2Jx": "U+001B",
+    "a\x9bb": "U+009B",
+}
+GOOD_NAMES = ["👨\u200d👩\u200d👧 家庭", "e\u0301te", "می\u200cخواهم", "夜市 [/] {x}"]
+
+
+@pytest.mark.parametrize(("name", "rule"), BAD_NAMES.items())
+def test_invisible_or_controlling_names_are_refused_for_projects_and_batches(
+    name: str, rule: str, tmp_path: Path
+) -> None:
+    from ytmaker.errors import InputError
+    from ytmaker.project_input import new_project
+
+    with pytest.raises(InputError) as project:
+        new_project(name, "content", "zh-TW", {})
+    assert project.value.details["field"] == "name" and rule in project.value.message
+    for field, data in (
+        ("name", {"name": name, "projects": [{"name": "ok", "content": "x"}]}),
+        ("projects[0].name", {"projects": [{"name": name, "content": "x"}]}),
+    ):
+        with pytest.raises(InputError) as refused:
+            batch.parse_batch(data, tmp_path)
+        assert refused.value.details["field"] == field and rule in refused.value.message
+
+
+@pytest.mark.parametrize("name", GOOD_NAMES)
+def test_names_with_joiners_and_marks_inside_visible_text_are_kept(name: str) -> None:
+    from ytmaker.project_input import new_project
+
+    assert new_project(name, "content", "zh-TW", {})["name"] == name
+    assert batch.parse_batch({"name": name, "projects": [{"name": name, "content": "x"}]}, Path())
+
+
+def test_a_batch_file_named_with_an_escape_needs_its_own_name(tmp_path: Path) -> None:
+    from ytmaker.errors import InputError
+
+    plan = tmp_path / "\x1b[2Jevil.yaml"
+    plan.write_text("projects:\n  - name: a\n    content: hi\n", "utf-8")
+    with pytest.raises(InputError) as refused:
+        batch.load_batch_file(plan)
+    assert refused.value.details["field"] == "name" and "give the batch a `name:`" in str(
+        refused.value
+    )
+    (tmp_path / "named.yaml").write_text(
+        'name: "\\e]0;pwned\\a"\nprojects:\n  - name: a\n    content: hi\n', "utf-8"
+    )
+    with pytest.raises(InputError, match="name: contains the control character U\\+001B"):
+        batch.load_batch_file(tmp_path / "named.yaml")

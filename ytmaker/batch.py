@@ -79,10 +79,15 @@ class ProjectSpec(BaseModel):
 class BatchSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, max_length=200)
+    name: str | None = None
     language: str | None = None
     youtube: YouTubeSpec | None = None
     projects: list[ProjectSpec] = Field(min_length=1)
+
+    @field_validator("name", mode="after")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        return None if value is None else check_name(value, "the batch")
 
 
 @dataclass
@@ -137,9 +142,19 @@ def parse_batch(
         language = _language(item.language or spec.language or "zh-TW", where, problems)
         youtube = _youtube(spec.youtube, item.youtube, where, problems, now or datetime.now(UTC))
         projects.append(NewProject(item.name, content, language, youtube, item.prompt_template))
+    name = spec.name or _default_name(default_name, problems)
     if problems:
         raise _invalid(source, problems)
-    return BatchPlan(name=(spec.name or default_name).strip() or default_name, projects=projects)
+    return BatchPlan(name=name, projects=projects)
+
+
+def _default_name(file_name: str, problems: list) -> str:
+    """The file's name stands in for a missing `name:`, under the same rules."""
+    try:
+        return check_name(file_name, "the batch")
+    except ValueError as exc:
+        problems.append(("name", f"the file name {file_name!r} {exc}; give the batch a `name:`"))
+        return ""
 
 
 def _content(item: ProjectSpec, base_dir: Path, where: str, problems: list) -> str:

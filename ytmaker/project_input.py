@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from ytmaker.errors import InputError
 from ytmaker.language import normalise_language
 from ytmaker.prompts import check_template
+from ytmaker.terminal import BIDI_CONTROLS, LINE_SEPARATORS
 
 LOCAL_TZ = ZoneInfo("Asia/Taipei")  # our users' zone: times written without an offset
 NAME_MAX = 200
@@ -22,15 +23,29 @@ TAGS_MAX_CHARS = 500  # YouTube's limit for all tags together
 TAG_MAX = 100
 
 
-def check_name(value: str) -> str:
-    """A project name: one line of 1-200 characters (it is only ever shown, never a path)."""
+def check_name(value: str, what: str = "the project") -> str:
+    """A project or batch name: one line of 1-200 characters with something visible in it (it
+    is only ever shown, never a path)."""
     name = value.strip()
     if not name:
-        raise ValueError("is empty: give the project a name")
+        raise ValueError(f"is empty: give {what} a name")
     if len(name) > NAME_MAX:
         raise ValueError(f"is {len(name):,} characters; at most {NAME_MAX}")
     _no_control(name, allow_newlines=False)
+    for position, char in enumerate(name):
+        if char in LINE_SEPARATORS or char in BIDI_CONTROLS:
+            raise ValueError(
+                f"contains the invisible character U+{ord(char):04X} at position {position} "
+                "(a line separator or a bidi override)"
+            )
+    if not any(_visible(char) for char in name):
+        raise ValueError("has no visible character (only spaces or zero-width characters)")
     return name
+
+
+def _visible(char: str) -> bool:
+    """Not a space, a format character (zero-width, joiners) or a combining mark alone."""
+    return unicodedata.category(char) not in ("Zs", "Cf", "Mn", "Me", "Cc") and char.isprintable()
 
 
 def check_content(value: str) -> str:

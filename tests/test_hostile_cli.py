@@ -187,3 +187,171 @@ def test_a_batch_file_named_with_an_escape_needs_its_own_name(tmp_path: Path) ->
     )
     with pytest.raises(InputError, match="name: contains the control character U\\+001B"):
         batch.load_batch_file(tmp_path / "named.yaml")
+
+
+# --- class 1: a batch file reaches only files under its own folder --------------------------
+
+
+def outside_layout(tmp_path: Path) -> tuple[Path, Path]:
+    """A batch folder, and beside it a 'secret' file the batch must not reach."""
+    folder = tmp_path / "batch"
+    (folder / "articles").mkdir(parents=True)
+    (folder / "articles" / "ok.md").write_text("夜市的小吃很多。", "utf-8")
+    secret = tmp_path / "secret" / "id_rsa"
+    secret.parent.mkdir()
+    secret.write_text("-----BEGIN PRIVATE KEY----- not for Gemini", "utf-8")
+    (folder / "link.md").symlink_to(secret)
+    (folder / "linked-dir").symlink_to(secret.parent, target_is_directory=True)
+    return folder, secret
+
+
+def outside_paths(folder: Path, secret: Path) -> list[str]:
+    return [
+        "../secret/id_rsa",
+        "articles/../../secret/id_rsa",
+        str(secret),
+        "link.md",
+        "linked-dir/id_rsa",
+        "/etc/passwd",
+        "../../../../../../../../etc/passwd",
+        "~/.bashrc",
+    ]
+
+
+def batch_yaml(*content_files: str) -> str:
+    projects = "".join(
+        f"  - name: p{i}\n    content_file: '{path}'\n" for i, path in enumerate(content_files)
+    )
+    return f"name: b\nprojects:\n{projects}"
+
+
+def test_a_batch_file_cannot_reach_files_outside_its_folder(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder, secret = outside_layout(tmp_path)
+    paths = outside_paths(folder, secret)
+    plan = folder / "b.yaml"
+    plan.write_text(batch_yaml("articles/ok.md", *paths), "utf-8")
+    code, screen = run_cli(monkeypatch, "batch", "create", "--file", str(plan))
+    assert code == 1 and "BEGIN PRIVATE KEY" not in screen and "root:" not in screen
+    for i, path in enumerate(paths, start=1):
+        assert f"projects[{i}].content_file: {path} is outside the batch file's folder" in screen
+    assert "--allow-outside" in screen and "projects[0]" not in screen
+    assert Context.create(settings).repo.list_projects() == []  # nothing written
+
+
+def test_allow_outside_lets_the_user_reach_other_folders(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder, secret = outside_layout(tmp_path)
+    plan = folder / "b.yaml"
+    plan.write_text(batch_yaml("articles/ok.md", "../secret/id_rsa", "link.md"), "utf-8")
+    code, _ = run_cli(monkeypatch, "batch", "create", "--file", str(plan), "--allow-outside")
+    assert code == 0
+    contents = [p.content for p in Context.create(settings).repo.list_projects()]
+    assert sorted(contents)[0].startswith("-----BEGIN") and len(contents) == 3
+
+
+def test_a_symlink_that_stays_inside_the_folder_is_fine(tmp_path: Path) -> None:
+    folder, _ = outside_layout(tmp_path)
+    (folder / "alias.md").symlink_to(folder / "articles" / "ok.md")
+    plan = folder / "b.yaml"
+    plan.write_text(batch_yaml("alias.md", "./articles/ok.md"), "utf-8")
+    assert [p.content for p in batch.load_batch_file(plan).projects] == ["夜市的小吃很多。"] * 2
+
+
+# --- class 5: only regular files, never more than the limit plus one byte -------------------
+
+
+def test_fifos_devices_and_folders_are_refused_without_reading(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    fifo = tmp_path / "batch" / "pipe.md"
+    fifo.parent.mkdir()
+    os.mkfifo(fifo)
+    (tmp_path / "batch" / "folder.md").mkdir()
+    for given, kind in ((fifo, "a FIFO"), ("/dev/zero", "a character device")):
+        code, screen = run_cli(
+            monkeypatch, "project", "create", "--name", "a", "--content-file", str(given)
+        )
+        assert code == 1 and f"--content-file: {given} is not a regular file but {kind}" in screen
+        code, screen = run_cli(
+            monkeypatch,
+            *("project", "create", "--name", "a", "--content-file", str(tmp_path / "batch")),
+            *("--prompt-template-file", str(given)),
+        )
+        assert code == 1 and "is not a regular file but a folder" in screen
+    plan = tmp_path / "batch" / "b.yaml"
+    plan.write_text(batch_yaml("pipe.md", "folder.md", "/dev/zero", "/dev/urandom"), "utf-8")
+    code, screen = run_cli(monkeypatch, "batch", "create", "--file", str(plan), "--allow-outside")
+    assert code == 1 and screen.count("is not a regular file") == 4
+    code, screen = run_cli(monkeypatch, "batch", "create", "--file", str(fifo))
+    assert code == 1 and "is not a regular file but a FIFO" in screen
+    assert Context.create(settings).repo.list_projects() == []
+
+
+def test_a_huge_file_is_refused_after_reading_at_most_the_limit_plus_one_byte(
+    tmp_path: Path,
+) -> None:
+    import tracemalloc
+
+    from ytmaker.files import read_text_file
+    from ytmaker.project_input import CONTENT_MAX_BYTES
+
+    huge = tmp_path / "huge.md"
+    with huge.open("wb") as handle:
+        handle.truncate(8 * 1024**3)  # 8 GB, sparse: costs no disk
+    tracemalloc.start()
+    with pytest.raises(ValueError, match="is larger than 200,000 bytes"):
+        read_text_file(huge, CONTENT_MAX_BYTES)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 3 * CONTENT_MAX_BYTES
+    exact = tmp_path / "exact.md"
+    exact.write_bytes("字".encode() * (CONTENT_MAX_BYTES // 3))
+    assert len(read_text_file(exact, CONTENT_MAX_BYTES)) == CONTENT_MAX_BYTES // 3
+
+
+def test_the_real_cli_does_not_hang_on_a_fifo_or_dev_zero(tmp_path: Path) -> None:
+    import os
+
+    from tests.test_cli import ytmaker
+
+    os.mkfifo(tmp_path / "pipe")
+    for given in (tmp_path / "pipe", "/dev/zero"):
+        result = ytmaker(tmp_path, "project", "create", "--name", "a", "--content-file", str(given))
+        assert result.returncode == 1 and "is not a regular file" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("template", "words"),
+    [
+        ("{content:>2000000000}", "2,000,000,000; widths and precisions go up to 200"),
+        ("{content} {segment_min:.100000f}", "100,000"),
+        ("{content} {language:x^999}", "999"),
+        ("{content}" * 3, "uses {content} 3 times; at most 2"),
+    ],
+)
+def test_format_specs_cannot_build_a_huge_prompt(template: str, words: str) -> None:
+    from ytmaker.errors import InputError
+    from ytmaker.project_input import new_project
+
+    with pytest.raises(InputError) as refused:
+        new_project("a", "text", "zh-TW", {}, template)
+    assert refused.value.details["field"] == "prompt_template" and words in refused.value.message
+    with pytest.raises(InputError, match="prompt_template"):
+        batch.parse_batch(
+            {"projects": [{"name": "a", "content": "x", "prompt_template": template}]}, Path()
+        )
+
+
+def test_small_format_specs_still_work() -> None:
+    from ytmaker.prompts import check_template, fill
+
+    template = "{content:>12}|{segment_min:.1f}|{total_max:g}|{content}"
+    assert fill(
+        check_template(template), {"content": "夜市", "segment_min": 5, "total_max": 600.0}
+    ) == ("          夜市|5.0|600|夜市")

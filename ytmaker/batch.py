@@ -35,9 +35,11 @@ from sqlalchemy import func, select, update
 
 from ytmaker.db import Repository
 from ytmaker.errors import InputError, YTMakerError
+from ytmaker.files import inside, read_text_file
 from ytmaker.language import normalise_language
 from ytmaker.models import BatchStatus, BatchTask, Project, ProjectStatus
 from ytmaker.project_input import (
+    CONTENT_MAX_BYTES,
     YouTubeSpec,
     check_content,
     check_name,
@@ -46,6 +48,9 @@ from ytmaker.project_input import (
     youtube_settings,
 )
 from ytmaker.prompts import check_template
+
+# A batch of many projects with their text inline stays far below this.
+BATCH_FILE_MAX_BYTES = 16 * 1024 * 1024
 
 
 class BatchNotFound(InputError):
@@ -105,16 +110,29 @@ class BatchPlan:
     projects: list[NewProject]
 
 
-def load_batch_file(path: Path, *, now: datetime | None = None) -> BatchPlan:
-    """Read and validate a batch YAML file; one InputError lists every problem by field."""
+def load_batch_file(
+    path: Path, *, now: datetime | None = None, allow_outside: bool = False
+) -> BatchPlan:
+    """Read and validate a batch YAML file; one InputError lists every problem by field.
+
+    The files it names must lie under its own folder (symlinks followed) unless
+    `allow_outside`: a batch file from someone else must not publish ~/.ssh or /etc/passwd.
+    """
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"Cannot read the batch file {path}: {exc}", field="file") from None
+        data = yaml.safe_load(read_text_file(path, BATCH_FILE_MAX_BYTES))
+    except ValueError as exc:
+        raise InputError(f"Cannot read the batch file: {exc}", field="file") from None
     except yaml.YAMLError as exc:
         raise InputError(f"{path} is not valid YAML: {exc}", field="file") from None
-    return parse_batch(data, path.parent, source=str(path), default_name=path.stem, now=now)
+    return parse_batch(
+        data,
+        path.parent,
+        source=str(path),
+        default_name=path.stem,
+        now=now,
+        allow_outside=allow_outside,
+    )
 
 
 def parse_batch(
@@ -124,6 +142,7 @@ def parse_batch(
     source: str = "batch",
     default_name: str = "batch",
     now: datetime | None = None,
+    allow_outside: bool = False,
 ) -> BatchPlan:
     if not isinstance(data, dict):
         raise InputError(
@@ -138,7 +157,7 @@ def parse_batch(
     projects = []
     for i, item in enumerate(spec.projects):
         where = f"projects[{i}]"
-        content = _content(item, base_dir, where, problems)
+        content = _content(item, Folder(base_dir, allow_outside), where, problems)
         language = _language(item.language or spec.language or "zh-TW", where, problems)
         youtube = _youtube(spec.youtube, item.youtube, where, problems, now or datetime.now(UTC))
         projects.append(NewProject(item.name, content, language, youtube, item.prompt_template))
@@ -157,20 +176,37 @@ def _default_name(file_name: str, problems: list) -> str:
         return ""
 
 
-def _content(item: ProjectSpec, base_dir: Path, where: str, problems: list) -> str:
+@dataclass(frozen=True)
+class Folder:
+    """The batch file's folder: where its relative paths start and, unless allowed, end."""
+
+    root: Path
+    allow_outside: bool = False
+
+    def path(self, given: str) -> Path:
+        """`given` resolved (symlinks followed); a ValueError if it leaves the folder."""
+        if self.allow_outside:
+            return (self.root / Path(given).expanduser()).resolve()
+        found = inside(self.root, given)
+        if found is None:
+            raise ValueError(
+                f"{given} is outside the batch file's folder {self.root.resolve()} (symlinks "
+                "followed): a batch file may only use files under its own folder; pass "
+                "--allow-outside to allow it"
+            )
+        return found
+
+
+def _content(item: ProjectSpec, folder: Folder, where: str, problems: list) -> str:
     if (item.content is None) == (item.content_file is None):
         problems.append((where, "give exactly one of `content` or `content_file`"))
         return ""
     if item.content_file is not None:
-        path = Path(item.content_file)
-        path = path if path.is_absolute() else base_dir / path
         try:
-            content = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            problems.append((f"{where}.content_file", f"{path} does not exist"))
-            return ""
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append((f"{where}.content_file", f"cannot read {path} as UTF-8 ({exc})"))
+            path = folder.path(item.content_file)
+            content = read_text_file(path, CONTENT_MAX_BYTES)
+        except ValueError as exc:
+            problems.append((f"{where}.content_file", str(exc)))
             return ""
         return _checked(content, f"{where}.content_file", problems, f"{path} ")
     return _checked(item.content or "", f"{where}.content", problems)

@@ -20,8 +20,10 @@ from ytmaker import prefect_env, project_input
 from ytmaker.config import get_settings
 from ytmaker.context import Context
 from ytmaker.errors import YTMakerError
+from ytmaker.files import read_text_file
 from ytmaker.language import normalise_language
 from ytmaker.progress import Stage
+from ytmaker.prompts import TEMPLATE_MAX_BYTES
 from ytmaker.summary import project_summary
 from ytmaker.terminal import clean, json_line, literal, markup_safe
 
@@ -73,19 +75,22 @@ def project_create(
     ] = None,
 ) -> None:
     """Create a project; prints its id."""
-    content = _read_text(content_file, "--content-file")
+    content = _read_text(content_file, "--content-file", project_input.CONTENT_MAX_BYTES)
     youtube = {"privacy": privacy, "publish_at": publish_at, "tags": _split_tags(tags)}
     template = (
-        _read_text(prompt_template_file, "--prompt-template-file") if prompt_template_file else None
+        _read_text(prompt_template_file, "--prompt-template-file", TEMPLATE_MAX_BYTES)
+        if prompt_template_file
+        else None
     )
     out.print(create_project(_context(), name, content, lang, youtube, template).get("id"))
 
 
-def _read_text(path: Path, option: str) -> str:
+def _read_text(path: Path, option: str, max_bytes: int) -> str:
+    """A regular UTF-8 file, read no further than the limit (never a FIFO or a device)."""
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"Cannot read {option} {path}: {exc}")
+        return read_text_file(path, max_bytes)
+    except ValueError as exc:
+        fail(f"{option}: {exc}")
         raise  # unreachable
 
 
@@ -368,13 +373,20 @@ def batch_create(
     file: Annotated[
         Path, typer.Option("--file", "-f", help="Batch YAML: name, projects (see README).")
     ],
+    allow_outside: Annotated[
+        bool,
+        typer.Option(
+            "--allow-outside",
+            help="Let the file use files outside its own folder (content_file, logo, music, font).",
+        ),
+    ] = False,
 ) -> None:
     """Create a batch and its projects from a YAML file; prints the batch id."""
     from ytmaker import batch
 
     ctx = _context()
     try:
-        plan = batch.load_batch_file(file)
+        plan = batch.load_batch_file(file, allow_outside=allow_outside)
     except YTMakerError as exc:
         fail(exc.message)
     row = batch.create_batch(ctx.repo, plan)

@@ -19,6 +19,7 @@ LOCAL_TZ = ZoneInfo("Asia/Taipei")  # our users' zone: times written without an 
 NAME_MAX = 200
 # ~25 minutes of narration: the longest allowed video (600 s) needs far less; more is a mistake.
 CONTENT_MAX = 50_000
+CONTENT_MAX_BYTES = 4 * CONTENT_MAX  # UTF-8: more bytes than this is surely too many characters
 TAGS_MAX_CHARS = 500  # YouTube's limit for all tags together
 TAG_MAX = 100
 

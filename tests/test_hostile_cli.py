@@ -355,3 +355,59 @@ def test_small_format_specs_still_work() -> None:
     assert fill(
         check_template(template), {"content": "夜市", "segment_min": 5, "total_max": 600.0}
     ) == ("          夜市|5.0|600|夜市")
+
+
+# --- class 8 and 6: YAML that would silently drop projects or crash the parser ---------------
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (
+            "projects:\n  - {name: a, content: x}\nprojects:\n  - {name: b, content: y}\n",
+            "the key 'projects' is given twice (lines 1 and 3)",
+        ),
+        (
+            "projects:\n  - name: a\n    content: x\n    name: b\n",
+            "the key 'name' is given twice (lines 2 and 4)",
+        ),
+        ("projects:\n  - {name: a, content: x, youtube: {tags: [t], tags: [u]}}\n", "'tags'"),
+        ("projects: " + "[" * 100_000, "nested too deeply"),
+        ("projects: " + "{a: " * 50_000, "nested too deeply"),
+    ],
+)
+def test_yaml_with_duplicate_keys_or_deep_nesting_is_one_clear_error(
+    text: str, words: str, tmp_path: Path
+) -> None:
+    from ytmaker.errors import InputError
+
+    plan = tmp_path / "b.yaml"
+    plan.write_text(text, "utf-8")
+    with pytest.raises(InputError) as refused:
+        batch.load_batch_file(plan)
+    assert refused.value.details["field"] == "file" and words in refused.value.message
+
+
+def test_merge_keys_and_aliases_still_work_and_stay_small(tmp_path: Path) -> None:
+    import time
+
+    from ytmaker.errors import InputError
+
+    plan = tmp_path / "b.yaml"
+    plan.write_text(
+        "x: &d {content: hi, language: en}\nprojects:\n  - <<: *d\n    name: a\n", "utf-8"
+    )
+    with pytest.raises(InputError, match="x: unknown field"):
+        batch.load_batch_file(plan)
+    laughs = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    laughs += [
+        f"{c}: &{c} [{', '.join(['*' + p] * 9)}]"
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    ]
+    plan.write_text(
+        "\n".join(laughs) + "\nprojects:\n  - {name: a, content: x, youtube: {tags: *i}}\n"
+    )
+    started = time.monotonic()
+    with pytest.raises(InputError, match="projects\\[0\\].youtube.tags"):
+        batch.load_batch_file(plan)
+    assert time.monotonic() - started < 5  # 9^9 tags by reference, never expanded

@@ -120,11 +120,13 @@ def load_batch_file(
     """
     path = Path(path)
     try:
-        data = yaml.safe_load(read_text_file(path, BATCH_FILE_MAX_BYTES))
+        data = read_yaml(read_text_file(path, BATCH_FILE_MAX_BYTES))
     except ValueError as exc:
         raise InputError(f"Cannot read the batch file: {exc}", field="file") from None
     except yaml.YAMLError as exc:
         raise InputError(f"{path} is not valid YAML: {exc}", field="file") from None
+    except RecursionError:
+        raise InputError(f"{path} is nested too deeply to be a batch file", field="file") from None
     return parse_batch(
         data,
         path.parent,
@@ -133,6 +135,29 @@ def load_batch_file(
         now=now,
         allow_outside=allow_outside,
     )
+
+
+class _UniqueKeys(yaml.SafeLoader):
+    """YAML that refuses a key given twice in one mapping: a second `projects:` would
+    otherwise silently replace the first list."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *defaults` overriding is what merge keys are for
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice (lines {seen[key]} and {line})"
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_UniqueKeys)  # noqa: S506 - a SafeLoader subclass
 
 
 def parse_batch(

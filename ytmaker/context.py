@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ytmaker.config import Settings, get_settings
 from ytmaker.db import Repository
+from ytmaker.errors import ConfigError
 from ytmaker.progress import ProgressBus
 from ytmaker.redis_conn import connect
 
@@ -20,6 +21,7 @@ class Context:
     @classmethod
     def create(cls, settings: Settings | None = None) -> Context:
         settings = settings or get_settings()
+        ensure_data_dir(settings.data_dir)
         return cls(
             settings=settings,
             repo=Repository(settings.resolved_database_url),
@@ -28,3 +30,16 @@ class Context:
 
     def project_dir(self, project_id: int) -> Path:
         return self.settings.project_dir(project_id)
+
+
+def ensure_data_dir(data_dir: Path) -> None:
+    """The data dir exists as a folder (made if missing), or a ConfigError naming the setting."""
+    try:
+        Path(data_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = "it is a file" if isinstance(exc, FileExistsError) else exc.strerror or str(exc)
+        raise ConfigError(
+            f"YTMAKER_DATA_DIR={data_dir} cannot be used as the data folder ({reason}); "
+            "point it at a writable folder.",
+            field="YTMAKER_DATA_DIR",
+        ) from None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -411,3 +412,238 @@ def test_merge_keys_and_aliases_still_work_and_stay_small(tmp_path: Path) -> Non
     with pytest.raises(InputError, match="projects\\[0\\].youtube.tags"):
         batch.load_batch_file(plan)
     assert time.monotonic() - started < 5  # 9^9 tags by reference, never expanded
+
+
+# --- class 4: services that accept and never answer ------------------------------------------
+
+
+class SilentServer:
+    """Accepts TCP connections and never answers: a hung Redis or Prefect API."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.held: list = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                self.held.append(self.sock.accept()[0])
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.held:
+            conn.close()
+
+
+@pytest.fixture
+def silent() -> Iterator[SilentServer]:
+    server = SilentServer()
+    yield server
+    server.close()
+
+
+def test_a_silent_redis_costs_a_stage_about_a_second_and_warns_once(
+    silent: SilentServer, settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog
+) -> None:
+    import logging
+    import time
+
+    from ytmaker import pipeline
+
+    caplog.set_level(logging.WARNING, logger="ytmaker.progress")
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{silent.port}/0")
+    ctx = Context.create(Settings())
+    project = ctx.repo.create_project(name="夜市", content="夜市的小吃很多。" * 20)
+    started = time.monotonic()
+    pipeline.generate_script(ctx, project.id)
+    for step in range(100):  # a stage's worth of progress messages
+        ctx.bus.publish(project.id, "asset_generation", step, "working")
+    spent = time.monotonic() - started
+    assert ctx.repo.get_project(project.id).status is ProjectStatus.SCRIPT_GENERATED
+    assert spent < 3.0, spent  # one 1-s timeout, then skipped (was 10 s a message)
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warned == [
+        f"Progress not published (Redis at redis://127.0.0.1:{silent.port}/0 did not answer "
+        "within 1.0 s); the video goes on"
+    ]
+
+
+def test_timeouts_back_off_so_a_long_video_tries_a_silent_redis_a_few_times(
+    silent: SilentServer, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from ytmaker import progress
+
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{silent.port}/0")
+    bus = Context.create(Settings()).bus
+    pauses = []
+    for _ in range(4):
+        bus._breaker.down_until = 0.0  # as if the pause had passed
+        bus.publish(1, "video_rendering", 1, "x")
+        pauses.append(round(bus._breaker.down_until - time.monotonic()))
+    assert pauses == [30, 60, 120, 240]
+    tries, t = 0, 0.0  # a 10-minute video: tries at 0, 30, 90, 210, 450 s
+    while t < 600:
+        tries += 1
+        t += min(progress.SLOW_RETRY_AFTER * 2 ** (tries - 1), progress.SLOW_RETRY_MAX)
+    assert tries == 5
+
+
+def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    import os
+
+    from tests.conftest import FAST_RULES
+
+    env = {**os.environ, **FAST_RULES, "YTMAKER_DATA_DIR": str(data_dir), **extra}
+    if "PREFECT_API_URL" not in extra:
+        env.pop("PREFECT_API_URL", None)
+    return env
+
+
+def real_cli(data_dir: Path, *args: str, **env: str) -> tuple[int, str, float]:
+    """`python -m ytmaker.cli` as a user runs it: exit code, stderr + stdout, seconds."""
+    import subprocess
+    import sys
+    import time
+
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "ytmaker.cli", *args],
+        env=cli_env(data_dir, **env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return result.returncode, result.stderr + result.stdout, time.monotonic() - started
+
+
+def test_batch_status_names_a_silent_redis_within_seconds(
+    silent: SilentServer, tmp_path: Path
+) -> None:
+    plan = tmp_path / "b.yaml"
+    plan.write_text(
+        "projects:\n" + "".join(f"  - {{name: p{i}, content: x}}\n" for i in range(5)), "utf-8"
+    )
+    assert real_cli(tmp_path, "batch", "create", "--file", str(plan))[0] == 0
+    url = f"redis://127.0.0.1:{silent.port}/0"
+    code, shown, seconds = real_cli(tmp_path, "batch", "status", "1", REDIS_URL=url)
+    assert code == 0 and "p4" in shown and seconds < 15  # was ~10 s a row
+    assert f"Redis at {url} did not answer within 1.0 s" in shown
+    assert "Traceback" not in shown
+
+
+def test_generate_names_a_silent_prefect_api_within_15_seconds(
+    silent: SilentServer, tmp_path: Path
+) -> None:
+    plan = tmp_path / "b.yaml"
+    plan.write_text("projects:\n  - {name: a, content: 夜市的小吃很多。}\n", "utf-8")
+    assert real_cli(tmp_path, "batch", "create", "--file", str(plan))[0] == 0
+    url = f"http://user:pw-123@127.0.0.1:{silent.port}/api"
+    for args in (("generate", "1"), ("batch", "run", "1"), ("batch", "run", "1", "--deployment")):
+        code, shown, seconds = real_cli(tmp_path, *args, PREFECT_API_URL=url)
+        assert code == 1 and seconds < 15, (args, seconds)
+        assert (
+            f"The Prefect API at http://user:***@127.0.0.1:{silent.port}/api did not answer"
+            in shown
+        )
+        assert "pw-123" not in shown and len(shown.strip().splitlines()) == 1
+
+
+# --- class 6: values in Redis that are not what we wrote ------------------------------------
+
+NOT_OURS = [
+    "garbage",
+    "[1, 2]",
+    "null",
+    '{"stage": "script_generation", "progress": "abc"}',
+    '{"stage": "nope", "progress": 1e999}',
+    '{"stage": 5, "progress": 5}',
+    '{"stage": "video_rendering", "progress": true, "message": "[/]"}',
+    "[" * 100_000,
+]
+
+
+@pytest.fixture
+def own_redis(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Context, object]]:
+    """A private redis-server (no other test run publishes on its progress:1)."""
+    from tests.test_faults import RedisServer
+
+    server = RedisServer(tmp_path)
+    server.start()
+    monkeypatch.setenv("REDIS_URL", server.url)
+    yield Context.create(Settings()), server.client()
+    server.kill()
+
+
+@pytest.mark.parametrize("body", NOT_OURS)
+def test_a_latest_progress_value_not_ours_is_ignored(
+    body: str, own_redis: tuple[Context, object], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    ctx, client = own_redis
+    plan = tmp_path / "b.yaml"
+    plan.write_text("projects:\n  - {name: a, content: x}\n", "utf-8")
+    batch.create_batch(ctx.repo, batch.load_batch_file(plan))
+    ctx.repo.update_project(1, status=ProjectStatus.RENDERING)
+    client.set("progress:1:latest", body)
+    assert ctx.bus.latest(1) is None
+    code, screen = run_cli(monkeypatch, "batch", "status", "1")
+    assert code == 0 and "RENDERING" in screen
+    code, screen = run_cli(monkeypatch, "watch", "1", "--timeout", "0.5")
+    assert code == 0
+
+
+def test_messages_not_ours_on_the_channel_are_skipped_by_watch(
+    own_redis: tuple[Context, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    ctx, client = own_redis
+    project = ctx.repo.create_project(name="a", content="x")
+
+    def publish() -> None:
+        time.sleep(0.5)
+        for body in NOT_OURS:
+            client.publish(f"progress:{project.id}", body)
+        good = '{"stage": "youtube_upload", "progress": 100, "message": "done [/]"}'
+        client.publish(f"progress:{project.id}", good)
+
+    threading.Thread(target=publish, daemon=True).start()
+    screen = io.StringIO()
+    outcome = cli.follow(ctx, project.id, timeout=10, console=Console(file=screen, width=200))
+    assert outcome == "COMPLETED" and "done [/]" in screen.getvalue()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "garbage",
+        "[1]",
+        '{"service": "gemini"}',
+        '{"service": "gemini", "used": "lots"}',
+        '{"service": "did", "used": 1}',
+        '{"service": "gemini", "used": 1, "percent": NaN}',
+        '{"service": "gemini", "used": 1, "surprise": 2}',
+    ],
+)
+def test_a_quota_value_not_ours_falls_back_to_the_database(
+    body: str, own_redis: tuple[Context, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx, client = own_redis
+    client.set("quota:gemini", body)
+    code, screen = run_cli(monkeypatch, "quota")
+    assert code == 0 and "gemini" in screen
+    code, screen = run_cli(monkeypatch, "quota", "--json")
+    assert code == 0 and "lots" not in screen

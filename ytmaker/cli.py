@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
 
 import typer
 from rich.console import Console
@@ -155,6 +156,7 @@ def run_and_report(ctx: Context, project_id: int, as_json: bool) -> None:
 def run_flow(ctx: Context, project_id: int) -> str | None:
     """Run generate_video; returns the one-line error, or None."""
     prefect_env.apply(ctx.settings.data_dir)
+    check_prefect_api()
     from flows.video import generate_video  # Prefect reads its settings on import
 
     stop = threading.Event()
@@ -416,6 +418,7 @@ def batch_run(
     except YTMakerError as exc:
         fail(exc.message)
     prefect_env.apply(ctx.settings.data_dir)
+    check_prefect_api()
     if deployment:
         submit_deployment(BATCH_DEPLOYMENT, {"batch_id": batch_id})
         return
@@ -473,6 +476,38 @@ def submit_deployment(name: str, parameters: dict[str, Any]) -> None:
         )
     )
     out.print(str(flow_run.id))
+
+
+PREFECT_API_WAIT = 5.0  # seconds: a server this slow to say it is healthy will not run a video
+
+
+def check_prefect_api() -> None:
+    """A PREFECT_API_URL that accepts and never answers would hang the run without a word: ask
+    its health first, once, without the client's retries, and name it if it stays silent."""
+    url = _prefect_api_url()
+    if not url:
+        return  # in-process API: nothing to wait for
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
+
+    with (
+        temporary_settings({PREFECT_CLIENT_MAX_RETRIES: 0}),
+        get_client(sync_client=True, httpx_settings={"timeout": PREFECT_API_WAIT}) as client,
+    ):
+        problem = client.api_healthcheck()
+    if problem is not None:
+        fail(
+            f"The Prefect API at {_without_password(url)} did not answer within "
+            f"{PREFECT_API_WAIT:g} s ({type(problem).__name__}): start it (`make up`), fix "
+            "PREFECT_API_URL, or unset it to run in-process."
+        )
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
 
 
 def _prefect_api_url() -> str | None:

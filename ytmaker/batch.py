@@ -33,7 +33,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import func, select, update
 
-from ytmaker.db import Repository
+from ytmaker.db import Repository, valid_id
 from ytmaker.errors import InputError, YTMakerError
 from ytmaker.files import inside, read_text_file
 from ytmaker.language import normalise_language
@@ -301,7 +301,7 @@ def create_batch(repo: Repository, plan: BatchPlan) -> BatchTask:
 
 def get_batch(repo: Repository, batch_id: int) -> BatchTask:
     with repo.session() as session:
-        batch = session.get(BatchTask, batch_id)
+        batch = session.get(BatchTask, batch_id) if valid_id(batch_id) else None
         if batch is None:
             raise BatchNotFound(
                 f"Batch {batch_id} does not exist; `ytmaker batch create --file FILE` makes one.",

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ytmaker.errors import ProjectNotFound, StorageError
 from ytmaker.migrate import add_missing_columns
 from ytmaker.models import (
+    ID_MAX,
     Asset,
     AssetStatus,
     AssetType,
@@ -152,6 +153,11 @@ def session_scope(url: str) -> Iterator[Session]:
         session.close()
 
 
+def valid_id(value: object) -> bool:
+    """An id a row can have (a bigger one would crash the driver, not just miss)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= ID_MAX
+
+
 class Repository:
     """The pipeline's reads and writes, each in its own short transaction."""
 
@@ -172,7 +178,7 @@ class Repository:
     @retrying
     def get_project(self, project_id: int) -> Project:
         with self.session() as session:
-            project = session.get(Project, project_id)
+            project = session.get(Project, project_id) if valid_id(project_id) else None
             if project is None:
                 raise ProjectNotFound(
                     f"Project {project_id} does not exist. "
@@ -184,7 +190,7 @@ class Repository:
     @retrying
     def update_project(self, project_id: int, **fields: Any) -> Project:
         with self.session() as session:
-            project = session.get(Project, project_id)
+            project = session.get(Project, project_id) if valid_id(project_id) else None
             if project is None:
                 raise ProjectNotFound(
                     f"Project {project_id} does not exist.", project_id=project_id
@@ -231,6 +237,8 @@ class Repository:
 
     @retrying
     def assets(self, project_id: int) -> list[Asset]:
+        if not valid_id(project_id):
+            return []
         with self.session() as session:
             return list(
                 session.scalars(

@@ -128,6 +128,8 @@ def youtube_settings(spec: YouTubeSpec, now: datetime | None = None) -> dict[str
         data["publish_at"] = when.astimezone(UTC).isoformat().replace("+00:00", "Z")
     except ValueError as exc:
         rules.append(str(exc))
+    except OverflowError:  # 9999-12-31T23:59:59-05:00 is in the year 10000 in UTC
+        rules.append(f"{spec.publish_at.isoformat()} is beyond the last time a calendar can hold")
     if rules:
         raise ValueError("; ".join(rules))
     return data

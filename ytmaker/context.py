@@ -21,7 +21,7 @@ class Context:
     @classmethod
     def create(cls, settings: Settings | None = None) -> Context:
         settings = settings or get_settings()
-        ensure_data_dir(settings.data_dir)
+        ensure_data_dir(settings)
         return cls(
             settings=settings,
             repo=Repository(settings.resolved_database_url),
@@ -32,10 +32,15 @@ class Context:
         return self.settings.project_dir(project_id)
 
 
-def ensure_data_dir(data_dir: Path) -> None:
-    """The data dir exists as a folder (made if missing), or a ConfigError naming the setting."""
+def ensure_data_dir(settings: Settings) -> None:
+    """The data dir is a folder, or a ConfigError naming the setting. It is made here only when
+    it holds the database (the default SQLite file): a bad DATABASE_URL then writes nothing."""
+    data_dir = Path(settings.data_dir)
     try:
-        Path(data_dir).mkdir(parents=True, exist_ok=True)
+        if settings.database_url is None:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        elif data_dir.exists() and not data_dir.is_dir():
+            raise FileExistsError(data_dir)
     except OSError as exc:
         reason = "it is a file" if isinstance(exc, FileExistsError) else exc.strerror or str(exc)
         raise ConfigError(

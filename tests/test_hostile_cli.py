@@ -647,3 +647,96 @@ def test_a_quota_value_not_ours_falls_back_to_the_database(
     assert code == 0 and "gemini" in screen
     code, screen = run_cli(monkeypatch, "quota", "--json")
     assert code == 0 and "lots" not in screen
+
+
+# --- class 6: one line, exit code 1, nothing written ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "words"),
+    [
+        ({"DATABASE_URL": "garbage"}, "DATABASE_URL: is not a database URL"),
+        ({"DATABASE_URL": "foo://x"}, "Can't load plugin"),
+        ({"DATABASE_URL": "postgresql://u:pw-123@127.0.0.1:1/x"}, "u:***@127.0.0.1:1/x"),
+        ({"DATABASE_URL": "sqlite:////nonexistent-ytm/dir/x.db"}, "does not exist; create it"),
+        ({"REDIS_URL": "notaurl"}, "REDIS_URL: is not a Redis URL"),
+        ({"REDIS_URL": "redis://:pw-123@host:port/0"}, "REDIS_URL: is not a Redis URL"),
+        ({"YTMAKER_DATA_DIR": "/proc/ytmaker"}, "YTMAKER_DATA_DIR=/proc/ytmaker cannot be used"),
+    ],
+)
+def test_bad_settings_are_one_line_and_write_nothing(
+    env: dict[str, str], words: str, tmp_path: Path
+) -> None:
+    code, shown, _ = real_cli(tmp_path / "data", "status", **env)
+    assert code == 1 and words in shown and len(shown.strip().splitlines()) == 1, shown
+    assert "pw-123" not in shown and "Traceback" not in shown
+    assert not (tmp_path / "data").exists() and not Path("/nonexistent-ytm").exists()
+
+
+def test_a_data_dir_that_is_a_file_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    code, shown, _ = real_cli(tmp_path / "file", "status")
+    assert code == 1 and "cannot be used as the data folder (it is a file)" in shown
+    assert len(shown.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("status", "9223372036854775808"),
+        ("generate", "9223372036854775808"),
+        ("watch", "99999999999999999999"),
+        ("retry-failed", "2147483648"),
+        ("batch", "status", "9223372036854775808"),
+        ("batch", "run", "0"),
+    ],
+)
+def test_ids_beyond_what_a_database_holds_are_one_line(
+    args: tuple[str, ...], settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, screen = run_cli(monkeypatch, *args)
+    assert code == 1 and "is not an id: ids are whole numbers from 1 to 2,147,483,647" in screen
+    assert len(screen.strip().splitlines()) == 1
+
+
+def test_the_database_layer_treats_huge_ids_as_missing(settings: Settings) -> None:
+    from ytmaker.errors import ProjectNotFound
+
+    ctx = Context.create(settings)
+    for huge in (2**63, 2**31, -(2**70)):
+        with pytest.raises(ProjectNotFound):
+            ctx.repo.get_project(huge)
+        with pytest.raises(batch.BatchNotFound):
+            batch.get_batch(ctx.repo, huge)
+        assert ctx.repo.assets(huge) == []
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:59:59-05:00", "9999-12-31T23:59:59-00:01"])
+def test_a_publish_time_past_the_calendar_is_one_line(
+    when: str, tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    article = tmp_path / "a.md"
+    article.write_text("夜市", "utf-8")
+    code, screen = run_cli(
+        monkeypatch,
+        *("project", "create", "--name", "a", "--content-file", str(article)),
+        *("--publish-at", when),
+    )
+    assert code == 1 and "youtube.publish_at: " in screen and "beyond the last time" in screen
+    plan = tmp_path / "b.yaml"
+    plan.write_text(f"projects:\n  - {{name: a, content: x, youtube: {{publish_at: '{when}'}}}}\n")
+    code, screen = run_cli(monkeypatch, "batch", "create", "--file", str(plan))
+    assert code == 1 and "projects[0].youtube.publish_at: " in screen
+    assert Context.create(settings).repo.list_projects() == []
+
+
+@pytest.mark.slow
+def test_a_failed_generate_prints_no_prefect_traceback(tmp_path: Path) -> None:
+    article = tmp_path / "a.md"
+    article.write_text("夜市的小吃很多。", "utf-8")
+    created = real_cli(tmp_path, "project", "create", "--name", "a", "--content-file", str(article))
+    assert created[0] == 0
+    code, shown, _ = real_cli(tmp_path, "generate", "1", YTMAKER_TOTAL_MIN_SECONDS="180")
+    assert code == 1 and "Traceback" not in shown and "flow_engine.py" not in shown, shown
+    errors = [line for line in shown.splitlines() if "Error" in line or "ERROR" in line]
+    assert len(errors) == 1 and errors[0].startswith("錯誤 Error: The content is too short")

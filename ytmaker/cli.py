@@ -23,6 +23,7 @@ from ytmaker.context import Context
 from ytmaker.errors import YTMakerError
 from ytmaker.files import read_text_file
 from ytmaker.language import normalise_language
+from ytmaker.models import ID_MAX
 from ytmaker.progress import Stage
 from ytmaker.prompts import TEMPLATE_MAX_BYTES
 from ytmaker.summary import project_summary
@@ -42,6 +43,17 @@ STAGE_LABELS = {
     Stage.THUMBNAIL: "4 縮圖 thumbnail",
     Stage.UPLOAD: "5 上傳 upload",
 }
+
+
+def _an_id(value: int | None) -> int | None:
+    """Ids are whole numbers the database can hold: anything else is one line, not a crash."""
+    if value is not None and not 1 <= value <= ID_MAX:
+        fail(f"{value} is not an id: ids are whole numbers from 1 to {ID_MAX:,}.")
+    return value
+
+
+ProjectId = Annotated[int, typer.Argument(help="A project id.", callback=_an_id)]
+BatchId = Annotated[int, typer.Argument(help="A batch id.", callback=_an_id)]
 
 
 def fail(message: str) -> None:
@@ -116,7 +128,9 @@ def create_project(
 
 
 @app.command()
-def generate(project_id: int, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def generate(
+    project_id: ProjectId, as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
     """Run the five-stage flow for a project."""
     run_and_report(_context(), project_id, as_json)
 
@@ -159,6 +173,8 @@ def run_flow(ctx: Context, project_id: int) -> str | None:
     check_prefect_api()
     from flows.video import generate_video  # Prefect reads its settings on import
 
+    one_line_errors()
+
     stop = threading.Event()
     watcher = threading.Thread(target=watch, args=(ctx, project_id, stop), daemon=True)
     watcher.start()
@@ -173,6 +189,26 @@ def run_flow(ctx: Context, project_id: int) -> str | None:
     finally:
         stop.set()
         watcher.join(timeout=3)
+
+
+class _RunErrorsFilter(logging.Filter):
+    """Drops Prefect's console copy of a failed flow or task run (a 60-line traceback): the CLI
+    prints the error itself, in one line. The copy sent to the Prefect API (the UI) stays."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        run_log = record.name.startswith(("prefect.flow_runs", "prefect.task_runs"))
+        return not (run_log and record.levelno >= logging.ERROR)
+
+
+def one_line_errors() -> None:
+    """Install the filter on Prefect's console handler (set up when Prefect is imported)."""
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, PrefectConsoleHandler) and not any(
+            isinstance(f, _RunErrorsFilter) for f in handler.filters
+        ):
+            handler.addFilter(_RunErrorsFilter())
 
 
 @contextlib.contextmanager
@@ -226,7 +262,9 @@ def show_summary(result: dict[str, Any]) -> None:
 
 
 @app.command()
-def status(project_id: Annotated[int | None, typer.Argument()] = None) -> None:
+def status(
+    project_id: Annotated[int | None, typer.Argument(help="A project id.", callback=_an_id)] = None,
+) -> None:
     """Show one project (with its assets), or list recent projects."""
     ctx = _context()
     if project_id is None:
@@ -312,7 +350,7 @@ def interrupted_projects(ctx: Context) -> list[dict[str, Any]]:
 
 
 @app.command("retry-failed")
-def retry_failed(project_id: int) -> None:
+def retry_failed(project_id: ProjectId) -> None:
     """Make again only the assets that failed (placeholders included), then render again."""
     from ytmaker.models import AssetStatus
 
@@ -398,7 +436,7 @@ def batch_create(
 
 @batch_app.command("run")
 def batch_run(
-    batch_id: int,
+    batch_id: BatchId,
     as_json: Annotated[bool, typer.Option("--json", help="End with one JSON line.")] = False,
     deployment: Annotated[
         bool,
@@ -423,6 +461,8 @@ def batch_run(
         submit_deployment(BATCH_DEPLOYMENT, {"batch_id": batch_id})
         return
     from flows.batch import batch_processing
+
+    one_line_errors()
 
     error: str | None = None
     stop = threading.Event()
@@ -518,7 +558,7 @@ def _prefect_api_url() -> str | None:
 
 @batch_app.command("status")
 def batch_status(
-    batch_id: int,
+    batch_id: BatchId,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """A table of the batch's projects: status, stage and progress, video id or error."""
@@ -585,7 +625,7 @@ def overall_percent(stage: str, progress: float) -> float:
 
 @app.command("watch")
 def watch_command(
-    project_id: int,
+    project_id: ProjectId,
     timeout: Annotated[
         float | None, typer.Option(help="Give up after this many seconds without news.")
     ] = None,

@@ -4,6 +4,7 @@ starts flows."""
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import sys
 import threading
@@ -86,6 +87,10 @@ def project_create(
     prompt_template_file: Annotated[
         Path | None, typer.Option(help="This project's LLM prompt; must contain {content}.")
     ] = None,
+    visual_config: Annotated[
+        Path | None,
+        typer.Option(help="JSON: subtitles, avatar, logo, music... (see README); checked now."),
+    ] = None,
 ) -> None:
     """Create a project; prints its id."""
     content = _read_text(content_file, "--content-file", project_input.CONTENT_MAX_BYTES)
@@ -95,7 +100,32 @@ def project_create(
         if prompt_template_file
         else None
     )
-    out.print(create_project(_context(), name, content, lang, youtube, template).get("id"))
+    visual = _visual_config(visual_config) if visual_config else None
+    ctx = _context()
+    out.print(create_project(ctx, name, content, lang, youtube, template, visual).get("id"))
+
+
+VISUAL_CONFIG_MAX_BYTES = 64 * 1024
+
+
+def _visual_config(path: Path) -> dict[str, Any]:
+    """The file's settings, checked before anything is paid for; relative paths resolve
+    against the file's folder, then the working directory, and are stored absolute."""
+    from ytmaker.errors import ConfigError
+    from ytmaker.media.visual import VisualConfig
+
+    text = _read_text(path, "--visual-config", VISUAL_CONFIG_MAX_BYTES)
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        fail(f"--visual-config: {path} is not JSON ({exc})")
+    if not isinstance(data, dict):
+        fail(f"--visual-config: {path} must hold a JSON object, not {type(data).__name__}")
+    try:
+        return VisualConfig.from_dict(data, base_dirs=[path.parent, Path.cwd()]).stored()
+    except ConfigError as exc:
+        fail(exc.message)
+        raise  # unreachable
 
 
 def _read_text(path: Path, option: str, max_bytes: int) -> str:
@@ -118,12 +148,13 @@ def create_project(
     lang: str,
     youtube: dict[str, Any] | None = None,
     prompt_template: str | None = None,
+    visual_config: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     try:
         fields = project_input.new_project(name, content, lang, youtube or {}, prompt_template)
     except YTMakerError as exc:
         fail(exc.message)
-    project = ctx.repo.create_project(**fields)
+    project = ctx.repo.create_project(**fields, visual_config=visual_config or {})
     return {"id": project.id}
 
 
@@ -310,13 +341,21 @@ def recover(
     out.print(table if stuck else "Nothing to recover: every project finished.")
     if list_only:
         return
-    failed = [row["id"] for row in stuck if run_flow(ctx, row["id"]) is not None]
+    resumable = [row for row in stuck if row["status"] != ORPHAN]
+    failed = [row["id"] for row in resumable if run_flow(ctx, row["id"]) is not None]
     if failed:
         fail(f"Still failing: projects {', '.join(map(str, failed))} (see `ytmaker status ID`).")
 
 
+ORPHAN = "ORPHAN"
+
+
 def interrupted_projects(ctx: Context) -> list[dict[str, Any]]:
-    """Projects not COMPLETED, from the database and the state files alike."""
+    """Projects not COMPLETED, from the database and the state files alike. A state file for a
+    project the database does not have (after a reset or a move to PostgreSQL) is listed as
+    ORPHAN and never resumed."""
+    from ytmaker.db import valid_id
+    from ytmaker.errors import ProjectNotFound
     from ytmaker.models import AssetStatus, ProjectStatus
     from ytmaker.state import recover_interrupted_tasks
     from ytmaker.summary import stage_of
@@ -329,11 +368,15 @@ def interrupted_projects(ctx: Context) -> list[dict[str, Any]]:
     ids |= {
         s["project_id"]
         for s in recover_interrupted_tasks(ctx.settings.data_dir)
-        if "project_id" in s
+        if valid_id(s.get("project_id"))
     }
     rows = []
     for project_id in sorted(ids):
-        project = ctx.repo.get_project(project_id)
+        try:
+            project = ctx.repo.get_project(project_id)
+        except ProjectNotFound:
+            rows.append(_orphan(ctx, project_id))
+            continue
         if project.status is ProjectStatus.COMPLETED:
             continue
         finished = sum(a.status is AssetStatus.COMPLETED for a in ctx.repo.assets(project_id))
@@ -347,6 +390,17 @@ def interrupted_projects(ctx: Context) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _orphan(ctx: Context, project_id: int) -> dict[str, Any]:
+    where = ctx.project_dir(project_id)
+    return {
+        "id": project_id,
+        "status": ORPHAN,
+        "stage": "-",
+        "finished": 0,
+        "error": f"only a state file in {where}: not in the database; skipped",
+    }
 
 
 @app.command("retry-failed")

@@ -24,6 +24,7 @@ A batch file::
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,9 +35,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import func, select, update
 
 from ytmaker.db import Repository, valid_id
-from ytmaker.errors import InputError, YTMakerError
+from ytmaker.errors import ConfigError, InputError, YTMakerError
 from ytmaker.files import inside, read_text_file
 from ytmaker.language import normalise_language
+from ytmaker.media.visual import PATH_FIELDS, VisualConfig
 from ytmaker.models import BatchStatus, BatchTask, Project, ProjectStatus
 from ytmaker.project_input import (
     CONTENT_MAX_BYTES,
@@ -69,6 +71,7 @@ class ProjectSpec(BaseModel):
     language: str | None = None
     youtube: YouTubeSpec | None = None
     prompt_template: str | None = None
+    visual_config: dict[str, Any] | None = None
 
     @field_validator("name", mode="after")
     @classmethod
@@ -87,6 +90,7 @@ class BatchSpec(BaseModel):
     name: str | None = None
     language: str | None = None
     youtube: YouTubeSpec | None = None
+    visual_config: dict[str, Any] | None = None  # defaults for every project, section by section
     projects: list[ProjectSpec] = Field(min_length=1)
 
     @field_validator("name", mode="after")
@@ -102,6 +106,7 @@ class NewProject:
     language: str = "zh-TW"
     youtube_settings: dict[str, Any] = field(default_factory=dict)
     prompt_template: str | None = None
+    visual_config: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -182,10 +187,15 @@ def parse_batch(
     projects = []
     for i, item in enumerate(spec.projects):
         where = f"projects[{i}]"
-        content = _content(item, Folder(base_dir, allow_outside), where, problems)
+        folder = Folder(base_dir, allow_outside)
+        content = _content(item, folder, where, problems)
         language = _language(item.language or spec.language or "zh-TW", where, problems)
         youtube = _youtube(spec.youtube, item.youtube, where, problems, now or datetime.now(UTC))
-        projects.append(NewProject(item.name, content, language, youtube, item.prompt_template))
+        visual = {**(spec.visual_config or {}), **(item.visual_config or {})}
+        visual = _visual(visual, folder, f"{where}.visual_config", problems)
+        projects.append(
+            NewProject(item.name, content, language, youtube, item.prompt_template, visual)
+        )
     name = spec.name or _default_name(default_name, problems)
     if problems:
         raise _invalid(source, problems)
@@ -235,6 +245,26 @@ def _content(item: ProjectSpec, folder: Folder, where: str, problems: list) -> s
             return ""
         return _checked(content, f"{where}.content_file", problems, f"{path} ")
     return _checked(item.content or "", f"{where}.content", problems)
+
+
+def _visual(data: dict[str, Any], folder: Folder, where: str, problems: list) -> dict[str, Any]:
+    """Checked now, not at render after the script and pictures are paid for; its files
+    (logo, music, font) follow the folder rule of content_file."""
+    data = copy.deepcopy(data)
+    for section, name in PATH_FIELDS:
+        part = data.get(section)
+        if isinstance(part, dict) and isinstance(part.get(name), str):
+            try:
+                part[name] = str(folder.path(part[name]))
+            except ValueError as exc:
+                problems.append((f"{where}.{section}.{name}", str(exc)))
+                return {}
+    try:
+        return VisualConfig.from_dict(data).stored()
+    except ConfigError as exc:
+        field = str(exc.details.get("field", "visual_config")).removeprefix("visual_config")
+        problems.append((where + field, exc.message.split(": ", 1)[-1]))
+        return {}
 
 
 def _checked(content: str, where: str, problems: list, what: str = "") -> str:
@@ -292,6 +322,7 @@ def create_batch(repo: Repository, plan: BatchPlan) -> BatchTask:
                     language=item.language,
                     youtube_settings=item.youtube_settings,
                     prompt_template=item.prompt_template,
+                    visual_config=item.visual_config,
                     batch_id=batch.id,
                 )
             )

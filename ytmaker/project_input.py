@@ -44,6 +44,11 @@ def check_name(value: str, what: str = "the project") -> str:
     return name
 
 
+def _unsafe(char: str) -> bool:
+    """A control character, a line separator or a bidi override: never in one-line text."""
+    return unicodedata.category(char) == "Cc" or char in LINE_SEPARATORS or char in BIDI_CONTROLS
+
+
 def _visible(char: str) -> bool:
     """Not a space, a format character (zero-width, joiners) or a combining mark alone."""
     return unicodedata.category(char) not in ("Zs", "Cf", "Mn", "Me", "Cc") and char.isprintable()
@@ -84,6 +89,12 @@ def check_tags(value: list[str] | None) -> list[str] | None:
     tags = [tag.strip() for tag in value]
     if any(not tag for tag in tags):
         raise ValueError("must not be empty strings")
+    for tag in tags:
+        if bad := next((c for c in tag if c in "<>" or _unsafe(c)), None):
+            raise ValueError(
+                f"{tag!r} contains {bad!r} (U+{ord(bad):04X}): YouTube refuses '<' and '>', "
+                "and tags are one line of visible text"
+            )
     if any(len(tag) > TAG_MAX for tag in tags):
         raise ValueError(f"each tag must stay within {TAG_MAX} characters")
     if sum(len(tag) for tag in tags) > TAGS_MAX_CHARS:

@@ -740,3 +740,230 @@ def test_a_failed_generate_prints_no_prefect_traceback(tmp_path: Path) -> None:
     assert code == 1 and "Traceback" not in shown and "flow_engine.py" not in shown, shown
     errors = [line for line in shown.splitlines() if "Error" in line or "ERROR" in line]
     assert len(errors) == 1 and errors[0].startswith("錯誤 Error: The content is too short")
+
+
+# --- class 7: recover and stored state -----------------------------------------------------
+
+
+def test_recover_lists_orphan_state_files_and_skips_them(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = Context.create(settings)
+    failed = ctx.repo.create_project(name="kept", content="x", status=ProjectStatus.FAILED)
+    for folder, state in (
+        ("77", {"project_id": 77, "status": "rendering"}),  # the database was reset
+        ("78", {"project_id": "seventy-eight", "status": "rendering"}),
+        ("79", {"project_id": 2**80, "status": "rendering"}),
+    ):
+        (settings.data_dir / "projects" / folder).mkdir(parents=True)
+        (settings.data_dir / "projects" / folder / "project_state.json").write_text(
+            json.dumps(state)
+        )
+    code, screen = run_cli(monkeypatch, "recover", "--list")
+    assert code == 0, screen
+    rows = [line for line in screen.splitlines() if line.startswith("│ ")]
+    assert rows[0].startswith(f"│ {failed.id} ") and "FAILED" in rows[0]
+    assert "77" in screen and "ORPHAN" in screen and "not in the database; skipped" in screen
+    assert "seventy-eight" not in screen and str(2**80) not in screen
+    ctx.repo.update_project(failed.id, status=ProjectStatus.COMPLETED)
+    code, screen = run_cli(monkeypatch, "recover")  # nothing it can resume: no flow is started
+    assert code == 0 and "ORPHAN" in screen
+
+
+def visual_file(tmp_path: Path, data: object) -> Path:
+    path = tmp_path / "look" / "visual.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(data), "utf-8")
+    return path
+
+
+def font_and_logo(folder: Path) -> tuple[Path, Path]:
+    from ytmaker.media.fonts import font_path
+
+    folder.mkdir(parents=True, exist_ok=True)
+    font = folder / "brand.otf"
+    font.write_bytes(Path(font_path()).read_bytes()[:4096])  # a font's header is enough here
+    logo = folder / "logo.png"
+    from PIL import Image
+
+    Image.new("RGBA", (8, 8)).save(logo)
+    return font, logo
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ({"subtitles": {"colour": "#FFF"}}, "unknown field 'subtitles.colour'"),
+        ({"subtitles": {"font_family": "A\nDialogue: 0,0:00:00.00"}}, "U+000A"),
+        ({"subtitles": {"font_family": "Arial,Bold"}}, "U+002C"),
+        ({"subtitles": {"font_file": "notes.txt"}}, "is not an OpenType or TrueType font"),
+        ({"logo": {"path": "missing.png"}}, "file not found"),
+        ({"music": {"path": "/dev/zero"}}, "file not found"),
+        ({"crossfade": 99}, "'crossfade'"),
+        ([1, 2], "must hold a JSON object"),
+    ],
+)
+def test_a_bad_visual_config_is_refused_at_create(
+    data: object,
+    words: str,
+    tmp_path: Path,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    article = tmp_path / "a.md"
+    article.write_text("夜市", "utf-8")
+    (tmp_path / "look").mkdir()
+    (tmp_path / "look" / "notes.txt").write_text("not a font")
+    code, screen = run_cli(
+        monkeypatch,
+        *("project", "create", "--name", "a", "--content-file", str(article)),
+        *("--visual-config", str(visual_file(tmp_path, data))),
+    )
+    assert code == 1 and words in screen, screen
+    assert Context.create(settings).repo.list_projects() == []
+
+
+def test_a_good_visual_config_is_stored_with_absolute_paths(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    font, logo = font_and_logo(tmp_path / "look")
+    article = tmp_path / "a.md"
+    article.write_text("夜市", "utf-8")
+    data = {"subtitles": {"font_file": "brand.otf", "size": 60}, "logo": {"path": "logo.png"}}
+    code, _ = run_cli(
+        monkeypatch,
+        *("project", "create", "--name", "a", "--content-file", str(article)),
+        *("--visual-config", str(visual_file(tmp_path, data))),
+    )
+    assert code == 0
+    (project,) = Context.create(settings).repo.list_projects()
+    assert project.visual_config == {
+        "subtitles": {"font_file": str(font.resolve()), "size": 60},
+        "logo": {"path": str(logo.resolve())},
+    }
+
+
+def test_a_batch_visual_config_is_checked_and_its_files_stay_in_the_folder(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "batch"
+    font, logo = font_and_logo(folder / "brand")
+    font_and_logo(tmp_path / "elsewhere")
+    plan = folder / "b.yaml"
+    plan.write_text(
+        "visual_config: {logo: {path: brand/logo.png}}\n"
+        "projects:\n"
+        "  - {name: ok, content: x, visual_config: {subtitles: {font_file: brand/brand.otf}}}\n"
+        "  - {name: out, content: x, visual_config: {logo: {path: ../elsewhere/logo.png}}}\n"
+        "  - {name: font, content: x, visual_config: {subtitles: {font_file: b.yaml}}}\n"
+        "  - {name: bad, content: x, visual_config: {avatar: {mode: huge}}}\n"
+        "  - {name: inj, content: x, visual_config: {subtitles: {font_family: 'a}{\\\\an8'}}}\n",
+        "utf-8",
+    )
+    code, screen = run_cli(monkeypatch, "batch", "create", "--file", str(plan))
+    assert code == 1
+    assert "projects[1].visual_config.logo.path: ../elsewhere/logo.png is outside" in screen
+    assert "projects[2].visual_config" in screen and "not an OpenType or TrueType" in screen
+    assert "projects[3].visual_config" in screen and "'avatar.mode'" in screen
+    assert "projects[4].visual_config" in screen and "U+007D" in screen
+    assert "projects[0]" not in screen
+    plan.write_text(plan.read_text().split("  - {name: out")[0], "utf-8")
+    code, _ = run_cli(monkeypatch, "batch", "create", "--file", str(plan))
+    assert code == 0
+    (project,) = Context.create(settings).repo.list_projects()
+    assert project.visual_config == {
+        "logo": {"path": str(logo.resolve())},
+        "subtitles": {"font_file": str(font.resolve())},
+    }
+
+
+def test_a_stored_bad_visual_config_fails_before_the_script_is_paid_for(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.servers.gemini import FakeGemini, valid_script
+    from ytmaker import pipeline
+    from ytmaker.errors import ConfigError
+
+    with FakeGemini() as server:
+        server.script_text = valid_script(segments=3, seconds=6)
+        monkeypatch.setenv("GEMINI_API_KEY", server.api_key)
+        monkeypatch.setenv("GEMINI_BASE_URL", server.url)
+        ctx = Context.create(Settings())
+        fresh = ctx.repo.create_project(
+            name="a", content="夜市", visual_config={"subtitles": {"colour": "red"}}
+        )
+        with pytest.raises(ConfigError, match="subtitles.colour"):
+            pipeline.generate_script(ctx, fresh.id)
+        stored = ctx.repo.get_project(fresh.id)
+        assert stored.status is ProjectStatus.FAILED and stored.script is None
+        assert stored.error_info["field"] == "visual_config.subtitles.colour"
+        published = ctx.repo.create_project(
+            name="b",
+            content="夜市",
+            status=ProjectStatus.COMPLETED,
+            youtube_video_id="abcdefghijk",
+            visual_config={"logo": {"path": "gone.png"}},
+        )
+        with pytest.raises(ConfigError, match="logo.path"):
+            pipeline.generate_script(ctx, published.id)
+        assert ctx.repo.get_project(published.id).status is ProjectStatus.COMPLETED
+        assert server.requests_to(":generateContent", "POST") == []  # nothing paid for
+
+
+def test_a_font_family_cannot_add_lines_to_the_subtitles() -> None:
+    from ytmaker.media.subtitles import AssStyle, Cue, to_ass
+
+    family = "Evil,1\nDialogue: 0,0:00:00.00,9:00:00.00,Default,,0,0,0,,INJECTED"
+    ass = to_ass([Cue(0.0, 1.0, "hi")], style=AssStyle(font_family=family))
+    assert [line for line in ass.splitlines() if line.startswith("Dialogue:")] == [
+        "Dialogue: 0,0:00:00.00,0:00:01.00,Default,,0,0,0,,hi"
+    ]
+    (style,) = [line for line in ass.splitlines() if line.startswith("Style:")]
+    assert len(style.split(",")) == 23  # the fields of the Format line, no more
+
+
+# --- class 8: tags and titles YouTube would refuse -----------------------------------------
+
+
+@pytest.mark.parametrize("tags", ["a\x1b[2Jb,c", "<script>,b", "x>y", "a\u202eb", "one\u2028two"])
+def test_tags_with_controls_or_angle_brackets_are_refused(
+    tags: str, tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    article = tmp_path / "a.md"
+    article.write_text("夜市", "utf-8")
+    code, screen = run_cli(
+        monkeypatch,
+        *("project", "create", "--name", "a", "--content-file", str(article), "--tags", tags),
+    )
+    assert code == 1 and "youtube.tags: " in screen and "YouTube refuses" in screen
+    no_terminal_commands(screen)
+    data = {"projects": [{"name": "a", "content": "x", "youtube": {"tags": tags.split(",")}}]}
+    with pytest.raises(Exception, match="projects\\[0\\].youtube.tags"):
+        batch.parse_batch(data, tmp_path)
+    assert Context.create(settings).repo.list_projects() == []
+
+
+def test_an_llm_title_is_made_acceptable_before_upload() -> None:
+    from tests.servers.gemini import valid_script
+    from ytmaker.models import Project
+    from ytmaker.pipeline import publish_request
+    from ytmaker.script import Script
+
+    raw = valid_script(segments=3, seconds=6)
+    raw["metadata"].update(
+        title="<b>夜市</b> \x1b[2J A > B", description="x <i>y</i>\x07", tags=["a<b", "c\x1bd"]
+    )
+    request = publish_request(
+        Project(name="n", youtube_settings={}),
+        Script.model_validate({**raw, "language": "zh-TW"}),
+        "private",
+    )
+    assert request.title == "b夜市/b [2J A B" and request.description == "x iy/i"
+    assert request.tags == ["ab", "cd"]
+    raw["metadata"]["title"] = "<>\x1b"
+    request = publish_request(
+        Project(name="夜市", youtube_settings={}),
+        Script.model_validate({**raw, "language": "zh-TW"}),
+        "private",
+    )
+    assert request.title == "夜市"

@@ -15,7 +15,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from ytmaker import batch, cli
-from ytmaker.config import Settings
+from ytmaker.config import Settings, reload_settings
 from ytmaker.context import Context
 from ytmaker.models import BatchTask, ProjectStatus
 from ytmaker.terminal import clean, json_line
@@ -583,7 +583,7 @@ def own_redis(
     server = RedisServer(tmp_path)
     server.start()
     monkeypatch.setenv("REDIS_URL", server.url)
-    yield Context.create(Settings()), server.client()
+    yield Context.create(reload_settings()), server.client()  # the CLI reads the same settings
     server.kill()
 
 

@@ -542,7 +542,26 @@ def test_batch_status_names_a_silent_redis_within_seconds(
     assert "Traceback" not in shown
 
 
-def test_generate_names_a_silent_prefect_api_within_15_seconds(
+def test_the_prefect_api_check_gives_up_after_its_wait(
+    silent: SilentServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    screen = io.StringIO()
+    monkeypatch.setattr(cli, "err", Console(file=screen, width=300))
+    url = f"http://user:pw-123@127.0.0.1:{silent.port}/api"
+    started = time.monotonic()
+    with temporary_settings({PREFECT_API_URL: url}), pytest.raises(typer.Exit):
+        cli.check_prefect_api()
+    assert time.monotonic() - started < cli.PREFECT_API_WAIT + 2
+    assert f"The Prefect API at http://user:***@127.0.0.1:{silent.port}/api did not answer" in (
+        screen.getvalue()
+    )
+
+
+def test_generate_and_batch_run_name_a_silent_prefect_api_in_one_line(
     silent: SilentServer, tmp_path: Path
 ) -> None:
     plan = tmp_path / "b.yaml"
@@ -551,7 +570,8 @@ def test_generate_names_a_silent_prefect_api_within_15_seconds(
     url = f"http://user:pw-123@127.0.0.1:{silent.port}/api"
     for args in (("generate", "1"), ("batch", "run", "1"), ("batch", "run", "1", "--deployment")):
         code, shown, seconds = real_cli(tmp_path, *args, PREFECT_API_URL=url)
-        assert code == 1 and seconds < 15, (args, seconds)
+        # ~8 s on this machine (Python and Prefect start-up + the 5 s check); was for ever
+        assert code == 1 and seconds < 60, (args, seconds)
         assert (
             f"The Prefect API at http://user:***@127.0.0.1:{silent.port}/api did not answer"
             in shown

@@ -24,6 +24,7 @@ A batch file::
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,11 +34,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import func, select, update
 
-from ytmaker.db import Repository
-from ytmaker.errors import InputError, YTMakerError
+from ytmaker.db import Repository, valid_id
+from ytmaker.errors import ConfigError, InputError, YTMakerError
+from ytmaker.files import inside, read_text_file
 from ytmaker.language import normalise_language
+from ytmaker.media.visual import PATH_FIELDS, VisualConfig
 from ytmaker.models import BatchStatus, BatchTask, Project, ProjectStatus
 from ytmaker.project_input import (
+    CONTENT_MAX_BYTES,
     YouTubeSpec,
     check_content,
     check_name,
@@ -47,6 +51,9 @@ from ytmaker.project_input import (
 )
 from ytmaker.prompts import check_template
 from ytmaker.review import replaced_images
+
+# A batch of many projects with their text inline stays far below this.
+BATCH_FILE_MAX_BYTES = 16 * 1024 * 1024
 
 
 class BatchNotFound(InputError):
@@ -65,6 +72,7 @@ class ProjectSpec(BaseModel):
     language: str | None = None
     youtube: YouTubeSpec | None = None
     prompt_template: str | None = None
+    visual_config: dict[str, Any] | None = None
 
     @field_validator("name", mode="after")
     @classmethod
@@ -80,10 +88,16 @@ class ProjectSpec(BaseModel):
 class BatchSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, max_length=200)
+    name: str | None = None
     language: str | None = None
     youtube: YouTubeSpec | None = None
+    visual_config: dict[str, Any] | None = None  # defaults for every project, section by section
     projects: list[ProjectSpec] = Field(min_length=1)
+
+    @field_validator("name", mode="after")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        return None if value is None else check_name(value, "the batch")
 
 
 @dataclass
@@ -93,6 +107,7 @@ class NewProject:
     language: str = "zh-TW"
     youtube_settings: dict[str, Any] = field(default_factory=dict)
     prompt_template: str | None = None
+    visual_config: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -101,16 +116,54 @@ class BatchPlan:
     projects: list[NewProject]
 
 
-def load_batch_file(path: Path, *, now: datetime | None = None) -> BatchPlan:
-    """Read and validate a batch YAML file; one InputError lists every problem by field."""
+def load_batch_file(
+    path: Path, *, now: datetime | None = None, allow_outside: bool = False
+) -> BatchPlan:
+    """Read and validate a batch YAML file; one InputError lists every problem by field.
+
+    The files it names must lie under its own folder (symlinks followed) unless
+    `allow_outside`: a batch file from someone else must not publish ~/.ssh or /etc/passwd.
+    """
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"Cannot read the batch file {path}: {exc}", field="file") from None
+        data = read_yaml(read_text_file(path, BATCH_FILE_MAX_BYTES))
+    except ValueError as exc:
+        raise InputError(f"Cannot read the batch file: {exc}", field="file") from None
     except yaml.YAMLError as exc:
         raise InputError(f"{path} is not valid YAML: {exc}", field="file") from None
-    return parse_batch(data, path.parent, source=str(path), default_name=path.stem, now=now)
+    except RecursionError:
+        raise InputError(f"{path} is nested too deeply to be a batch file", field="file") from None
+    return parse_batch(
+        data,
+        path.parent,
+        source=str(path),
+        default_name=path.stem,
+        now=now,
+        allow_outside=allow_outside,
+    )
+
+
+class _UniqueKeys(yaml.SafeLoader):
+    """YAML that refuses a key given twice in one mapping: a second `projects:` would
+    otherwise silently replace the first list."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *defaults` overriding is what merge keys are for
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice (lines {seen[key]} and {line})"
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_UniqueKeys)  # noqa: S506 - a SafeLoader subclass
 
 
 def parse_batch(
@@ -120,6 +173,7 @@ def parse_batch(
     source: str = "batch",
     default_name: str = "batch",
     now: datetime | None = None,
+    allow_outside: bool = False,
 ) -> BatchPlan:
     if not isinstance(data, dict):
         raise InputError(
@@ -134,32 +188,84 @@ def parse_batch(
     projects = []
     for i, item in enumerate(spec.projects):
         where = f"projects[{i}]"
-        content = _content(item, base_dir, where, problems)
+        folder = Folder(base_dir, allow_outside)
+        content = _content(item, folder, where, problems)
         language = _language(item.language or spec.language or "zh-TW", where, problems)
         youtube = _youtube(spec.youtube, item.youtube, where, problems, now or datetime.now(UTC))
-        projects.append(NewProject(item.name, content, language, youtube, item.prompt_template))
+        visual = {**(spec.visual_config or {}), **(item.visual_config or {})}
+        visual = _visual(visual, folder, f"{where}.visual_config", problems)
+        projects.append(
+            NewProject(item.name, content, language, youtube, item.prompt_template, visual)
+        )
+    name = spec.name or _default_name(default_name, problems)
     if problems:
         raise _invalid(source, problems)
-    return BatchPlan(name=(spec.name or default_name).strip() or default_name, projects=projects)
+    return BatchPlan(name=name, projects=projects)
 
 
-def _content(item: ProjectSpec, base_dir: Path, where: str, problems: list) -> str:
+def _default_name(file_name: str, problems: list) -> str:
+    """The file's name stands in for a missing `name:`, under the same rules."""
+    try:
+        return check_name(file_name, "the batch")
+    except ValueError as exc:
+        problems.append(("name", f"the file name {file_name!r} {exc}; give the batch a `name:`"))
+        return ""
+
+
+@dataclass(frozen=True)
+class Folder:
+    """The batch file's folder: where its relative paths start and, unless allowed, end."""
+
+    root: Path
+    allow_outside: bool = False
+
+    def path(self, given: str) -> Path:
+        """`given` resolved (symlinks followed); a ValueError if it leaves the folder."""
+        if self.allow_outside:
+            return (self.root / Path(given).expanduser()).resolve()
+        found = inside(self.root, given)
+        if found is None:
+            raise ValueError(
+                f"{given} is outside the batch file's folder {self.root.resolve()} (symlinks "
+                "followed): a batch file may only use files under its own folder; pass "
+                "--allow-outside to allow it"
+            )
+        return found
+
+
+def _content(item: ProjectSpec, folder: Folder, where: str, problems: list) -> str:
     if (item.content is None) == (item.content_file is None):
         problems.append((where, "give exactly one of `content` or `content_file`"))
         return ""
     if item.content_file is not None:
-        path = Path(item.content_file)
-        path = path if path.is_absolute() else base_dir / path
         try:
-            content = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            problems.append((f"{where}.content_file", f"{path} does not exist"))
-            return ""
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append((f"{where}.content_file", f"cannot read {path} as UTF-8 ({exc})"))
+            path = folder.path(item.content_file)
+            content = read_text_file(path, CONTENT_MAX_BYTES)
+        except ValueError as exc:
+            problems.append((f"{where}.content_file", str(exc)))
             return ""
         return _checked(content, f"{where}.content_file", problems, f"{path} ")
     return _checked(item.content or "", f"{where}.content", problems)
+
+
+def _visual(data: dict[str, Any], folder: Folder, where: str, problems: list) -> dict[str, Any]:
+    """Checked now, not at render after the script and pictures are paid for; its files
+    (logo, music, font) follow the folder rule of content_file."""
+    data = copy.deepcopy(data)
+    for section, name in PATH_FIELDS:
+        part = data.get(section)
+        if isinstance(part, dict) and isinstance(part.get(name), str):
+            try:
+                part[name] = str(folder.path(part[name]))
+            except ValueError as exc:
+                problems.append((f"{where}.{section}.{name}", str(exc)))
+                return {}
+    try:
+        return VisualConfig.from_dict(data).stored()
+    except ConfigError as exc:
+        field = str(exc.details.get("field", "visual_config")).removeprefix("visual_config")
+        problems.append((where + field, exc.message.split(": ", 1)[-1]))
+        return {}
 
 
 def _checked(content: str, where: str, problems: list, what: str = "") -> str:
@@ -219,6 +325,7 @@ def create_batch(repo: Repository, plan: BatchPlan, **row: Any) -> BatchTask:
                     language=item.language,
                     youtube_settings=item.youtube_settings,
                     prompt_template=item.prompt_template,
+                    visual_config=item.visual_config,
                     batch_id=batch.id,
                 )
             )
@@ -228,7 +335,7 @@ def create_batch(repo: Repository, plan: BatchPlan, **row: Any) -> BatchTask:
 
 def get_batch(repo: Repository, batch_id: int) -> BatchTask:
     with repo.session() as session:
-        batch = session.get(BatchTask, batch_id)
+        batch = session.get(BatchTask, batch_id) if valid_id(batch_id) else None
         if batch is None:
             raise BatchNotFound(
                 f"Batch {batch_id} does not exist; `ytmaker batch create --file FILE` makes one.",

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
 
 import typer
 from rich.console import Console
@@ -22,9 +23,13 @@ from ytmaker.attempt import retrying_text
 from ytmaker.config import get_settings
 from ytmaker.context import Context
 from ytmaker.errors import YTMakerError
+from ytmaker.files import read_text_file
 from ytmaker.language import normalise_language
+from ytmaker.models import ID_MAX
 from ytmaker.progress import Stage
+from ytmaker.prompts import TEMPLATE_MAX_BYTES
 from ytmaker.summary import project_summary, retrying_of, status_text
+from ytmaker.terminal import clean, json_line, literal, markup_safe
 
 app = typer.Typer(help="YTMaker Flow: text in, narrated video out.", no_args_is_help=True)
 project_app = typer.Typer(help="Create projects.", no_args_is_help=True)
@@ -42,8 +47,23 @@ STAGE_LABELS = {
 }
 
 
+def _an_id(value: int | None) -> int | None:
+    """Ids are whole numbers the database can hold: anything else is one line, not a crash."""
+    if value is not None and not 1 <= value <= ID_MAX:
+        fail(f"{value} is not an id: ids are whole numbers from 1 to {ID_MAX:,}.")
+    return value
+
+
+ProjectId = Annotated[int, typer.Argument(help="A project id.", callback=_an_id)]
+BatchId = Annotated[int, typer.Argument(help="A batch id.", callback=_an_id)]
+
+
 def fail(message: str) -> None:
-    err.print(f"[bold red]錯誤 Error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(
+        f"[bold red]錯誤 Error:[/] {markup_safe(message, multiline=True)}",
+        highlight=False,
+        soft_wrap=True,
+    )
     raise typer.Exit(1)
 
 
@@ -68,21 +88,53 @@ def project_create(
     prompt_template_file: Annotated[
         Path | None, typer.Option(help="This project's LLM prompt; must contain {content}.")
     ] = None,
+    visual_config: Annotated[
+        Path | None,
+        typer.Option(help="JSON: subtitles, avatar, logo, music... (see README); checked now."),
+    ] = None,
 ) -> None:
     """Create a project; prints its id."""
-    content = _read_text(content_file, "--content-file")
+    content = _read_text(content_file, "--content-file", project_input.CONTENT_MAX_BYTES)
     youtube = {"privacy": privacy, "publish_at": publish_at, "tags": _split_tags(tags)}
     template = (
-        _read_text(prompt_template_file, "--prompt-template-file") if prompt_template_file else None
+        _read_text(prompt_template_file, "--prompt-template-file", TEMPLATE_MAX_BYTES)
+        if prompt_template_file
+        else None
     )
-    out.print(create_project(_context(), name, content, lang, youtube, template).get("id"))
+    visual = _visual_config(visual_config) if visual_config else None
+    ctx = _context()
+    out.print(create_project(ctx, name, content, lang, youtube, template, visual).get("id"))
 
 
-def _read_text(path: Path, option: str) -> str:
+VISUAL_CONFIG_MAX_BYTES = 64 * 1024
+
+
+def _visual_config(path: Path) -> dict[str, Any]:
+    """The file's settings, checked before anything is paid for; relative paths resolve
+    against the file's folder, then the working directory, and are stored absolute."""
+    from ytmaker.errors import ConfigError
+    from ytmaker.media.visual import VisualConfig
+
+    text = _read_text(path, "--visual-config", VISUAL_CONFIG_MAX_BYTES)
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"Cannot read {option} {path}: {exc}")
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        fail(f"--visual-config: {path} is not JSON ({exc})")
+    if not isinstance(data, dict):
+        fail(f"--visual-config: {path} must hold a JSON object, not {type(data).__name__}")
+    try:
+        return VisualConfig.from_dict(data, base_dirs=[path.parent, Path.cwd()]).stored()
+    except ConfigError as exc:
+        fail(exc.message)
+        raise  # unreachable
+
+
+def _read_text(path: Path, option: str, max_bytes: int) -> str:
+    """A regular UTF-8 file, read no further than the limit (never a FIFO or a device)."""
+    try:
+        return read_text_file(path, max_bytes)
+    except ValueError as exc:
+        fail(f"{option}: {exc}")
         raise  # unreachable
 
 
@@ -97,17 +149,20 @@ def create_project(
     lang: str,
     youtube: dict[str, Any] | None = None,
     prompt_template: str | None = None,
+    visual_config: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     try:
         fields = project_input.new_project(name, content, lang, youtube or {}, prompt_template)
     except YTMakerError as exc:
         fail(exc.message)
-    project = ctx.repo.create_project(**fields)
+    project = ctx.repo.create_project(**fields, visual_config=visual_config or {})
     return {"id": project.id}
 
 
 @app.command()
-def generate(project_id: int, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def generate(
+    project_id: ProjectId, as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
     """Run the five-stage flow for a project."""
     run_and_report(_context(), project_id, as_json)
 
@@ -137,7 +192,7 @@ def run_and_report(ctx: Context, project_id: int, as_json: bool) -> None:
     except YTMakerError as exc:
         fail(exc.message)
     if as_json:
-        print(json.dumps(result, ensure_ascii=False, default=str))
+        print(json_line(result))
     else:
         show_summary(result)
     if error is not None:
@@ -155,7 +210,10 @@ def run_and_report(ctx: Context, project_id: int, as_json: bool) -> None:
 def run_flow(ctx: Context, project_id: int) -> str | None:
     """Run generate_video; returns the one-line error, or None."""
     prefect_env.apply(ctx.settings.data_dir)
+    check_prefect_api()
     from flows.video import generate_video  # Prefect reads its settings on import
+
+    one_line_errors()
 
     stop = threading.Event()
     watcher = threading.Thread(target=watch, args=(ctx, project_id, stop), daemon=True)
@@ -173,6 +231,26 @@ def run_flow(ctx: Context, project_id: int) -> str | None:
         watcher.join(timeout=3)
 
 
+class _RunErrorsFilter(logging.Filter):
+    """Drops Prefect's console copy of a failed flow or task run (a 60-line traceback): the CLI
+    prints the error itself, in one line. The copy sent to the Prefect API (the UI) stays."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        run_log = record.name.startswith(("prefect.flow_runs", "prefect.task_runs"))
+        return not (run_log and record.levelno >= logging.ERROR)
+
+
+def one_line_errors() -> None:
+    """Install the filter on Prefect's console handler (set up when Prefect is imported)."""
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, PrefectConsoleHandler) and not any(
+            isinstance(f, _RunErrorsFilter) for f in handler.filters
+        ):
+            handler.addFilter(_RunErrorsFilter())
+
+
 @contextlib.contextmanager
 def stage_bars(console: Console) -> Iterator[tuple[Progress, dict[Stage, Any]]]:
     """One progress bar per stage, as `demo`, `generate` and `watch` draw them."""
@@ -180,7 +258,7 @@ def stage_bars(console: Console) -> Iterator[tuple[Progress, dict[Stage, Any]]]:
         TextColumn("{task.description:<18}"),
         BarColumn(),
         TextColumn("{task.percentage:>5.1f}%"),
-        TextColumn("{task.fields[message]}"),
+        TextColumn("{task.fields[message]}", markup=False),
     )
     with Progress(*columns, console=console, transient=False) as bars:
         yield (
@@ -200,7 +278,7 @@ def watch(ctx: Context, project_id: int, stop: threading.Event) -> None:
             if stage in rows:
                 draw(bars, rows[stage], message, err)
             elif stage == Stage.ERROR:
-                err.print(f"[red]{message['message']}[/]")
+                err.print(literal(message["message"], style="red"))
 
 
 def draw(bars: Progress, row: Any, message: dict[str, Any], console: Console) -> None:
@@ -216,14 +294,14 @@ def bar_text(message: dict[str, Any]) -> str:
     """A progress message as its bar shows it; a retry says so, with the attempt coming next."""
     data = message.get("data") or {}
     if data.get("retry_in") is None:
-        return message["message"]
+        return clean(message["message"])
     retry = retrying_text(data["attempt"] + 1, data["max_attempts"], data["retry_in"])
-    return f"{retry}: {(data.get('error') or {}).get('message', '')}"
+    return clean(f"{retry}: {(data.get('error') or {}).get('message', '')}")
 
 
 def show_summary(result: dict[str, Any]) -> None:
     status = status_text(result["status"], result.get("retrying"))
-    table = Table(title=f"Project {result['project_id']}: {status}", show_header=False)
+    table = Table(title=literal(f"Project {result['project_id']}: {status}"), show_header=False)
     for key in (
         "title",
         "language",
@@ -234,17 +312,19 @@ def show_summary(result: dict[str, Any]) -> None:
         "video_url",
     ):
         if result.get(key) is not None:
-            table.add_row(key, str(result[key]))
+            table.add_row(key, literal(result[key]))
     if result.get("partial"):
         replaced = ", ".join(
             f"segment {r['segment_index']} ({r['code']})" for r in result["replaced"]
         )
-        table.add_row("partial", f"placeholder images: {replaced}")
+        table.add_row("partial", literal(f"placeholder images: {replaced}"))
     out.print(table)
 
 
 @app.command()
-def status(project_id: Annotated[int | None, typer.Argument()] = None) -> None:
+def status(
+    project_id: Annotated[int | None, typer.Argument(help="A project id.", callback=_an_id)] = None,
+) -> None:
     """Show one project (with its assets), or list recent projects."""
     ctx = _context()
     if project_id is None:
@@ -252,10 +332,10 @@ def status(project_id: Annotated[int | None, typer.Argument()] = None) -> None:
         for project in ctx.repo.list_projects():
             table.add_row(
                 str(project.id),
-                project.name,
-                project.language,
+                literal(project.name),
+                literal(project.language),
                 status_text(project.status.value, retrying_of(ctx, project)),
-                project.youtube_video_id or "",
+                literal(project.youtube_video_id or ""),
             )
         out.print(table)
         return
@@ -270,11 +350,11 @@ def status(project_id: Annotated[int | None, typer.Argument()] = None) -> None:
             asset.type.value,
             "" if asset.segment_index is None else str(asset.segment_index),
             asset.status.value,
-            asset.path or "",
+            literal(asset.path or ""),
         )
     out.print(assets)
     if result.get("error"):
-        err.print(f"[red]error_info:[/] {json.dumps(result['error'], ensure_ascii=False)}")
+        err.print(f"[red]error_info:[/] {markup_safe(json_line(result['error']))}")
 
 
 @app.command()
@@ -286,17 +366,25 @@ def recover(
     stuck = interrupted_projects(ctx)
     table = Table("id", "status", "stage", "finished assets", "error")
     for row in stuck:
-        table.add_row(*(str(row[k]) for k in ("id", "status", "stage", "finished", "error")))
+        table.add_row(*(literal(row[k]) for k in ("id", "status", "stage", "finished", "error")))
     out.print(table if stuck else "Nothing to recover: every project finished.")
     if list_only:
         return
-    failed = [row["id"] for row in stuck if run_flow(ctx, row["id"]) is not None]
+    resumable = [row for row in stuck if row["status"] != ORPHAN]
+    failed = [row["id"] for row in resumable if run_flow(ctx, row["id"]) is not None]
     if failed:
         fail(f"Still failing: projects {', '.join(map(str, failed))} (see `ytmaker status ID`).")
 
 
+ORPHAN = "ORPHAN"
+
+
 def interrupted_projects(ctx: Context) -> list[dict[str, Any]]:
-    """Projects not COMPLETED, from the database and the state files alike."""
+    """Projects not COMPLETED, from the database and the state files alike. A state file for a
+    project the database does not have (after a reset or a move to PostgreSQL) is listed as
+    ORPHAN and never resumed."""
+    from ytmaker.db import valid_id
+    from ytmaker.errors import ProjectNotFound
     from ytmaker.models import AssetStatus, ProjectStatus
     from ytmaker.state import recover_interrupted_tasks
     from ytmaker.summary import stage_of
@@ -306,11 +394,15 @@ def interrupted_projects(ctx: Context) -> list[dict[str, Any]]:
     ids |= {
         s["project_id"]
         for s in recover_interrupted_tasks(ctx.settings.data_dir)
-        if "project_id" in s
+        if valid_id(s.get("project_id"))
     }
     rows = []
     for project_id in sorted(ids):
-        project = ctx.repo.get_project(project_id)
+        try:
+            project = ctx.repo.get_project(project_id)
+        except ProjectNotFound:
+            rows.append(_orphan(ctx, project_id))
+            continue
         if project.status in settled:  # a person decides what happens to a held video
             continue
         finished = sum(a.status is AssetStatus.COMPLETED for a in ctx.repo.assets(project_id))
@@ -326,8 +418,19 @@ def interrupted_projects(ctx: Context) -> list[dict[str, Any]]:
     return rows
 
 
+def _orphan(ctx: Context, project_id: int) -> dict[str, Any]:
+    where = ctx.project_dir(project_id)
+    return {
+        "id": project_id,
+        "status": ORPHAN,
+        "stage": "-",
+        "finished": 0,
+        "error": f"only a state file in {where}: not in the database; skipped",
+    }
+
+
 @app.command("retry-failed")
-def retry_failed(project_id: int) -> None:
+def retry_failed(project_id: ProjectId) -> None:
     """Make again only the assets that failed (placeholders included), then render again."""
     from ytmaker.models import AssetStatus
 
@@ -359,7 +462,9 @@ def retry_failed(project_id: int) -> None:
 
 
 @app.command()
-def publish(project_id: int, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def publish(
+    project_id: ProjectId, as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
     """Publish a video held before upload (placeholder images) as it is."""
     from ytmaker import review
     from ytmaker.models import ProjectStatus
@@ -397,14 +502,19 @@ def youtube_auth(
         settings.youtube_token_file,
         open_browser=not no_browser,
     )
-    out.print(f"Token stored in {settings.youtube_token_file}")
+    out.print(literal(f"Token stored in {settings.youtube_token_file}"))
 
 
 def main() -> None:
+    """The `ytmaker` command: a typed error anywhere (settings, database, Redis) is one line."""
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except YTMakerError as exc:
+        with contextlib.suppress(typer.Exit):
+            fail(exc.message)
+        sys.exit(1)
 
 
 # --- batches, watch, quota --------------------------------------------------------------------
@@ -420,23 +530,30 @@ def batch_create(
     file: Annotated[
         Path, typer.Option("--file", "-f", help="Batch YAML: name, projects (see README).")
     ],
+    allow_outside: Annotated[
+        bool,
+        typer.Option(
+            "--allow-outside",
+            help="Let the file use files outside its own folder (content_file, logo, music, font).",
+        ),
+    ] = False,
 ) -> None:
     """Create a batch and its projects from a YAML file; prints the batch id."""
     from ytmaker import batch
 
     ctx = _context()
     try:
-        plan = batch.load_batch_file(file)
+        plan = batch.load_batch_file(file, allow_outside=allow_outside)
     except YTMakerError as exc:
         fail(exc.message)
     row = batch.create_batch(ctx.repo, plan)
-    err.print(f"Batch {row.id} ({row.name}): {row.total} projects")
+    err.print(literal(f"Batch {row.id} ({row.name}): {row.total} projects"))
     out.print(row.id)
 
 
 @batch_app.command("run")
 def batch_run(
-    batch_id: int,
+    batch_id: BatchId,
     as_json: Annotated[bool, typer.Option("--json", help="End with one JSON line.")] = False,
     deployment: Annotated[
         bool,
@@ -456,10 +573,13 @@ def batch_run(
     except YTMakerError as exc:
         fail(exc.message)
     prefect_env.apply(ctx.settings.data_dir)
+    check_prefect_api()
     if deployment:
         submit_deployment(BATCH_DEPLOYMENT, {"batch_id": batch_id})
         return
     from flows.batch import batch_processing
+
+    one_line_errors()
 
     error: str | None = None
     stop = threading.Event()
@@ -482,7 +602,7 @@ def batch_run(
             live.update(batch_table(ctx, batch_id))
     result = batch.summary(ctx.repo, batch_id)
     if as_json:
-        print(json.dumps(result, ensure_ascii=False, default=str))
+        print(json_line(result))
     if error is not None:
         fail(error)
     if result["status"] == "FAILED":
@@ -508,9 +628,43 @@ def submit_deployment(name: str, parameters: dict[str, Any]) -> None:
     api = _prefect_api_url()
     ui = api.removesuffix("/api") if api else "the Prefect UI"
     err.print(
-        f"Submitted flow run {flow_run.name} ({flow_run.id}): {ui}/runs/flow-run/{flow_run.id}"
+        literal(
+            f"Submitted flow run {flow_run.name} ({flow_run.id}): {ui}/runs/flow-run/{flow_run.id}"
+        )
     )
     out.print(str(flow_run.id))
+
+
+PREFECT_API_WAIT = 5.0  # seconds: a server this slow to say it is healthy will not run a video
+
+
+def check_prefect_api() -> None:
+    """A PREFECT_API_URL that accepts and never answers would hang the run without a word: ask
+    its health first, once, without the client's retries, and name it if it stays silent."""
+    url = _prefect_api_url()
+    if not url:
+        return  # in-process API: nothing to wait for
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
+
+    with (
+        temporary_settings({PREFECT_CLIENT_MAX_RETRIES: 0}),
+        get_client(sync_client=True, httpx_settings={"timeout": PREFECT_API_WAIT}) as client,
+    ):
+        problem = client.api_healthcheck()
+    if problem is not None:
+        fail(
+            f"The Prefect API at {_without_password(url)} did not answer within "
+            f"{PREFECT_API_WAIT:g} s ({type(problem).__name__}): start it (`make up`), fix "
+            "PREFECT_API_URL, or unset it to run in-process."
+        )
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
 
 
 def _prefect_api_url() -> str | None:
@@ -521,7 +675,7 @@ def _prefect_api_url() -> str | None:
 
 @batch_app.command("status")
 def batch_status(
-    batch_id: int,
+    batch_id: BatchId,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """A table of the batch's projects: status, stage and progress, video id or error."""
@@ -533,7 +687,7 @@ def batch_status(
     except YTMakerError as exc:
         fail(exc.message)
     if as_json:
-        print(json.dumps(result, ensure_ascii=False, default=str))
+        print(json_line(result))
         return
     out.print(batch_table(ctx, batch_id))
 
@@ -550,8 +704,10 @@ def batch_table(ctx: Context, batch_id: int) -> Table:
         "stage",
         "progress",
         "video id / error",
-        title=f"Batch {row.id} {row.name}: {row.status.value} — {row.completed} completed, "
-        f"{row.failed} failed, {row.total} in all",
+        title=literal(
+            f"Batch {row.id} {row.name}: {row.status.value} — {row.completed} completed, "
+            f"{row.failed} failed, {row.total} in all"
+        ),
     )
     colours = {"COMPLETED": "green", "FAILED": "red"}
     for project in batch.batch_projects(ctx.repo, batch_id):
@@ -568,12 +724,12 @@ def batch_table(ctx: Context, batch_id: int) -> Table:
         shown = status_text(status, retrying_of(ctx, project))
         table.add_row(
             str(project.id),
-            project.name,
-            project.language,
-            f"[{colours.get(status, 'yellow')}]{shown}[/]",
-            STAGE_LABELS.get(stage, stage) if stage else "",
+            literal(project.name),
+            literal(project.language),
+            literal(shown, style=colours.get(status, "yellow")),
+            literal(STAGE_LABELS.get(stage, stage) if stage else ""),
             "" if progress is None else f"{overall_percent(stage, progress):.0f}%",
-            detail,
+            literal(detail),
         )
     return table
 
@@ -587,7 +743,7 @@ def overall_percent(stage: str, progress: float) -> float:
 
 @app.command("watch")
 def watch_command(
-    project_id: int,
+    project_id: ProjectId,
     timeout: Annotated[
         float | None, typer.Option(help="Give up after this many seconds without news.")
     ] = None,
@@ -643,7 +799,7 @@ def follow(
                     outcome.append("COMPLETED")
                     break
             elif stage == Stage.ERROR:
-                (console or err).print(f"[red]{message['message']}[/]")
+                (console or err).print(literal(message["message"], style="red"))
                 outcome.append("FAILED")
                 break
     stop.set()
@@ -705,23 +861,22 @@ def quota_command(
             }
         readings = list(stored.values()) or [r.to_dict() for r in quota.read_all(ctx)]
     if as_json:
-        print(json.dumps(readings, ensure_ascii=False, default=str))
+        print(json_line(readings))
         return
     threshold = ctx.settings.quota_warn_percent
     table = Table("service", "used", "limit", "% used", "period", "source", "read at")
     for r in readings:
         percent = r.get("percent")
         shown = "" if percent is None else f"{percent:.1f}%"
-        if percent is not None and percent > threshold:
-            shown = f"[bold red]{shown}[/]"
+        over = percent is not None and percent > threshold
         table.add_row(
-            r["service"],
-            f"{r['used']:g} {r.get('unit', '')}",
+            literal(r["service"]),
+            literal(f"{r['used']:g} {r.get('unit', '')}"),
             "" if r.get("limit") is None else f"{r['limit']:g}",
-            shown,
-            r.get("period") or "",
-            f"error: {r['error']}" if r.get("error") else r.get("source", ""),
-            str(r.get("taken_at", "")),
+            literal(shown, style="bold red" if over else ""),
+            literal(r.get("period") or ""),
+            literal(f"error: {r['error']}" if r.get("error") else r.get("source", "")),
+            literal(r.get("taken_at", "")),
         )
     out.print(table)
 

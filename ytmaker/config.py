@@ -97,6 +97,41 @@ class Settings(BaseSettings):
     def _from_secret_block(cls, value: object) -> object:
         return secret_refs.resolve(value)
 
+    @field_validator("redis_url", mode="after")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        """A URL redis-py can use; the message never repeats it (it may hold a password)."""
+        if value is None or not value.strip():
+            return None
+        try:
+            from redis.connection import parse_url
+
+            parse_url(value.strip())
+        except (ValueError, TypeError):
+            raise ValueError(
+                "is not a Redis URL: use redis://[:password@]host:port/db, rediss://... "
+                "or unix:///path/to/redis.sock"
+            ) from None
+        return value.strip()
+
+    @field_validator("database_url", mode="after")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        """A URL SQLAlchemy can read; the message never repeats it (it may hold a password)."""
+        if value is None or not value.strip():
+            return None
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(value.strip())
+        except (ArgumentError, ValueError):
+            raise ValueError(
+                "is not a database URL: use sqlite:////absolute/path/ytmaker.db or "
+                "postgresql://user:password@host:5432/dbname"
+            ) from None
+        return value.strip()
+
     @field_validator("retry_delays", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
@@ -151,7 +186,8 @@ def get_settings() -> Settings:
 def _explain(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         return "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg'].removeprefix('Value error, ')}"
+            for err in exc.errors()
         )
     return str(exc).replace('"', "")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import logging
 import threading
@@ -13,12 +14,13 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ytmaker.errors import ProjectNotFound, StorageError
 from ytmaker.migrate import add_missing_columns
 from ytmaker.models import (
+    ID_MAX,
     Asset,
     AssetStatus,
     AssetType,
@@ -46,7 +48,8 @@ def normalise_url(url: str) -> str:
 
 
 def get_engine(url: str) -> Engine:
-    """One engine per URL; creates the SQLite folder and the tables on first use."""
+    """One engine per URL; creates the tables on first use (never a folder: an SQLite file's
+    folder must exist; the data dir is made by Context.create)."""
     url = normalise_url(url)
     with _engines_lock:
         if url not in _engines:
@@ -55,19 +58,29 @@ def get_engine(url: str) -> Engine:
 
 
 def _create(url: str) -> Engine:
-    parsed = make_url(url)
     try:
+        parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _require_folder(Path(parsed.database).parent)
             engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
             engine = create_engine(url, pool_pre_ping=True)
         Base.metadata.create_all(engine)
         add_missing_columns(engine)
-    except (DatabaseError, OSError) as exc:
+    except (DatabaseError, OSError, ArgumentError, ImportError) as exc:
         raise unavailable(url, exc) from None
     return engine
+
+
+def _require_folder(folder: Path) -> None:
+    """The SQLite file's folder exists: a typo in DATABASE_URL must not make folders anywhere."""
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            errno.ENOENT,
+            "the folder for the SQLite file does not exist; create it first",
+            str(folder),
+        )
 
 
 def unavailable(url: str, exc: BaseException) -> StorageError:
@@ -143,6 +156,11 @@ def session_scope(url: str) -> Iterator[Session]:
         session.close()
 
 
+def valid_id(value: object) -> bool:
+    """An id a row can have (a bigger one would crash the driver, not just miss)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= ID_MAX
+
+
 class Repository:
     """The pipeline's reads and writes, each in its own short transaction."""
 
@@ -163,7 +181,7 @@ class Repository:
     @retrying
     def get_project(self, project_id: int) -> Project:
         with self.session() as session:
-            project = session.get(Project, project_id)
+            project = session.get(Project, project_id) if valid_id(project_id) else None
             if project is None:
                 raise ProjectNotFound(
                     f"Project {project_id} does not exist. "
@@ -175,7 +193,7 @@ class Repository:
     @retrying
     def update_project(self, project_id: int, **fields: Any) -> Project:
         with self.session() as session:
-            project = session.get(Project, project_id)
+            project = session.get(Project, project_id) if valid_id(project_id) else None
             if project is None:
                 raise ProjectNotFound(
                     f"Project {project_id} does not exist.", project_id=project_id
@@ -222,6 +240,8 @@ class Repository:
 
     @retrying
     def assets(self, project_id: int) -> list[Asset]:
+        if not valid_id(project_id):
+            return []
         with self.session() as session:
             return list(
                 session.scalars(

@@ -9,6 +9,9 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# Ids are INTEGER columns: PostgreSQL keeps 32 bits, and SQLite refuses a Python int over 64.
+ID_MAX = 2**31 - 1
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

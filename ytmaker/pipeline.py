@@ -8,15 +8,17 @@ from typing import Any
 from ytmaker import providers, quota
 from ytmaker.assets import AssetRecord, fingerprint
 from ytmaker.context import Context
-from ytmaker.errors import InputError, MediaError
+from ytmaker.errors import InputError, MediaError, YTMakerError
 from ytmaker.layout import load_script, piece_paths
 from ytmaker.media.visual import VisualConfig
 from ytmaker.models import AssetType, Project
 from ytmaker.project_input import check_content as check_content_text
 from ytmaker.project_input import check_name
+from ytmaker.prompts import check_template
 from ytmaker.providers.base import PublishRequest
+from ytmaker.providers.youtube import clean_description, clean_tags, clean_title
 from ytmaker.script import Script, validate_script
-from ytmaker.stages import run_stage
+from ytmaker.stages import fail_project, run_stage
 from ytmaker.state import update_state
 
 DURATION_TOLERANCE = 0.02
@@ -26,9 +28,9 @@ DURATION_TOLERANCE = 0.02
 
 
 def generate_script(ctx: Context, project_id: int) -> dict[str, Any]:
+    check_stored_project(ctx, project_id)
     with run_stage(ctx, project_id, "script") as report:
         project = ctx.repo.get_project(project_id)
-        check_content(project)
         writer = providers.script_writer(ctx.settings, project.prompt_template)
         source = fingerprint(
             project.content,
@@ -67,6 +69,20 @@ def plan_of(script: Script) -> dict[str, Any]:
     return {"segments": [s.index for s in script.segments], "pieces": len(script.pieces())}
 
 
+def check_stored_project(ctx: Context, project_id: int) -> None:
+    """Before a script is paid for: the stored text, name, prompt and look (a bad visual_config
+    was only found at render, after the script and pictures were paid for). A failure marks the
+    project FAILED naming the field, except a published one, which stays as it is."""
+    project = ctx.repo.get_project(project_id)
+    try:
+        check_content(project)
+        visual_config(ctx, project_id)
+    except YTMakerError as exc:
+        if not project.youtube_video_id:
+            fail_project(ctx, project_id, "script", exc)
+        raise
+
+
 def check_content(project: Project) -> None:
     """A stored project is checked again: rows may come from older versions or other tools."""
     if not project.content or not project.content.strip():
@@ -76,7 +92,10 @@ def check_content(project: Project) -> None:
             field="content",
             project_id=project.id,
         )
-    for field, check in (("content", check_content_text), ("name", check_name)):
+    checks = [("content", check_content_text), ("name", check_name)]
+    if project.prompt_template is not None:
+        checks.append(("prompt_template", check_template))
+    for field, check in checks:
         try:
             check(getattr(project, field))
         except ValueError as exc:
@@ -208,11 +227,14 @@ def _save_session(ctx: Context, project_id: int, uri: str) -> None:
 
 
 def publish_request(project: Project, script: Script, default_privacy: str) -> PublishRequest:
+    """What is published, made acceptable to YouTube here for every publisher: the title and
+    tags come from the LLM too, and YouTube refuses '<' and '>' (the local channel kept them)."""
     settings = project.youtube_settings or {}
+    title = clean_title(script.metadata.title)
     return PublishRequest(
-        title=script.metadata.title[:100] or project.name[:100],
-        description=script.metadata.description,
-        tags=list(settings.get("tags") or script.metadata.tags),
+        title=clean_title(project.name) if title == "Untitled" else title,
+        description=clean_description(script.metadata.description),
+        tags=clean_tags(list(settings.get("tags") or script.metadata.tags)),
         language=project.language,
         privacy=settings.get("privacy", default_privacy),
         publish_at=settings.get("publish_at"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 import weakref
@@ -17,7 +18,12 @@ import redis
 from ytmaker.redis_conn import describe
 
 log = logging.getLogger(__name__)
-RETRY_AFTER = 5.0  # seconds to skip publishing after Redis failed
+RETRY_AFTER = 5.0  # seconds to skip Redis after it refused us (a refusal costs nothing)
+# A Redis that accepts and never answers costs a socket timeout per try: after a timeout, skip
+# it for SLOW_RETRY_AFTER seconds, doubling up to SLOW_RETRY_MAX. A 10-minute video then
+# tries 5 times (about 5 s in all) instead of blocking on every message.
+SLOW_RETRY_AFTER = 30.0
+SLOW_RETRY_MAX = 300.0
 
 
 class Stage(StrEnum):
@@ -58,6 +64,29 @@ class _ClientState:
         self.warned = False
         self.down_until = 0.0
         self.high: dict[tuple[int, str], float] = {}
+        self.timeouts = 0  # in a row
+
+    def is_open(self) -> bool:
+        """True while Redis is being skipped."""
+        return time.monotonic() < self.down_until
+
+    def tripped(self, exc: redis.RedisError) -> bool:
+        """Skip Redis for a while; True at the start of an outage (warn then)."""
+        with self.lock:
+            if isinstance(exc, redis.TimeoutError):
+                pause = min(SLOW_RETRY_AFTER * 2**self.timeouts, SLOW_RETRY_MAX)
+                self.timeouts += 1
+            else:
+                pause = RETRY_AFTER
+            self.down_until = time.monotonic() + pause
+            first, self.warned = not self.warned, True
+        return first
+
+    def closed(self) -> bool:
+        """Redis answered; True if it had been down (say so once)."""
+        with self.lock:
+            back, self.warned, self.timeouts = self.warned, False, 0
+        return back
 
 
 _breakers: weakref.WeakKeyDictionary[redis.Redis, _ClientState] = weakref.WeakKeyDictionary()
@@ -116,9 +145,8 @@ class ProgressBus:
         return value
 
     def _send(self, project_id: int, body: str) -> None:
-        """Send, unless Redis failed in the last RETRY_AFTER seconds: a stalled run helps no one."""
-        breaker = self._breaker
-        if time.monotonic() < breaker.down_until:
+        """Send, unless Redis failed a moment ago: a stalled run helps no one."""
+        if self._breaker.is_open():
             return
         try:
             pipe = self.client.pipeline()
@@ -126,32 +154,33 @@ class ProgressBus:
             pipe.publish(channel(project_id), body)
             pipe.execute()
         except redis.RedisError as exc:
-            self._went_down(exc)
+            self._went_down(exc, "Progress not published", "the video goes on")
             return
-        with breaker.lock:
-            back, breaker.warned = breaker.warned, False
-        if back:
+        if self._breaker.closed():
             log.info("Progress published again (Redis at %s is back)", describe(self.client))
 
-    def _went_down(self, exc: redis.RedisError) -> None:
+    def _went_down(self, exc: redis.RedisError, what: str, then: str) -> None:
         """Skip Redis for a while; warn at the start of an outage only (never with a password)."""
-        breaker = self._breaker
-        with breaker.lock:
-            breaker.down_until = time.monotonic() + RETRY_AFTER
-            first, breaker.warned = not breaker.warned, True
-        if first:
+        if self._breaker.tripped(exc):
             log.warning(
-                "Progress not published (Redis at %s unavailable: %s); the video goes on",
+                "%s (Redis at %s %s); %s",
+                what,
                 describe(self.client),
-                type(exc).__name__,
+                _reason(exc, self.client),
+                then,
             )
 
     def latest(self, project_id: int) -> dict[str, Any] | None:
+        """The last message kept for late subscribers; None when there is none, when Redis is
+        away, or when what is stored there is not a progress message."""
+        if self._breaker.is_open():
+            return None
         try:
             body = self.client.get(latest_key(project_id))
-        except redis.RedisError:
+        except redis.RedisError as exc:
+            self._went_down(exc, "Progress not read", "progress is not shown")
             return None
-        return json.loads(body) if body else None
+        return decode(body) if body else None
 
     def subscribe(
         self,
@@ -167,13 +196,41 @@ class ProgressBus:
         already sent has been read.
         """
         pubsub = self.client.pubsub(ignore_subscribe_messages=True)
-        pubsub.subscribe(channel(project_id))
         try:
+            pubsub.subscribe(channel(project_id))
             if include_latest and (latest := self.latest(project_id)) is not None:
                 yield latest
             yield from _listen(pubsub, timeout, stop)
+        except redis.RedisError as exc:
+            self._went_down(exc, "Progress not followed", "see `ytmaker status` for the outcome")
         finally:
             pubsub.close()
+
+
+def _reason(exc: redis.RedisError, client: redis.Redis) -> str:
+    if isinstance(exc, redis.TimeoutError):
+        seconds = client.connection_pool.connection_kwargs.get("socket_timeout")
+        return f"did not answer within {seconds} s"
+    return f"unavailable: {type(exc).__name__}"
+
+
+def decode(body: str | bytes) -> dict[str, Any] | None:
+    """A progress message as we write them, or None for anything else another writer left
+    (not JSON, not an object, no stage, a progress that is not a number from 0 to 100)."""
+    try:
+        message = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(message, dict) or not isinstance(message.get("stage"), str):
+        return None
+    value = message.get("progress")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return {
+        **message,
+        "progress": min(100.0, max(0.0, float(value))),
+        "message": str(message.get("message", "")),
+    }
 
 
 def _listen(
@@ -187,6 +244,10 @@ def _listen(
             if stopping:
                 return
             continue
-        yield json.loads(message["data"])
+        decoded = decode(message["data"])
+        if decoded is None:
+            log.debug("Ignoring a message that is not progress on %s", message.get("channel"))
+            continue
+        yield decoded
         if timeout is not None:
             deadline = time.monotonic() + timeout

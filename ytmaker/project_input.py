@@ -13,24 +13,45 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from ytmaker.errors import InputError
 from ytmaker.language import normalise_language
 from ytmaker.prompts import check_template
+from ytmaker.terminal import BIDI_CONTROLS, LINE_SEPARATORS
 
 LOCAL_TZ = ZoneInfo("Asia/Taipei")  # our users' zone: times written without an offset
 NAME_MAX = 200
 # ~25 minutes of narration: the longest allowed video (600 s) needs far less; more is a mistake.
 CONTENT_MAX = 50_000
+CONTENT_MAX_BYTES = 4 * CONTENT_MAX  # UTF-8: more bytes than this is surely too many characters
 TAGS_MAX_CHARS = 500  # YouTube's limit for all tags together
 TAG_MAX = 100
 
 
-def check_name(value: str) -> str:
-    """A project name: one line of 1-200 characters (it is only ever shown, never a path)."""
+def check_name(value: str, what: str = "the project") -> str:
+    """A project or batch name: one line of 1-200 characters with something visible in it (it
+    is only ever shown, never a path)."""
     name = value.strip()
     if not name:
-        raise ValueError("is empty: give the project a name")
+        raise ValueError(f"is empty: give {what} a name")
     if len(name) > NAME_MAX:
         raise ValueError(f"is {len(name):,} characters; at most {NAME_MAX}")
     _no_control(name, allow_newlines=False)
+    for position, char in enumerate(name):
+        if char in LINE_SEPARATORS or char in BIDI_CONTROLS:
+            raise ValueError(
+                f"contains the invisible character U+{ord(char):04X} at position {position} "
+                "(a line separator or a bidi override)"
+            )
+    if not any(_visible(char) for char in name):
+        raise ValueError("has no visible character (only spaces or zero-width characters)")
     return name
+
+
+def _unsafe(char: str) -> bool:
+    """A control character, a line separator or a bidi override: never in one-line text."""
+    return unicodedata.category(char) == "Cc" or char in LINE_SEPARATORS or char in BIDI_CONTROLS
+
+
+def _visible(char: str) -> bool:
+    """Not a space, a format character (zero-width, joiners) or a combining mark alone."""
+    return unicodedata.category(char) not in ("Zs", "Cf", "Mn", "Me", "Cc") and char.isprintable()
 
 
 def check_content(value: str) -> str:
@@ -68,6 +89,12 @@ def check_tags(value: list[str] | None) -> list[str] | None:
     tags = [tag.strip() for tag in value]
     if any(not tag for tag in tags):
         raise ValueError("must not be empty strings")
+    for tag in tags:
+        if bad := next((c for c in tag if c in "<>" or _unsafe(c)), None):
+            raise ValueError(
+                f"{tag!r} contains {bad!r} (U+{ord(bad):04X}): YouTube refuses '<' and '>', "
+                "and tags are one line of visible text"
+            )
     if any(len(tag) > TAG_MAX for tag in tags):
         raise ValueError(f"each tag must stay within {TAG_MAX} characters")
     if sum(len(tag) for tag in tags) > TAGS_MAX_CHARS:
@@ -112,6 +139,8 @@ def youtube_settings(spec: YouTubeSpec, now: datetime | None = None) -> dict[str
         data["publish_at"] = when.astimezone(UTC).isoformat().replace("+00:00", "Z")
     except ValueError as exc:
         rules.append(str(exc))
+    except OverflowError:  # 9999-12-31T23:59:59-05:00 is in the year 10000 in UTC
+        rules.append(f"{spec.publish_at.isoformat()} is beyond the last time a calendar can hold")
     if rules:
         raise ValueError("; ".join(rules))
     return data

@@ -21,7 +21,13 @@ PLACEHOLDERS = {
     "rate": "the speaking rate",
 }
 MAX_CHARS = 20_000
+TEMPLATE_MAX_BYTES = 4 * MAX_CHARS  # UTF-8: more bytes than this is surely too many characters
 _TOKEN = re.compile(r"\{\{|\}\}|\{([A-Za-z_]\w*)(?::([^{}]*))?\}")
+# A format spec may pad or cut a value, within reason: `{content:>2000000000}` would otherwise
+# build a 2 GB prompt. Each copy of {content} can be 50,000 characters, paid for as tokens.
+SPEC_WIDTH_MAX = 200
+CONTENT_USES_MAX = 2
+_SPEC_NUMBERS = re.compile(r"(\d+)")
 _SAMPLE = {name: 1.0 if name.endswith(("_min", "_max")) else "x" for name in PLACEHOLDERS}
 
 
@@ -37,11 +43,27 @@ def check_template(template: str) -> str:
         raise ValueError(f"has unknown placeholder(s) {', '.join(unknown)}; use only {known}")
     if "content" not in names:
         raise ValueError("must contain {content}, where the project's text goes")
+    if names.count("content") > CONTENT_USES_MAX:
+        raise ValueError(
+            f"uses {{content}} {names.count('content')} times; at most {CONTENT_USES_MAX}"
+        )
+    for match in _TOKEN.finditer(template):
+        _check_spec(match.group(1), match.group(2) or "")
     try:
         fill(template, _SAMPLE)
     except ValueError as exc:
         raise ValueError(f"has a bad format spec ({exc})") from None
     return template
+
+
+def _check_spec(name: str | None, spec: str) -> None:
+    """Widths and precisions stay small: formatting never builds a huge prompt."""
+    for number in _SPEC_NUMBERS.findall(spec):
+        if int(number) > SPEC_WIDTH_MAX:
+            raise ValueError(
+                f"has a format spec {{{name}:{spec}}} with {int(number):,}; widths and "
+                f"precisions go up to {SPEC_WIDTH_MAX}"
+            )
 
 
 def fill(template: str, values: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -353,11 +354,34 @@ def from_redis(ctx: Context) -> dict[str, dict[str, Any]]:
     try:
         for service in SERVICES:
             body = ctx.bus.client.get(redis_key(service))
-            if body:
-                found[service] = json.loads(body)
+            reading = stored_reading(body, service) if body else None
+            if reading is not None:
+                found[service] = reading
     except redis.RedisError:
         return {}
     return found
+
+
+def stored_reading(body: str | bytes, service: str) -> dict[str, Any] | None:
+    """A reading as quota-sync writes it, or None for anything else found under its key."""
+    try:
+        data = json.loads(body)
+        reading = QuotaReading(**data) if isinstance(data, dict) else None
+    except (ValueError, TypeError, RecursionError):
+        reading = None
+    if reading is None or reading.service != service or not _numeric(reading):
+        log.debug("Ignoring %s in Redis: not a quota reading", redis_key(service))
+        return None
+    return reading.to_dict()
+
+
+def _numeric(reading: QuotaReading) -> bool:
+    """`used` a number; limit, remaining and percent numbers or absent."""
+    values = (reading.used, reading.limit, reading.remaining, reading.percent)
+    numbers = [v for v in values if v is not None]
+    return reading.used is not None and all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in numbers
+    )
 
 
 def latest_snapshots(repo: Repository) -> list[QuotaSnapshot]:

@@ -17,8 +17,15 @@ LOCAL_URL = "redis://127.0.0.1:6379/0"
 _lock = threading.Lock()
 _clients: dict[str, redis.Redis] = {}
 _embedded: dict[str, object] = {}
-# One quick retry: progress is best-effort, and a stalled video is worse than a lost message.
-CLIENT_OPTIONS = {"socket_timeout": 5, "socket_connect_timeout": 2, "retry": Retry(NoBackoff(), 1)}
+# Progress is best-effort, and a stalled video is worse than a lost message: a Redis that
+# does not answer within a second is taken as away (ytmaker.progress then skips it for a
+# while). One quick retry for a dropped connection (a restarted server), none for a timeout.
+SOCKET_TIMEOUT = 1.0
+CLIENT_OPTIONS = {
+    "socket_timeout": SOCKET_TIMEOUT,
+    "socket_connect_timeout": SOCKET_TIMEOUT,
+    "retry": Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+}
 
 
 def connect(redis_url: str | None, data_dir: Path) -> redis.Redis:

@@ -143,6 +143,10 @@ def _ass_time(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{rest // 100:02d}.{rest % 100:02d}"
 
 
+# What would end a field of an ASS style line early or start a line of its own.
+ASS_FIELD_UNSAFE = re.compile(r"[,{}\\\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 @dataclass(frozen=True)
 class AssStyle:
     """The one ASS style we use; colours are ASS '&HAABBGGRR'."""
@@ -165,7 +169,7 @@ def to_ass(
 ) -> str:
     """An ASS script with one centred style (bottom or top by `style.alignment`)."""
     style = style or AssStyle()
-    family = style.font_family or ass_font_family()
+    family = ass_field(style.font_family or ass_font_family())
     header = [
         "[Script Info]",
         "ScriptType: v4.00+",
@@ -191,6 +195,12 @@ def to_ass(
         for c in cues
     ]
     return "\n".join(header + events) + "\n"
+
+
+def ass_field(value: str) -> str:
+    """A value for a comma-separated ASS style line: a font's own name table can hold commas
+    or line breaks too, which would end the field or add lines."""
+    return ASS_FIELD_UNSAFE.sub(" ", value).strip() or "sans-serif"
 
 
 def _srt_time(seconds: float) -> str:

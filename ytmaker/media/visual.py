@@ -29,10 +29,16 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ytmaker.errors import ConfigError
+from ytmaker.media.subtitles import ASS_FIELD_UNSAFE
 
 Corner = Literal["top-left", "top-right", "bottom-left", "bottom-right"]
 Motion = Literal["off", "pan", "zoom"]
 HEX_COLOR = re.compile(r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+# A font family goes into an ASS style line, between commas (see ASS_FIELD_UNSAFE).
+FAMILY_MAX = 100
+# The first four bytes of OpenType (CFF), TrueType (two spellings) and TrueType collections.
+FONT_MAGIC = (b"OTTO", b"\x00\x01\x00\x00", b"true", b"ttcf")
+PATH_FIELDS = (("subtitles", "font_file"), ("logo", "path"), ("music", "path"))
 # Motion is on by default: measured (bench/render.py, 10 x 10 s, 2 cores) the slow pan costs
 # ~+24% render time (every frame differs, so x264 works on each); zoompan costs far more (~+60%
 # in a single-clip test) and is opt-in. Cross-fades cost ~0.5 s CPU per boundary.
@@ -67,6 +73,21 @@ class SubtitleStyle(_Strict):
     max_chars_per_line: int | None = Field(None, ge=4, le=120)  # default: 18 CJK / 42 Latin
 
     _colors = field_validator("color", "outline_color")(_color)
+
+    @field_validator("font_family", mode="after")
+    @classmethod
+    def _family(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        family = value.strip()
+        if not family or len(family) > FAMILY_MAX:
+            raise ValueError(f"a font family is 1-{FAMILY_MAX} characters")
+        if bad := ASS_FIELD_UNSAFE.search(family):
+            raise ValueError(
+                f"a font family cannot contain U+{ord(bad.group(0)):04X} "
+                "(commas, braces, backslashes and control characters would break the subtitles)"
+            )
+        return family
 
 
 class AvatarStyle(_Strict):
@@ -125,13 +146,33 @@ class VisualConfig(_Strict):
     def resolved(self, base_dirs: list[Path]) -> VisualConfig:
         """A copy whose file paths are absolute and exist (ConfigError naming the field if not)."""
         updates: dict[str, Any] = {}
-        for section, name in (("subtitles", "font_file"), ("logo", "path"), ("music", "path")):
+        for section, name in PATH_FIELDS:
             part = getattr(self, section)
             value = getattr(part, name)
             if value is not None:
                 found = _find(Path(value).expanduser(), base_dirs, f"{section}.{name}")
                 updates[section] = part.model_copy(update={name: found})
-        return self.model_copy(update=updates)
+        config = self.model_copy(update=updates)
+        if config.subtitles.font_file is not None:
+            _require_font(config.subtitles.font_file)
+        return config
+
+    def stored(self) -> dict[str, Any]:
+        """What a project keeps: the settings that differ from the defaults, paths absolute."""
+        return self.model_dump(mode="json", exclude_defaults=True)
+
+
+def _require_font(path: Path) -> None:
+    """libass and Pillow take OpenType/TrueType; anything else fails deep in the render."""
+    with open(path, "rb") as handle:
+        magic = handle.read(4)
+    if magic not in FONT_MAGIC:
+        raise ConfigError(
+            f"visual_config.subtitles.font_file: {path} is not an OpenType or TrueType font "
+            "(.otf, .ttf, .ttc)",
+            field="visual_config.subtitles.font_file",
+            path=str(path),
+        )
 
 
 def _find(path: Path, base_dirs: list[Path], field: str) -> Path:

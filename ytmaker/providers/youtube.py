@@ -6,6 +6,7 @@ import json
 import os
 import tempfile
 import time
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -363,14 +364,21 @@ def video_body(request: PublishRequest) -> dict[str, Any]:
     }
 
 
+def _printable(text: str, keep: str = "") -> str:
+    """Without '<', '>' (YouTube refuses them) and control characters (no viewer wants them)."""
+    return "".join(
+        c for c in text if c in keep or (c not in "<>" and unicodedata.category(c) != "Cc")
+    )
+
+
 def clean_title(title: str) -> str:
     """YouTube refuses '<' and '>' and titles over 100 characters (invalidTitle)."""
-    text = " ".join(title.replace("<", "").replace(">", "").split())
+    text = " ".join(_printable(title.replace("\n", " ").replace("\t", " ")).split())
     return text[:TITLE_MAX] or "Untitled"
 
 
 def clean_description(description: str) -> str:
-    text = description.replace("<", "").replace(">", "")
+    text = _printable(description, keep="\n")
     data = text.encode("utf-8")[:DESCRIPTION_MAX_BYTES]
     return data.decode("utf-8", "ignore")
 
@@ -380,7 +388,7 @@ def clean_tags(tags: list[str]) -> list[str]:
     out: list[str] = []
     used = 0
     for tag in tags:
-        tag = " ".join(tag.replace("<", "").replace(">", "").replace(",", " ").split())
+        tag = " ".join(_printable(tag.replace(",", " ").replace("\t", " ")).split())
         if not tag or tag in out:
             continue
         cost = len(tag) + (2 if " " in tag else 0) + (1 if out else 0)

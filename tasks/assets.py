@@ -16,7 +16,7 @@ from ytmaker.stages import Report, run_stage
 
 @task(name="synthesize-voice", task_run_name="voice-{piece_index}", **RESUMABLE)
 def synthesize_voice(project_id: int, piece_index: int, fingerprint: str) -> float:
-    return assets.synthesize_piece(task_context(), project_id, piece_index)
+    return assets.synthesize_piece(task_context(), project_id, piece_index, fingerprint)
 
 
 @task(name="generate-image", task_run_name="image-{segment_index}", **RESUMABLE)
@@ -30,12 +30,12 @@ def generate_image(project_id: int, segment_index: int, fingerprint: str) -> str
         ctx.settings.image_concurrency,
         on_wait=waiting,
     )
-    return assets.make_image(ctx, project_id, segment_index, gate=slot)
+    return assets.make_image(ctx, project_id, segment_index, gate=slot, fingerprint=fingerprint)
 
 
 @task(name="generate-avatar", task_run_name="avatar-{role}", **RESUMABLE)
 def generate_avatar(project_id: int, role: str, fingerprint: str) -> str:
-    return assets.make_avatar(task_context(), project_id, role)
+    return assets.make_avatar(task_context(), project_id, role, fingerprint)
 
 
 def generate_assets(project_id: int, plan: dict) -> dict:

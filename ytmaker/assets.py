@@ -18,6 +18,7 @@ from ytmaker import providers, quota
 from ytmaker.context import Context
 from ytmaker.errors import ProviderError
 from ytmaker.layout import load_script, piece_paths
+from ytmaker.media.probe import wav_duration
 from ytmaker.models import AssetStatus, AssetType
 from ytmaker.progress import Stage
 from ytmaker.providers.base import Gate
@@ -109,24 +110,38 @@ def seed_for(project_id: int, segment_index: int) -> int:
     return int.from_bytes(digest[:4], "big")
 
 
-def synthesize_piece(ctx: Context, project_id: int, piece_index: int) -> float:
+def synthesize_piece(
+    ctx: Context, project_id: int, piece_index: int, fingerprint: str | None = None
+) -> float:
     """Voice one piece (0 = intro, last = outro); returns its audio length in seconds."""
     script = load_script(ctx, project_id)
     path = piece_paths(ctx, project_id, script)["audio"][piece_index]
+    record = AssetRecord(ctx, project_id, AssetType.AUDIO, piece_index, path, fingerprint)
+    if record.made():
+        return wav_duration(path)
     text = script.pieces()[piece_index].text
     voice = providers.voice(ctx.settings)
-    with AssetRecord(ctx, project_id, AssetType.AUDIO, piece_index, path):
+    with record:
         seconds = voice.synthesize(text, script.language, path)
     quota.meter(ctx, voice, "speech", project_id)
     return seconds
 
 
-def make_image(ctx: Context, project_id: int, segment_index: int, gate: Gate = nullcontext) -> str:
+def make_image(
+    ctx: Context,
+    project_id: int,
+    segment_index: int,
+    gate: Gate = nullcontext,
+    fingerprint: str | None = None,
+) -> str:
     script = load_script(ctx, project_id)
     path = piece_paths(ctx, project_id, script)["images"][segment_index]
+    record = AssetRecord(ctx, project_id, AssetType.IMAGE, segment_index, path, fingerprint)
+    if record.made():
+        return str(path)
     segment = next(s for s in script.segments if s.index == segment_index)
     maker = providers.image_maker(ctx.settings, gate)
-    with AssetRecord(ctx, project_id, AssetType.IMAGE, segment_index, path):
+    with record:
         maker.make(segment.image_description, seed_for(project_id, segment_index), path)
     quota.meter(ctx, maker, "image", project_id)
     return str(path)
@@ -149,12 +164,15 @@ def say_waiting_for_slot(ctx: Context, project_id: int, segment_index: int, seco
     )
 
 
-def make_avatar(ctx: Context, project_id: int, role: str) -> str:
+def make_avatar(ctx: Context, project_id: int, role: str, fingerprint: str | None = None) -> str:
     script = load_script(ctx, project_id)
     paths = piece_paths(ctx, project_id, script)
     audio = paths["audio"][0 if role == "intro" else len(script.pieces()) - 1]
     kind = AssetType.AVATAR_INTRO if role == "intro" else AssetType.AVATAR_OUTRO
-    with AssetRecord(ctx, project_id, kind, None, paths["avatar"][role]):
+    record = AssetRecord(ctx, project_id, kind, None, paths["avatar"][role], fingerprint)
+    if record.made():
+        return str(paths["avatar"][role])
+    with record:
         providers.avatar_maker(ctx.settings).make(audio, role, paths["avatar"][role])  # type: ignore[arg-type]
     return str(paths["avatar"][role])
 
@@ -163,14 +181,28 @@ class AssetRecord:
     """Asset row and state-file entry around the making of one file."""
 
     def __init__(
-        self, ctx: Context, project_id: int, kind: AssetType, index: int | None, path: Path
+        self,
+        ctx: Context,
+        project_id: int,
+        kind: AssetType,
+        index: int | None,
+        path: Path,
+        fingerprint: str | None = None,
     ) -> None:
-        self.ctx, self.project_id, self.kind, self.index, self.path = (
-            ctx,
-            project_id,
-            kind,
-            index,
-            path,
+        self.ctx, self.project_id, self.kind, self.index = ctx, project_id, kind, index
+        self.path, self.fingerprint = path, fingerprint
+
+    def made(self) -> bool:
+        """Made before from the same inputs (its row says so and the file is there): a run
+        killed before Prefect stored the task's result must not pay for it again."""
+        if self.fingerprint is None or not self.path.exists():
+            return False
+        return any(
+            a.type is self.kind
+            and a.segment_index == self.index
+            and a.status is AssetStatus.COMPLETED
+            and a.fingerprint == self.fingerprint
+            for a in self.ctx.repo.assets(self.project_id)
         )
 
     def __enter__(self) -> None:
@@ -184,7 +216,10 @@ class AssetRecord:
             announce_retry(self.ctx, self.project_id, "assets", exc, retry_in, self.key)
             return
         error = None if exc is None else error_info(exc, "assets")
-        record_asset(self.ctx, self.project_id, self.kind, self.index, self.path, error)
+        fingerprint = self.fingerprint if exc is None else None
+        record_asset(
+            self.ctx, self.project_id, self.kind, self.index, self.path, error, fingerprint
+        )
 
     @property
     def key(self) -> str:
@@ -198,10 +233,13 @@ def record_asset(
     index: int | None,
     path: Path,
     error: dict[str, Any] | None,
+    fingerprint: str | None = None,
 ) -> None:
     """The Asset row and the state file say the same thing about one file."""
     status = AssetStatus.COMPLETED if error is None else AssetStatus.FAILED
-    ctx.repo.save_asset(project_id, kind, index, status=status, path=str(path), error=error)
+    ctx.repo.save_asset(
+        project_id, kind, index, status=status, path=str(path), error=error, fingerprint=fingerprint
+    )
     entry: dict[str, Any] = {"status": status.value.lower(), "path": str(path)}
     if error is not None:
         entry["error"] = error

@@ -219,6 +219,7 @@ class Repository:
         status: AssetStatus,
         path: str | None = None,
         error: dict[str, Any] | None = None,
+        fingerprint: str | None = None,
     ) -> Asset:
         """Insert or update the one row for (project, type, segment)."""
         with self.session() as session:
@@ -235,6 +236,7 @@ class Repository:
                 asset = Asset(project_id=project_id, type=type_, segment_index=segment_index)
                 session.add(asset)
             asset.status, asset.path, asset.error = status, path, error
+            asset.fingerprint = fingerprint
             session.flush()
             return asset
 

@@ -134,6 +134,9 @@ class Asset(Timestamps, Base):
     path: Mapped[str | None] = mapped_column(Text, default=None)
     status: Mapped[AssetStatus] = mapped_column(_enum(AssetStatus), default=AssetStatus.PENDING)
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # The inputs the finished file was made from: a run killed before Prefect stored the task's
+    # result still finds the file made, and does not pay for it again.
+    fingerprint: Mapped[str | None] = mapped_column(String(64), default=None)
 
     project: Mapped[Project] = relationship(back_populates="assets")
 

@@ -638,6 +638,7 @@ def test_messages_not_ours_on_the_channel_are_skipped_by_watch(
         for body in NOT_OURS:
             client.publish(f"progress:{project.id}", body)
         good = '{"stage": "youtube_upload", "progress": 100, "message": "done [/]"}'
+        ctx.repo.update_project(project.id, status=ProjectStatus.COMPLETED)  # as the stage does
         client.publish(f"progress:{project.id}", good)
 
     threading.Thread(target=publish, daemon=True).start()

@@ -261,7 +261,14 @@ def test_sigkill_during_images_then_resume_pays_for_each_image_once(
     stability.slow(0.3, path_contains=IMAGES)
     stability.hold_after(3, path_contains=IMAGES)
     child = _child(project.id, tmp_path / "child.log")
-    _kill_when(child, lambda: stability.held >= 1, tmp_path / "child.log")
+
+    def three_made() -> bool:
+        """Three images served and saved (the image slot is given back before the picture is
+        saved, so a held fourth request alone does not mean the third is finished)."""
+        done = [a for a in ctx.repo.assets(project.id) if a.type is AssetType.IMAGE]
+        return stability.held >= 1 and sum(a.status is AssetStatus.COMPLETED for a in done) == 3
+
+    _kill_when(child, three_made, tmp_path / "child.log")
     served = prompts(stability)
     assert len(served) == 3 and ctx.repo.get_project(project.id).status.value == "ASSETS_GENERATING"
 

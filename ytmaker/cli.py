@@ -379,6 +379,11 @@ def recover(
 ORPHAN = "ORPHAN"
 
 
+def _shortened(text: str, limit: int) -> str:
+    """Long enough to keep what to do (the setting to raise); cut visibly when longer."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def interrupted_projects(ctx: Context) -> list[dict[str, Any]]:
     """Projects not COMPLETED, from the database and the state files alike. A state file for a
     project the database does not have (after a reset or a move to PostgreSQL) is listed as
@@ -412,7 +417,7 @@ def interrupted_projects(ctx: Context) -> list[dict[str, Any]]:
                 "status": project.status.value,
                 "stage": stage_of(project),
                 "finished": finished,
-                "error": (project.error_info or {}).get("message", "")[:60],
+                "error": _shortened((project.error_info or {}).get("message", ""), 160),
             }
         )
     return rows

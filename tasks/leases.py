@@ -9,8 +9,8 @@ slots counted for ever and every later run waited at the image stage. So:
   `ytmaker/prefect_env.py`, `deployments/common.sh` and the compose file), which outlive the
   process and a server restart;
 - a full server (`make up`, compose) gives back expired leases itself (its repossessor, every
-  15 s); an in-process API runs no such service, so a run that finds the limit full does it
-  here, through the API, from the same lease files (`reclaim`);
+  5 s under `make up`, 15 s by default); an in-process API runs no such service, so a run that
+  finds the limit full does it here, through the API, from the same lease files (`Reclaimer`);
 - slots counted in the database that no lease file holds (an installation that leaked them
   before leases were kept on disk, or a server killed between counting a slot and writing its
   lease) are set back to what the files hold, once the gap has been seen twice a second apart.

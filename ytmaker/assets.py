@@ -22,6 +22,7 @@ from ytmaker.media.probe import wav_duration
 from ytmaker.models import AssetStatus, AssetType
 from ytmaker.progress import Stage
 from ytmaker.providers.base import Gate
+from ytmaker.review import replaced_images
 from ytmaker.script import Script
 from ytmaker.stages import announce_retry, asset_key, error_info
 from ytmaker.state import Replace, update_state
@@ -150,10 +151,9 @@ def make_image(
 def say_waiting_for_slot(ctx: Context, project_id: int, segment_index: int, seconds: float) -> None:
     """Other runs hold every image slot: the bar says why it stands still (a slot of a run
     that was killed comes back within its lease, a minute at most)."""
-    ctx.bus.publish(
+    ctx.bus.note(
         project_id,
         Stage.ASSETS,
-        0,  # raised to where the stage had got to
         f"圖片 {segment_index} 等待生成名額 {seconds:.0f} 秒（其他執行中的專案使用中；已中止的執行"
         "所占名額一分鐘內釋出）",
         data={
@@ -286,27 +286,24 @@ def settle_images(
         _placeholder(ctx, project_id, script, entry)
     outcome = {"status": "partial_success", "errors": errors}
     update_state(ctx.project_dir(project_id), {"stages": {"assets": {"result": outcome}}})
-    _say_partial(ctx, project_id, errors, len(script.segments))
+    _say_partial(ctx, project_id, len(script.segments))
     return outcome
 
 
-def _say_partial(
-    ctx: Context, project_id: int, errors: list[dict[str, Any]], segments: int
-) -> None:
+def _say_partial(ctx: Context, project_id: int, segments: int) -> None:
     """A partial success is said when it happens: a warning and a progress message."""
-    replaced = [{"segment_index": e["segment_index"], "code": e["error"]["code"]} for e in errors]
+    replaced = replaced_images(ctx.repo, project_id)
     log.warning(
         "Project %s: %d of %d images replaced by placeholders (%s)",
         project_id,
-        len(errors),
+        len(replaced),
         segments,
         ", ".join(f"segment {r['segment_index']}: {r['code']}" for r in replaced),
     )
-    ctx.bus.publish(
+    ctx.bus.note(
         project_id,
         Stage.ASSETS,
-        0,  # raised to where the stage had got to
-        f"{len(errors)}/{segments} 張圖片無法生成，以替代圖片呈現",
+        f"{len(replaced)}/{segments} 張圖片無法生成，以替代圖片呈現",
         data={"partial": True, "replaced": replaced},
     )
 

@@ -136,6 +136,13 @@ class ProgressBus:
         self._send(project_id, json.dumps(payload, ensure_ascii=False))
         return payload
 
+    def note(
+        self, project_id: int, stage: Stage | str, message: str, data: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A message on a stage at the progress it has reached (a retry, a wait, a warning):
+        0 is raised to the stage's highest so far."""
+        return self.publish(project_id, stage, 0, message, data=data)
+
     def _monotonic(self, project_id: int, stage: str, progress: float) -> float:
         """Clamp to 0-100 and never report less than before within a stage."""
         value = round(min(100.0, max(0.0, float(progress))), 1)

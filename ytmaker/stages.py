@@ -129,10 +129,9 @@ def _start(ctx: Context, project_id: int, spec: StageSpec) -> None:
     if not attempt.is_retry:
         ctx.bus.begin(project_id, spec.stage, spec.start_message)
         return
-    ctx.bus.publish(
+    ctx.bus.note(
         project_id,
         spec.stage,
-        0,  # raised to where the stage had got to
         f"{spec.label}：第 {attempt.number}/{attempt.max_attempts} 次嘗試...",
         data={"attempt": attempt.number, "max_attempts": attempt.max_attempts},
     )
@@ -166,10 +165,9 @@ def announce_retry(
     changes = {"assets": {asset: entry}} if asset else {"stages": {stage: entry}}
     with contextlib.suppress(Exception):  # bookkeeping trouble must not hide the retry
         update_state(ctx.project_dir(project_id), changes)
-    ctx.bus.publish(
+    ctx.bus.note(
         project_id,
         spec.stage,
-        0,  # raised to where the stage had got to
         f"{what}：第 {attempt.number} 次嘗試失敗（{info['message']}），{retry_in:g} 秒後重試",
         data=data,
     )

@@ -59,3 +59,21 @@ with open(pidfile, "w") as handle:
     handle.write(f"{process.pid}\n")
 PY
 }
+
+# Scale-out wiring (up.sh, when a Redis answers): task results in Redis through prefect-redis's
+# RedisDatabase block (any worker reads any other's), and the server's slot leases in Redis
+# (a restarted server keeps them). Give the Prefect server a Redis database of its own.
+RESULTS_BLOCK="redis-database/ytmaker-results"
+AUTOMATIONS=(deployments/zombie.yaml deployments/reschedule.yaml deployments/pending.yaml
+  deployments/worker-lost.yaml)
+scale_out_env() {
+  export REDIS_URL="$1"
+  export PREFECT_RESULTS_DEFAULT_STORAGE_BLOCK="$RESULTS_BLOCK"
+  export PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE=prefect_redis.lease_storage
+  export PREFECT_REDIS_MESSAGING_URL="$1"
+}
+
+# Each worker runs at most this many flow runs. 2 on 2 cores: a run mostly waits for services
+# (script, voices, images, D-ID), and a render keeps both cores busy; a second run waits while
+# the first renders, a third would only make renders share cores (and memory: ~0.5 GB a run).
+WORKER_LIMIT="${YTMAKER_WORKER_LIMIT:-2}"

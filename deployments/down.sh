@@ -26,5 +26,9 @@ stop() {
   rm -f "$file"
 }
 
-stop worker
+for pidfile in "$RUN_DIR"/worker*.pid; do
+  [[ -e "$pidfile" ]] || continue
+  name="$(basename "$pidfile" .pid)"
+  stop "$name"
+done
 stop server

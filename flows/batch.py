@@ -10,6 +10,7 @@ from prefect.futures import PrefectFuture, as_completed
 from prefect.states import Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows import spread
 from flows.video import generate_video
 from tasks.artifacts import (
     batch_progress_create,
@@ -29,7 +30,11 @@ MAX_CONCURRENCY = 16  # the setting's upper bound; the flow keeps to YTMAKER_BAT
 @task(name="run-project", task_run_name="project-{project_id}")
 def run_project(batch_id: int, project_id: int) -> dict[str, Any]:
     """One project's video flow, started from a task so that Prefect links it to the batch run
-    (a plain thread would make it a top-level run). Fails when the video fails."""
+    (a plain thread would make it a top-level run): on any worker of the pool when the batch
+    runs there (flows/spread.py), else in this process. Fails when the video fails in-process;
+    either way the batch reads the outcome from the project."""
+    if spread.on_pool():
+        return spread.run_on_pool(batch_id, project_id, project_tags(project_id))
     with tags(*project_tags(project_id)):
         return instrument(generate_video)(project_id)
 

@@ -10,6 +10,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from tasks.artifacts import instrument
 from tasks.assets import generate_assets
 from tasks.limits import ensure_limits
+from tasks.locks import exclusive
 from tasks.policy import configured
 from tasks.render import render_video
 from tasks.script import generate_script
@@ -38,12 +39,15 @@ def generate_video(project_id: int) -> dict[str, Any]:
     """Turn one project's text into a published, narrated video."""
     settings = get_settings()
     ensure_limits(settings)
-    plan = configured(generate_script, settings)(project_id)
+    with exclusive(project_id, "script"):  # a racing run of the project reuses the script
+        plan = configured(generate_script, settings)(project_id)
     generate_assets(project_id, plan)
     for stage in (render_video, generate_thumbnail):
-        configured(stage, settings)(project_id)
+        with exclusive(project_id, stage.name):
+            configured(stage, settings)(project_id)
     if not review.hold_before_upload(Context.create(settings), project_id):
-        configured(upload_video, settings)(project_id)
+        with exclusive(project_id, "upload"):  # the racer then finds the video_id recorded
+            configured(upload_video, settings)(project_id)
     return summary.project_summary(Context.create(settings), project_id)
 
 

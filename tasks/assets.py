@@ -65,14 +65,16 @@ def generate_assets(project_id: int, plan: dict) -> dict:
 
 
 def submit(kind: Task, ctx: Context, project_id: int, jobs: list[Job]) -> list[PrefectFuture]:
-    """Map `kind` over the jobs with the retry settings in force; where a job's file is missing,
-    refresh the cache (a cached result would point at nothing)."""
+    """Map `kind` over the jobs with the retry settings in force. Only where a file was made
+    and then lost is the cache refreshed (its result would point at nothing): refreshing every
+    missing file would make two racing runs both pay (the task itself skips what is made)."""
     futures: dict[int | str, PrefectFuture] = {}
-    for missing in (False, True):
-        group = [job for job in jobs if job.done != missing]
+    lost = assets.lost(ctx, project_id, jobs)
+    for refresh in (False, True):
+        group = [job for job in jobs if (job.index in lost) == refresh]
         if not group:
             continue
-        options = {"refresh_cache": True} if missing else {}
+        options = {"refresh_cache": True} if refresh else {}
         mapped = configured(kind, ctx.settings, **options).map(
             project_id, [job.index for job in group], [job.fingerprint for job in group]
         )

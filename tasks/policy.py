@@ -9,14 +9,27 @@ from typing import Any
 from prefect import Task
 from prefect.cache_policies import INPUTS, TASK_SOURCE
 from prefect.context import TaskRunContext
+from prefect.transactions import IsolationLevel
 
+from tasks.locks import LOCKS, shared_results
 from ytmaker.attempt import Attempt
 from ytmaker.config import Settings
 from ytmaker.context import Context
 
 log = logging.getLogger(__name__)
-# Resume across runs: the default policy includes the run id and never hits in a new run.
-RESUMABLE = {"cache_policy": INPUTS + TASK_SOURCE, "persist_result": True}
+
+
+def resumable_policy() -> Any:
+    """Resume across runs (the default policy includes the run id and never hits in a new
+    run). With results shared in Redis (several workers), two racers for one key take turns:
+    the second reads the first's result instead of paying again (tasks/locks.py)."""
+    policy = INPUTS + TASK_SOURCE
+    if shared_results() is None:
+        return policy
+    return policy.configure(isolation_level=IsolationLevel.SERIALIZABLE, lock_manager=LOCKS)
+
+
+RESUMABLE = {"cache_policy": resumable_policy(), "persist_result": True}
 
 
 def current_attempt() -> Attempt:

@@ -2,11 +2,14 @@ from __future__ import annotations
 
 from prefect import task
 
+from tasks.machine import render_slot
 from tasks.policy import task_context
 from ytmaker import pipeline
 
 
 @task(name="render-video")
 def render_video(project_id: int) -> dict:
-    """Stage 3: compose the MP4 (FFmpeg); returns video_info."""
-    return pipeline.render(task_context(), project_id)
+    """Stage 3: compose the MP4 (FFmpeg); returns video_info. One render per machine at a
+    time (tasks/machine.py)."""
+    with render_slot():
+        return pipeline.render(task_context(), project_id)

@@ -112,7 +112,10 @@ def test_prefect_server_runs_on_postgres_and_the_worker_reaches_it(compose: dict
     postgres = env_of(services["postgres"])
     assert db.scheme == "postgresql+asyncpg" and db.hostname == "postgres"
     assert db.path.lstrip("/") == postgres["POSTGRES_DB"]
-    assert server["image"].startswith("prefecthq/prefect:3.9")
+    # the worker's image (Prefect from uv.lock, with prefect-redis): slot leases kept in Redis
+    assert server["image"] == services["worker"]["image"] and server["build"]
+    assert server_env["PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE"] == "prefect_redis.lease_storage"
+    assert urlsplit(server_env["PREFECT_REDIS_MESSAGING_URL"]).hostname == "redis"
     command = server["command"]
     port = int(command[command.index("--port") + 1])
     assert command[command.index("--host") + 1] == "0.0.0.0"
@@ -183,6 +186,7 @@ def test_prefect_yaml_deployments(compose: dict) -> None:
         "quota-sync": "flows/quota.py:quota_sync",
         "new-video": "flows/new_video.py:new_video",
         "new-batch": "flows/new_batch.py:new_batch",
+        "worker-lost": "flows/worker_lost.py:worker_lost",
     }
     assert {d["work_pool"]["name"] for d in deployments.values()} == {"ytmaker-pool"}
     assert deployments["quota-sync"]["schedules"] == [

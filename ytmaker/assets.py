@@ -43,6 +43,13 @@ class Job:
         return self.path.exists()
 
 
+def lost(ctx: Context, project_id: int, jobs: list[Job]) -> set[int | str]:
+    """Jobs whose file was made (a row records its fingerprint) and is gone since: only their
+    cached results are stale. A missing file never made is simply not made yet."""
+    made = {a.fingerprint for a in ctx.repo.assets(project_id) if a.status is AssetStatus.COMPLETED}
+    return {job.index for job in jobs if not job.done and job.fingerprint in made}
+
+
 def fingerprint(*parts: Any) -> str:
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False, default=str).encode()).hexdigest()[
         :24
@@ -54,9 +61,7 @@ def voice_jobs(ctx: Context, project_id: int) -> list[Job]:
     provider = type(providers.voice(ctx.settings)).__name__
     paths = piece_paths(ctx, project_id, script)["audio"]
     return [
-        Job(
-            i, paths[i], fingerprint(piece.text, script.language, provider, str(paths[i].resolve()))
-        )
+        Job(i, paths[i], fingerprint(piece.text, script.language, provider, _where(paths[i])))
         for i, piece in enumerate(script.pieces())
     ]
 
@@ -77,7 +82,7 @@ def image_jobs(ctx: Context, project_id: int) -> list[Job]:
                 s.image_description,
                 seed_for(project_id, s.index),
                 provider,
-                str(paths[s.index].resolve()),
+                _where(paths[s.index]),
             ),
         )
         for s in script.segments
@@ -94,12 +99,16 @@ def avatar_jobs(ctx: Context, project_id: int) -> list[Job]:
         Job(
             role,
             paths["avatar"][role],
-            fingerprint(
-                role, provider, _file_digest(audio[role]), str(paths["avatar"][role].resolve())
-            ),
+            fingerprint(role, provider, _file_digest(audio[role]), _where(paths["avatar"][role])),
         )
         for role in ("intro", "outro")
     ]
+
+
+def _where(path: Path) -> str:
+    """Where the file is within its project (`images/segment_003.png`): the same on every
+    worker, wherever it mounts the data dir."""
+    return path.relative_to(path.parent.parent).as_posix()
 
 
 def _file_digest(path: Path) -> str:

@@ -83,6 +83,8 @@ class Settings(BaseSettings):
     )
     # Batches: projects of one batch made at the same time.
     batch_concurrency: int = _env("YTMAKER_BATCH_CONCURRENCY", default=1, ge=1, le=16)
+    # flow runs per worker (`prefect worker start --limit`; deployments/common.sh says why 2)
+    worker_limit: int = _env("YTMAKER_WORKER_LIMIT", default=2, ge=1, le=16)
     # Quota sync: warn above this share of a quota; daily limits of the counted services
     # (unset: usage is reported without a percentage).
     quota_warn_percent: float = _env("YTMAKER_QUOTA_WARN_PERCENT", default=90.0, gt=0, le=100)

@@ -91,7 +91,9 @@ def stage_of(project: Project) -> str:
     return "done" if project.status is ProjectStatus.COMPLETED else _STAGE_OF[project.status]
 
 
-def mark_failed_if_running(ctx: Context, project_id: int, reason: str) -> None:
+def mark_failed_if_running(
+    ctx: Context, project_id: int, reason: str, code: str = "RUN_INTERRUPTED"
+) -> None:
     """After a failed or crashed flow run, make sure the project does not look busy."""
     try:
         project = ctx.repo.get_project(project_id)
@@ -110,7 +112,7 @@ def mark_failed_if_running(ctx: Context, project_id: int, reason: str) -> None:
         stage,
         YTMakerError(
             f"The run stopped during {stage}: {reason or 'no reason given'}",
-            code="RUN_INTERRUPTED",
+            code=code,
             retryable=True,
         ),
     )

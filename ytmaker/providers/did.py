@@ -11,6 +11,7 @@ import httpx
 from ytmaker.deadline import cap
 from ytmaker.files import atomic_output
 from ytmaker.providers.base import AvatarRole
+from ytmaker.providers.did_talks import TalkLedger
 from ytmaker.providers.provider_errors import (
     ServiceError,
     from_httpx_response,
@@ -64,24 +65,59 @@ class DIDAvatar:
                 kind="BAD_REQUEST",
                 reason="missing_audio",
             )
+        ledger = TalkLedger(Path(out_path), audio_path)
         with self._client() as client:
-            audio_url = self._upload_audio(client, audio_path)
-            talk = self._request(
-                client,
-                "POST",
-                "/talks",
-                json={
-                    "source_url": self.presenter_image_url,
-                    "script": {"type": "audio", "audio_url": audio_url},
-                    "config": {"stitch": True, "result_format": "mp4"},
-                },
-            )
-            talk_id = talk.get("id")
-            if not talk_id:
-                raise invalid_response("did", "the new talk has no id", secrets=[self.api_key])
-            result_url = self._wait(client, str(talk_id), role)
-        self._download(result_url, Path(out_path), str(talk_id))
+            talk_id, result_url = self._resume(client, ledger, role)
+            if result_url is None:
+                talk_id = self._create_talk(client, audio_path)
+                ledger.save(talk_id)  # before polling: a resumed run polls this talk
+                result_url = self._settled(ledger, client, talk_id, role)
+        self._download(result_url, Path(out_path), talk_id)
+        ledger.clear()
         return Path(out_path)
+
+    def _resume(
+        self, client: httpx.Client, ledger: TalkLedger, role: str
+    ) -> tuple[str, str | None]:
+        """The talk an earlier, interrupted run created for this clip, polled to its end; a
+        talk D-ID no longer knows is forgotten (a new one is made)."""
+        talk_id = ledger.pending()
+        if talk_id is None:
+            return "", None
+        try:
+            return talk_id, self._settled(ledger, client, talk_id, role)
+        except ServiceError as exc:
+            if exc.details.get("status") != 404:
+                raise
+            ledger.clear()
+            return "", None
+
+    def _settled(self, ledger: TalkLedger, client: httpx.Client, talk_id: str, role: str) -> str:
+        """The talk polled to its end; a talk D-ID refused or failed is forgotten (a run
+        again makes a new one), one still rendering is kept."""
+        try:
+            return self._wait(client, talk_id, role)
+        except ServiceError as exc:
+            if exc.details.get("talk_status") in ("error", "rejected"):
+                ledger.clear()
+            raise
+
+    def _create_talk(self, client: httpx.Client, audio_path: Path) -> str:
+        audio_url = self._upload_audio(client, audio_path)
+        talk = self._request(
+            client,
+            "POST",
+            "/talks",
+            json={
+                "source_url": self.presenter_image_url,
+                "script": {"type": "audio", "audio_url": audio_url},
+                "config": {"stitch": True, "result_format": "mp4"},
+            },
+        )
+        talk_id = talk.get("id")
+        if not talk_id:
+            raise invalid_response("did", "the new talk has no id", secrets=[self.api_key])
+        return str(talk_id)
 
     def get_quota(self) -> dict[str, Any]:
         """{"remaining": credits left, "total": credits granted} from `GET /credits`."""

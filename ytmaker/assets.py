@@ -57,11 +57,12 @@ def fingerprint(*parts: Any) -> str:
 
 
 def voice_jobs(ctx: Context, project_id: int) -> list[Job]:
+    home = _home(ctx, project_id)
     script = load_script(ctx, project_id)
     provider = type(providers.voice(ctx.settings)).__name__
     paths = piece_paths(ctx, project_id, script)["audio"]
     return [
-        Job(i, paths[i], fingerprint(piece.text, script.language, provider, _where(paths[i])))
+        Job(i, paths[i], fingerprint(piece.text, script.language, provider, _where(home, paths[i])))
         for i, piece in enumerate(script.pieces())
     ]
 
@@ -71,6 +72,7 @@ def image_provider_name(ctx: Context) -> str:
 
 
 def image_jobs(ctx: Context, project_id: int) -> list[Job]:
+    home = _home(ctx, project_id)
     script = load_script(ctx, project_id)
     provider = image_provider_name(ctx)
     paths = piece_paths(ctx, project_id, script)["images"]
@@ -82,7 +84,7 @@ def image_jobs(ctx: Context, project_id: int) -> list[Job]:
                 s.image_description,
                 seed_for(project_id, s.index),
                 provider,
-                _where(paths[s.index]),
+                _where(home, paths[s.index]),
             ),
         )
         for s in script.segments
@@ -91,6 +93,7 @@ def image_jobs(ctx: Context, project_id: int) -> list[Job]:
 
 def avatar_jobs(ctx: Context, project_id: int) -> list[Job]:
     """Avatars follow the voice: their fingerprint includes the audio they lip-sync to."""
+    home = _home(ctx, project_id)
     script = load_script(ctx, project_id)
     provider = type(providers.avatar_maker(ctx.settings)).__name__
     paths = piece_paths(ctx, project_id, script)
@@ -99,16 +102,24 @@ def avatar_jobs(ctx: Context, project_id: int) -> list[Job]:
         Job(
             role,
             paths["avatar"][role],
-            fingerprint(role, provider, _file_digest(audio[role]), _where(paths["avatar"][role])),
+            fingerprint(
+                role, provider, _file_digest(audio[role]), _where(home, paths["avatar"][role])
+            ),
         )
         for role in ("intro", "outro")
     ]
 
 
-def _where(path: Path) -> str:
+def _home(ctx: Context, project_id: int) -> str:
+    """This project and no other of that id (a database made again, another installation on
+    the same Redis): results cached for one never stand for another's files."""
+    return f"{project_id}@{ctx.repo.get_project(project_id).created_at.isoformat()}"
+
+
+def _where(home: str, path: Path) -> str:
     """Where the file is within its project (`images/segment_003.png`): the same on every
     worker, wherever it mounts the data dir."""
-    return path.relative_to(path.parent.parent).as_posix()
+    return f"{home}/{path.relative_to(path.parent.parent).as_posix()}"
 
 
 def _file_digest(path: Path) -> str:

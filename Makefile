@@ -48,7 +48,7 @@ clean:
 
 .PHONY: up down
 
-up: install  ## local Prefect server + work pool + deployments + worker; prints the UI address
+up: install  ## local Prefect server + work pool + deployments + workers (WORKERS=3 make up); prints the UI address
 	@bash deployments/up.sh
 
 down:  ## stop what `make up` started (worker first, then the server)
@@ -58,3 +58,4 @@ bench: install  ## render, image fan-out and batch benchmarks; each prints a tab
 	$(RUN) python -m bench.render $(BENCH_ARGS)
 	$(RUN) python bench/fanout.py
 	$(RUN) python bench/batch.py
+	$(RUN) python bench/scale.py

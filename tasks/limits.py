@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.context import SettingsContext
+from prefect.exceptions import ObjectAlreadyExists
 from prefect.settings import PREFECT_API_URL, PREFECT_CLIENT_MAX_RETRIES
 
 from tasks.leases import Reclaimer
@@ -46,11 +47,20 @@ class LimitMissing(RuntimeError):
 
 def ensure_limits(settings: Settings) -> None:
     """Create or resize the limits; using a missing one fails loudly (LimitMissing)."""
-    upsert = slot_client().upsert_global_concurrency_limit_by_name
-    _retried(upsert, IMAGES_IN_FLIGHT, settings.image_concurrency)
+    _upsert(IMAGES_IN_FLIGHT, settings.image_concurrency)
     for name, limit, decay in PROVIDER_RATES.values():
-        _retried(upsert, name, limit, decay)
+        _upsert(name, limit, decay)
     _reclaimer(IMAGES_IN_FLIGHT)()
+
+
+def _upsert(name: str, limit: int, decay: float | None = None) -> None:
+    """Prefect's upsert reads, then creates: two runs starting at once (on two workers) both
+    create, and one is told the limit exists (409); it then updates what the other made."""
+    upsert = slot_client().upsert_global_concurrency_limit_by_name
+    try:
+        _retried(upsert, name, limit, decay)
+    except ObjectAlreadyExists:
+        _retried(upsert, name, limit, decay)
 
 
 @contextlib.contextmanager

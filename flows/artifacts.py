@@ -15,7 +15,7 @@ from prefect.artifacts import create_markdown_artifact, create_progress_artifact
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import ArtifactCreate, ArtifactUpdate
 
-from ytmaker.context import Context
+from ytmaker.bootstrap import bootstrap
 from ytmaker.progress import sent_at
 from ytmaker.quota import QuotaReading, markdown_table, warnings_for
 from ytmaker.reports import batch_summary_markdown, describe, overall_progress
@@ -61,7 +61,7 @@ class ProgressWatcher:
         return self
 
     def _run(self) -> None:
-        bus = Context.create().bus
+        bus = bootstrap().bus
         while not self.stop.wait(POLL_SECONDS):
             self._mirror(bus.latest(self.project_id))
 

@@ -12,7 +12,7 @@ from prefect import flow, get_run_logger
 from prefect.client.orchestration import get_client
 
 from ytmaker import batch, summary
-from ytmaker.context import Context
+from ytmaker.bootstrap import bootstrap
 
 MAX_RUNS = 3  # one run and two reschedules
 
@@ -25,7 +25,7 @@ def worker_lost(flow_run: str) -> str:
         run = client.read_flow_run(run_id)
     if run.run_count < MAX_RUNS or run.state is None or not run.state.is_crashed():
         return f"{run.name}: crashed {run.run_count} time(s), left to the reschedule"
-    ctx = Context.create()
+    ctx = bootstrap()
     reason = (
         f"its worker was lost {run.run_count} times (flow run {run.name}: the machine died, "
         "ran out of memory or was stopped); fix the cause, then `ytmaker recover`"

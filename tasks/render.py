@@ -4,7 +4,7 @@ from prefect import task
 
 from tasks.machine import render_slot
 from tasks.policy import task_context
-from ytmaker import pipeline
+from ytmaker.pipeline import render
 
 
 @task(name="render-video")
@@ -12,4 +12,4 @@ def render_video(project_id: int) -> dict:
     """Stage 3: compose the MP4 (FFmpeg); returns video_info. One render per machine at a
     time (tasks/machine.py)."""
     with render_slot():
-        return pipeline.render(task_context(), project_id)
+        return render.run(task_context(), project_id)

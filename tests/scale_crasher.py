@@ -7,11 +7,11 @@ import os
 
 from prefect import flow
 
-from ytmaker.context import Context
+from ytmaker.bootstrap import bootstrap
 from ytmaker.models import ProjectStatus
 
 
 @flow(name="crasher")
 def crasher(project_id: int) -> None:
-    Context.create().repo.update_project(project_id, status=ProjectStatus.ASSETS_GENERATING)
+    bootstrap().repo.update_project(project_id, status=ProjectStatus.ASSETS_GENERATING)
     os._exit(1)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import FAST_RULES, PG_URL
+from tests.helpers import FAST_RULES, PG_URL
 from tests.test_deployments import _cli, _free_port, _start, _stop
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -39,9 +39,9 @@ from tests.test_batch import SHORT_EN, SHORT_ZH
 from tests.test_deployments import _cli
 from tests.test_flow_real_providers import _talking_head
 from ytmaker import batch
-from ytmaker.assets import seed_for
 from ytmaker.db import Repository
 from ytmaker.models import BatchStatus, ProjectStatus
+from ytmaker.pipeline.assets import seed_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 IMAGES = "/v2beta/stable-image/generate"

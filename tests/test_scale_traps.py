@@ -23,10 +23,12 @@ import redis
 
 from tests.servers.did import FakeDID
 from tests.test_provider_did import FACE, narration  # noqa: F401 - a fixture
-from ytmaker import assets, pipeline
+from ytmaker.bootstrap import bootstrap
 from ytmaker.config import Settings, reload_settings
 from ytmaker.context import Context
 from ytmaker.models import AssetStatus, AssetType
+from ytmaker.pipeline import assets, script
+from ytmaker.pipeline.records import AssetRecord, lost
 from ytmaker.providers.did import DIDAvatar
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -129,11 +131,11 @@ def test_two_racing_runs_of_a_cached_task_pay_once(
 
 
 def _project_with_script(settings: Settings) -> tuple[Context, int]:
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     project = ctx.repo.create_project(
         name="mount", content="夜市是台灣的文化。小吃很多。大家都喜歡去逛。", language="zh-TW"
     )
-    pipeline.generate_script(ctx, project.id)
+    script.run(ctx, project.id)
     return ctx, project.id
 
 
@@ -150,14 +152,14 @@ def test_fingerprints_do_not_depend_on_where_the_data_is_mounted(
     elsewhere = tmp_path / "mnt" / "shared"
     shutil.copytree(settings.data_dir, elsewhere)
     monkeypatch.setenv("YTMAKER_DATA_DIR", str(elsewhere))
-    other = Context.create(reload_settings())
+    other = bootstrap(reload_settings())
     moved = assets.image_jobs(other, project_id)
     assert [j.fingerprint for j in moved] == [j.fingerprint for j in jobs]
     assert [j.fingerprint for j in assets.voice_jobs(other, project_id)] == [
         j.fingerprint for j in voices
     ]
     for job in moved[:2]:
-        record = assets.AssetRecord(
+        record = AssetRecord(
             other, project_id, AssetType.IMAGE, job.index, job.path, job.fingerprint
         )
         assert record.made(), job
@@ -168,12 +170,12 @@ def test_only_a_made_file_that_is_gone_refreshes_the_cache(settings: Settings) -
     and deleted since has a stale cached result, which must be refreshed."""
     ctx, project_id = _project_with_script(settings)
     jobs = assets.image_jobs(ctx, project_id)
-    assert assets.lost(ctx, project_id, jobs) == set()  # nothing made yet: no refresh
+    assert lost(ctx, project_id, jobs) == set()  # nothing made yet: no refresh
     made = jobs[0]
     assets.make_image(ctx, project_id, made.index, fingerprint=made.fingerprint)
-    assert assets.lost(ctx, project_id, jobs) == set()
+    assert lost(ctx, project_id, jobs) == set()
     made.path.unlink()
-    assert assets.lost(ctx, project_id, jobs) == {made.index}
+    assert lost(ctx, project_id, jobs) == {made.index}
     rows = [a for a in ctx.repo.assets(project_id) if a.status is AssetStatus.COMPLETED]
     assert [r.segment_index for r in rows] == [made.index]
 

@@ -12,8 +12,8 @@ from ytmaker.deadline import cap
 from ytmaker.files import atomic_output
 from ytmaker.providers.base import AvatarRole
 from ytmaker.providers.did_talks import TalkLedger
-from ytmaker.providers.provider_errors import (
-    ServiceError,
+from ytmaker.providers.errors import ServiceError
+from ytmaker.providers.errors.http import (
     from_httpx_response,
     from_transport_error,
     invalid_response,
@@ -24,6 +24,9 @@ AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".m4a": "audio/mp4"}
 
 class DIDAvatar:
     """Implements AvatarMaker with D-ID talks (`script.type = audio`)."""
+
+    name = "d-id"
+    metered_service = None
 
     def __init__(
         self,

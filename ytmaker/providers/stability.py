@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import functools
 import io
-from contextlib import nullcontext
 from pathlib import Path
 
 import httpx
@@ -13,10 +12,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ytmaker.deadline import cap
 from ytmaker.files import atomic_output
-from ytmaker.providers.base import Gate
-from ytmaker.providers.provider_errors import (
-    ServiceError,
-    chain,
+from ytmaker.providers.base import Gate, paid_call
+from ytmaker.providers.errors import ServiceError, chain
+from ytmaker.providers.errors.http import (
     from_httpx_response,
     from_transport_error,
     invalid_response,
@@ -30,6 +28,8 @@ MAX_SEED = 4294967294
 class StabilityImages:
     """Implements ImageMaker: `POST /v2beta/stable-image/generate/{engine}` (multipart)."""
 
+    name = "stability"
+
     metered_service = "stability"  # each make() is one counted (paid) image
 
     def __init__(
@@ -41,7 +41,7 @@ class StabilityImages:
         negative_prompt: str | None = "text, letters, watermark, logo",
         style_preset: str | None = None,
         timeout: float = 120.0,
-        gate: Gate = nullcontext,
+        gate: Gate = paid_call,
     ) -> None:
         if not api_key:
             raise ServiceError(

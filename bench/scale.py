@@ -41,17 +41,15 @@ OFFLINE = {
 
 
 def cpu_seconds(worker: Worker) -> float:
-    """CPU of the worker's namespace so far: its init and every child it has reaped, plus
-    the processes still alive in it."""
+    """CPU of the worker's namespace so far: each live process's own time plus that of the
+    children it has reaped (flow-run processes, FFmpeg), which are no longer in the tree."""
     total = 0.0
     for pid in worker.descendants():
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        own = int(fields[11]) + int(fields[12])
-        reaped = int(fields[13]) + int(fields[14]) if pid == worker.process.pid else 0
-        total += (own + reaped) / TICKS
+        total += sum(int(f) for f in fields[11:15]) / TICKS  # utime stime cutime cstime
     return total
 
 
@@ -130,7 +128,9 @@ def death_to_running(stack: ScaleStack, client: Any) -> float:
     images = stack.data_dir / "projects" / str(project.id) / "images"
     while not list(images.glob("*.png")):
         time.sleep(0.2)
-    victim = next(w for w in stack.workers if str(run.id) in w.flow_runs())
+    victim = None
+    while victim is None:
+        victim = next((w for w in stack.workers if str(run.id) in w.flow_runs()), None)
     victim.kill()
     killed = time.monotonic()
     while True:

@@ -512,8 +512,9 @@ def test_batch_status_names_a_silent_redis_within_seconds(
     )
     assert timed_real_cli(tmp_path, "batch", "create", "--file", str(plan))[0] == 0
     url = f"redis://127.0.0.1:{silent.port}/0"
-    code, shown, seconds = timed_real_cli(tmp_path, "batch", "status", "1", REDIS_URL=url)
-    assert code == 0 and "p4" in shown and seconds < 15  # was ~10 s a row
+    code, shown, _ = timed_real_cli(tmp_path, "batch", "status", "1", REDIS_URL=url)
+    assert code == 0 and "p4" in shown
+    assert len(silent.held) <= 2  # the breaker stops asking after one silence (was: once a row)
     assert f"Redis at {url} did not answer within 1.0 s" in shown
     assert "Traceback" not in shown
 
@@ -877,17 +878,17 @@ def test_a_batch_visual_config_is_checked_and_its_files_stay_in_the_folder(
 
 
 def test_a_stored_bad_visual_config_fails_before_the_script_is_paid_for(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+    settings: Settings,
 ) -> None:
     from tests.servers.gemini import FakeGemini, valid_script
     from ytmaker.errors import ConfigError
     from ytmaker.pipeline import script
+    from ytmaker.providers.gemini import GeminiScriptWriter
 
     with FakeGemini() as server:
         server.script_text = valid_script(segments=3, seconds=6)
-        monkeypatch.setenv("GEMINI_API_KEY", server.api_key)
-        monkeypatch.setenv("GEMINI_BASE_URL", server.url)
-        ctx = bootstrap(Settings())
+        writer = GeminiScriptWriter(server.api_key, base_url=server.url)
+        ctx = bootstrap(settings, script_writer=writer)
         fresh = ctx.repo.create_project(
             name="a", content="夜市", visual_config={"subtitles": {"colour": "red"}}
         )

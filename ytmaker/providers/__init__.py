@@ -199,13 +199,17 @@ class Providers:
         )
 
     def voice(self) -> Voice:
-        return self._given["voice"] or self._once("voice", lambda: voice(self.settings))  # type: ignore[return-value]
+        return self._given_or_built("voice", voice)
 
     def images(self) -> ImageMaker:
-        return self._given["images"] or self._once("images", lambda: image_maker(self.settings))  # type: ignore[return-value]
+        return self._given_or_built("images", image_maker)
 
     def avatar(self) -> AvatarMaker:
-        return self._given["avatar"] or self._once("avatar", lambda: avatar_maker(self.settings))  # type: ignore[return-value]
+        return self._given_or_built("avatar", avatar_maker)
+
+    def _given_or_built(self, kind: str, build: Callable[[Settings], Any]) -> Any:
+        given = self._given[kind]
+        return given if given is not None else self._once(kind, lambda: build(self.settings))
 
     def publisher(
         self,

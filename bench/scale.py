@@ -53,14 +53,6 @@ def cpu_seconds(worker: Worker) -> float:
     return total
 
 
-def _client(stack: ScaleStack) -> Any:
-    from prefect.client.orchestration import get_client
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    temporary_settings({PREFECT_API_URL: stack.api_url}).__enter__()
-    return get_client(sync_client=True).__enter__()
-
-
 def _batch(stack: ScaleStack, projects: int) -> int:
     from ytmaker import batch
     from ytmaker.db import Repository
@@ -84,12 +76,17 @@ def _wait(client: Any, run_id: Any, timeout: float = 3600) -> Any:
 
 
 def throughput(workers: int, projects: int) -> dict[str, Any]:
+    from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     with tempfile.TemporaryDirectory(prefix="ytmaker-bench-scale-") as tmp:
         extra = {**OFFLINE, "YTMAKER_BATCH_CONCURRENCY": str(projects)}
-        with scale_stack(Path(tmp), workers, extra) as stack:
-            client = _client(stack)
+        with (
+            scale_stack(Path(tmp), workers, extra) as stack,
+            temporary_settings({PREFECT_API_URL: stack.api_url}),
+            get_client(sync_client=True) as client,
+        ):
             batch_id = _batch(stack, projects)
             cpu_before = sum(cpu_seconds(w) for w in stack.workers)
             started = time.monotonic()

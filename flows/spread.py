@@ -20,8 +20,9 @@ from flows.worker_lost import MAX_RUNS
 
 VIDEO_DEPLOYMENT = "video-generation/video-generation"
 POLL_SECONDS = 3.0
-# A crashed run is put back to Scheduled by an automation within seconds; a run still Crashed
-# after this long was not (its third crash, or no automation): the batch moves on.
+# A crashed run is put back to Scheduled by an automation 15-20 s after its crash
+# (deployments/reschedule.yaml); one still Crashed after this long was not (its third crash, or
+# no automation): the batch moves on.
 RESCHEDULE_GRACE_SECONDS = 60.0
 
 

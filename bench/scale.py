@@ -53,6 +53,13 @@ def cpu_seconds(worker: Worker) -> float:
     return total
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds spent by the whole machine so far (all sessions on it, not only ours)."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / TICKS
+
+
 def _batch(stack: ScaleStack, projects: int) -> int:
     from ytmaker import batch
     from ytmaker.db import Repository
@@ -88,14 +95,19 @@ def throughput(workers: int, projects: int) -> dict[str, Any]:
             get_client(sync_client=True) as client,
         ):
             batch_id = _batch(stack, projects)
-            cpu_before = sum(cpu_seconds(w) for w in stack.workers)
+            cpu_before = [cpu_seconds(w) for w in stack.workers]
+            machine_before = machine_busy_seconds()
             started = time.monotonic()
             run = run_deployment(
                 "batch-processing/batch-processing", parameters={"batch_id": batch_id}, timeout=0
             )
             done = _wait(client, run.id)
             wall = time.monotonic() - started
-            cpu = sum(cpu_seconds(w) for w in stack.workers) - cpu_before
+            per_worker = [
+                round(cpu_seconds(w) - b, 1) for w, b in zip(stack.workers, cpu_before, strict=True)
+            ]
+            cpu = sum(per_worker)
+            machine = machine_busy_seconds() - machine_before
             row = {
                 "workers": workers,
                 "projects": projects,
@@ -104,6 +116,8 @@ def throughput(workers: int, projects: int) -> dict[str, Any]:
                 "projects_per_hour": round(projects / wall * 3600, 1),
                 "worker_cpu_s": round(cpu, 1),
                 "cores_busy": round(cpu / wall, 2),
+                "cpu_s_per_worker": per_worker,
+                "machine_busy_s": round(machine, 1),  # every process on the machine (shared)
             }
             if workers > 1:
                 row["death_to_running_s"] = death_to_running(stack, client)

@@ -17,6 +17,7 @@ from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
 from prefect.states import Failed, State
 
+from flows import review_gate
 from flows.video import generate_video
 from tasks.artifacts import project_tags, slug, summary_markdown
 from ytmaker.context import Context
@@ -117,8 +118,11 @@ def new_video(video: NewVideo) -> dict[str, Any] | State:
     )
     rename_run(run_name("new-video", project.name, project.id))
     intake_artifact(project, created)
+    review_gate.collect(project.id)  # resumed from its review: the decision before the video
     with tags(*project_tags(project.id)):
         state = generate_video(project.id, return_state=True)
+    if state.is_completed():  # the video waits for a person: this run shows the Resume form
+        review_gate.wait_if_held(ctx, project.id)
     result = project_summary(ctx, project.id)
     _artifact(
         project.id,

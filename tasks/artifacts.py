@@ -36,6 +36,7 @@ from ytmaker.quota import QuotaReading, markdown_table, warnings_for
 from ytmaker.summary import project_summary
 
 log = logging.getLogger(__name__)
+NO_ERROR = ("COMPLETED", "AWAITING_REVIEW", "REVIEW_EXPIRED", "REJECTED")
 STAGE_ORDER = [Stage.SCRIPT, Stage.ASSETS, Stage.RENDER, Stage.THUMBNAIL, Stage.UPLOAD]
 STAGE_LABELS = {
     Stage.SCRIPT: "1/5 腳本 script",
@@ -275,7 +276,8 @@ def summary_markdown(
     state_message: str | None = None,
 ) -> str:
     status = result.get("status")
-    icon = {"COMPLETED": "✅", "AWAITING_REVIEW": "⏸️"}.get(str(status), "❌")
+    icon = {"COMPLETED": "✅", "AWAITING_REVIEW": "⏸️", "REVIEW_EXPIRED": "⏸️", "REJECTED": "🚫"}
+    icon = icon.get(str(status), "❌")
     title = result.get("title") or result.get("name") or f"Project {result.get('project_id')}"
     rows = [
         ("project", f"{result.get('project_id')} — {result.get('name', '')}"),
@@ -292,7 +294,7 @@ def summary_markdown(
     lines = [f"# {title}", "", "| | |", "|---|---|"]
     lines += [f"| {key} | {value} |" for key, value in rows if value not in (None, "", "-")]
     error = result.get("error")
-    if error or (status not in ("COMPLETED", "AWAITING_REVIEW") and state_message):
+    if error or (status not in NO_ERROR and state_message):
         error = error or {}
         lines += [
             "",
@@ -374,7 +376,7 @@ def batch_summary_markdown(summary: dict[str, Any], names: dict[int, str]) -> st
     ]
     for item in summary["results"]:
         detail = item.get("video_id") if "video_id" in item else item.get("error")
-        detail = item.get("waiting", detail)
+        detail = item.get("waiting", item.get("rejected", detail))
         if item.get("partial"):
             detail = f"{detail or ''} ({_replaced(item['replaced'])})"
         lines.append(

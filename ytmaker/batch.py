@@ -50,7 +50,7 @@ from ytmaker.project_input import (
     youtube_settings,
 )
 from ytmaker.prompts import check_template
-from ytmaker.review import replaced_images
+from ytmaker.review import PERSON_DECIDES, WAITING, replaced_images
 
 # A batch of many projects with their text inline stays far below this.
 BATCH_FILE_MAX_BYTES = 16 * 1024 * 1024
@@ -73,6 +73,7 @@ class ProjectSpec(BaseModel):
     youtube: YouTubeSpec | None = None
     prompt_template: str | None = None
     visual_config: dict[str, Any] | None = None
+    review: bool | None = None  # a person approves it before upload (default: the batch's)
 
     @field_validator("name", mode="after")
     @classmethod
@@ -92,6 +93,7 @@ class BatchSpec(BaseModel):
     language: str | None = None
     youtube: YouTubeSpec | None = None
     visual_config: dict[str, Any] | None = None  # defaults for every project, section by section
+    review: bool | None = None  # default for every project; unset: YTMAKER_REVIEW
     projects: list[ProjectSpec] = Field(min_length=1)
 
     @field_validator("name", mode="after")
@@ -108,6 +110,7 @@ class NewProject:
     youtube_settings: dict[str, Any] = field(default_factory=dict)
     prompt_template: str | None = None
     visual_config: dict[str, Any] = field(default_factory=dict)
+    review_required: bool | None = None
 
 
 @dataclass
@@ -195,7 +198,15 @@ def parse_batch(
         visual = {**(spec.visual_config or {}), **(item.visual_config or {})}
         visual = _visual(visual, folder, f"{where}.visual_config", problems)
         projects.append(
-            NewProject(item.name, content, language, youtube, item.prompt_template, visual)
+            NewProject(
+                item.name,
+                content,
+                language,
+                youtube,
+                item.prompt_template,
+                visual,
+                spec.review if item.review is None else item.review,
+            )
         )
     name = spec.name or _default_name(default_name, problems)
     if problems:
@@ -326,6 +337,7 @@ def create_batch(repo: Repository, plan: BatchPlan, **row: Any) -> BatchTask:
                     youtube_settings=item.youtube_settings,
                     prompt_template=item.prompt_template,
                     visual_config=item.visual_config,
+                    review_required=item.review_required,
                     batch_id=batch.id,
                 )
             )
@@ -394,14 +406,15 @@ def finish(repo: Repository, batch_id: int) -> BatchTask:
         total = sum(counts.values())
         batch.total = total
         batch.completed = counts.get(ProjectStatus.COMPLETED, 0)
-        waiting = counts.get(ProjectStatus.AWAITING_REVIEW, 0)
+        waiting = sum(counts.get(status, 0) for status in PERSON_DECIDES)
         batch.failed = total - batch.completed - waiting
         batch.status = final_status(total, batch.completed, batch.failed, waiting)
         return batch
 
 
 def final_status(total: int, completed: int, failed: int, waiting: int = 0) -> BatchStatus:
-    """A video held for a person is made, not failed: the batch is then PARTIAL."""
+    """A video held for (or rejected by) a person is made, not failed: the batch is then
+    PARTIAL."""
     if total and completed == total:
         return BatchStatus.COMPLETED
     if completed == 0 and waiting == 0:
@@ -416,8 +429,11 @@ def outcome(repo: Repository, project: Project) -> dict[str, Any]:
         result["partial"], result["replaced"] = True, replaced
     if project.status is ProjectStatus.COMPLETED:
         result["video_id"] = project.youtube_video_id
-    elif project.status is ProjectStatus.AWAITING_REVIEW:
-        result["waiting"] = f"held before upload: ytmaker publish {project.id}"
+    elif project.status in WAITING:
+        result["waiting"] = f"waiting for review: ytmaker review {project.id}"
+    elif project.status is ProjectStatus.REJECTED:
+        reason = ((project.review or {}).get("decision") or {}).get("reason")
+        result["rejected"] = reason or "rejected, no reason given"
     else:
         info = project.error_info or {}
         result["error"] = info.get("message") or f"stopped at {project.status.value}"
@@ -427,6 +443,7 @@ def outcome(repo: Repository, project: Project) -> dict[str, Any]:
 def summary(repo: Repository, batch_id: int) -> dict[str, Any]:
     """What the batch flow returns and `ytmaker batch status` shows."""
     batch = get_batch(repo, batch_id)
+    projects = batch_projects(repo, batch_id)
     return {
         "status": batch.status.value,
         "batch_id": batch.id,
@@ -434,8 +451,7 @@ def summary(repo: Repository, batch_id: int) -> dict[str, Any]:
         "total_projects": batch.total,
         "completed": batch.completed,
         "failed": batch.failed,
-        "awaiting_review": sum(
-            p.status is ProjectStatus.AWAITING_REVIEW for p in batch_projects(repo, batch_id)
-        ),
-        "results": [outcome(repo, p) for p in batch_projects(repo, batch_id)],
+        "awaiting_review": sum(p.status in WAITING for p in projects),
+        "rejected": sum(p.status is ProjectStatus.REJECTED for p in projects),
+        "results": [outcome(repo, p) for p in projects],
     }

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from ytmaker import prefect_env, project_input
+from ytmaker import prefect_env, project_input, review_cli
 from ytmaker.attempt import retrying_text
 from ytmaker.config import get_settings
 from ytmaker.context import Context
@@ -92,6 +92,13 @@ def project_create(
         Path | None,
         typer.Option(help="JSON: subtitles, avatar, logo, music... (see README); checked now."),
     ] = None,
+    review: Annotated[
+        bool | None,
+        typer.Option(
+            "--review/--no-review",
+            help="A person approves it before upload (`ytmaker review`); default YTMAKER_REVIEW.",
+        ),
+    ] = None,
 ) -> None:
     """Create a project; prints its id."""
     content = _read_text(content_file, "--content-file", project_input.CONTENT_MAX_BYTES)
@@ -103,7 +110,7 @@ def project_create(
     )
     visual = _visual_config(visual_config) if visual_config else None
     ctx = _context()
-    out.print(create_project(ctx, name, content, lang, youtube, template, visual).get("id"))
+    out.print(create_project(ctx, name, content, lang, youtube, template, visual, review)["id"])
 
 
 VISUAL_CONFIG_MAX_BYTES = 64 * 1024
@@ -150,9 +157,12 @@ def create_project(
     youtube: dict[str, Any] | None = None,
     prompt_template: str | None = None,
     visual_config: dict[str, Any] | None = None,
+    review: bool | None = None,
 ) -> dict[str, Any]:
     try:
-        fields = project_input.new_project(name, content, lang, youtube or {}, prompt_template)
+        fields = project_input.new_project(
+            name, content, lang, youtube or {}, prompt_template, review=review
+        )
     except YTMakerError as exc:
         fail(exc.message)
     project = ctx.repo.create_project(**fields, visual_config=visual_config or {})
@@ -197,14 +207,8 @@ def run_and_report(ctx: Context, project_id: int, as_json: bool) -> None:
         show_summary(result)
     if error is not None:
         fail(error)
-    if result["status"] == "AWAITING_REVIEW":
-        err.print(
-            f"Held before upload: {len(result['replaced'])} image(s) are placeholders. "
-            f"Publish as it is: ytmaker publish {project_id}; make them again: "
-            f"ytmaker retry-failed {project_id}",
-            markup=False,
-            highlight=False,
-        )
+    if hint := review_cli.waiting_hint(result):
+        err.print(hint, markup=False, highlight=False)
 
 
 def run_flow(ctx: Context, project_id: int) -> str | None:
@@ -391,10 +395,11 @@ def interrupted_projects(ctx: Context) -> list[dict[str, Any]]:
     from ytmaker.db import valid_id
     from ytmaker.errors import ProjectNotFound
     from ytmaker.models import AssetStatus, ProjectStatus
+    from ytmaker.review import PERSON_DECIDES
     from ytmaker.state import recover_interrupted_tasks
     from ytmaker.summary import stage_of
 
-    settled = (ProjectStatus.COMPLETED, ProjectStatus.INITIALIZED, ProjectStatus.AWAITING_REVIEW)
+    settled = (ProjectStatus.COMPLETED, ProjectStatus.INITIALIZED, *PERSON_DECIDES)
     ids = {p.id for p in ctx.repo.list_projects(limit=1000) if p.status not in settled}
     ids |= {
         s["project_id"]
@@ -470,22 +475,11 @@ def retry_failed(project_id: ProjectId) -> None:
 def publish(
     project_id: ProjectId, as_json: Annotated[bool, typer.Option("--json")] = False
 ) -> None:
-    """Publish a video held before upload (placeholder images) as it is."""
-    from ytmaker import review
-    from ytmaker.models import ProjectStatus
+    """Publish a video waiting for review as it is: `ytmaker review ID --approve`."""
+    review_cli.review_command(project_id, approve=True, as_json=as_json)
 
-    ctx = _context()
-    try:
-        project = ctx.repo.get_project(project_id)
-    except YTMakerError as exc:
-        fail(exc.message)
-    if project.status is ProjectStatus.COMPLETED:
-        out.print(f"Project {project_id} is already published: {project.video_url}")
-        return
-    if project.status is not ProjectStatus.AWAITING_REVIEW:
-        fail(f"Project {project_id} is not waiting for review (status {project.status.value}).")
-    review.approve(ctx, project_id)
-    run_and_report(ctx, project_id, as_json)
+
+app.command("review")(review_cli.review_command)
 
 
 youtube_app = typer.Typer(help="YouTube channel access.", no_args_is_help=True)

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     )
     # A video with placeholder images: held before upload for a person, or published as is.
     on_partial: Literal["hold", "publish"] = _env("YTMAKER_ON_PARTIAL", default="hold")
+    # Every video waits for a person before upload (before_upload), or only as above (none);
+    # a project's own `review` flag wins. Seconds a video waits before REVIEW_EXPIRED.
+    review: Literal["none", "before_upload"] = _env("YTMAKER_REVIEW", default="none")
+    review_timeout: int = _env("YTMAKER_REVIEW_TIMEOUT", default=7 * 24 * 3600, ge=1)
     retries: int = _env("YTMAKER_RETRIES", default=3, ge=0, le=10)
     retry_delays: Annotated[list[float], NoDecode] = _env(
         "YTMAKER_RETRY_DELAYS", default=[2.0, 5.0, 10.0]

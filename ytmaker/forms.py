@@ -85,6 +85,13 @@ class NewVideo(BaseModel):
         title="Tags",
         description=f"YouTube tags: each 1-{TAG_MAX} characters, {TAGS_MAX_CHARS} together.",
     )
+    review: bool = Field(
+        default=False,
+        title="Review before upload",
+        description="Wait for a person before publishing: the run stops after the thumbnail "
+        "and its Resume form approves (with the title, description, tags... as you edit them) "
+        "or rejects. Off: the worker's YTMAKER_REVIEW decides.",
+    )
     prompt_template: str = Field(
         default="",
         title="Prompt template",
@@ -104,7 +111,12 @@ def video_fields(form: NewVideo, *, where: str = "", source: str = "The new-vide
     }
     try:
         return new_project(
-            form.name, form.content, form.language, youtube, form.prompt_template or None
+            form.name,
+            form.content,
+            form.language,
+            youtube,
+            form.prompt_template or None,
+            review=True if form.review else None,
         )
     except InputError as exc:
         raise invalid(source, _renamed(exc, where)) from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ytmaker import providers, quota
+from ytmaker import providers, quota, review
 from ytmaker.assets import AssetRecord, fingerprint
 from ytmaker.context import Context
 from ytmaker.errors import InputError, MediaError, YTMakerError
@@ -190,6 +190,7 @@ def upload(ctx: Context, project_id: int) -> dict[str, Any]:
         script = Script.model_validate(project.script)
         paths = piece_paths(ctx, project_id, script)
         request = publish_request(project, script, ctx.settings.default_privacy)
+        request = review.edited(request, project.review)  # as a person approved it
         report(1, "正在上傳影片...")
         publisher = providers.publisher(
             ctx.settings,

@@ -183,10 +183,12 @@ def new_project(
     youtube: dict[str, Any],
     prompt_template: str | None = None,
     *,
+    review: bool | None = None,
     source: str = "The project",
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The checked fields of a new Project row; one InputError lists every problem."""
+    """The checked fields of a new Project row; one InputError lists every problem. `review`:
+    a person approves it before upload (None: YTMAKER_REVIEW decides)."""
     problems: list[tuple[str, str]] = []
     fields: dict[str, Any] = {}
     checks = {
@@ -204,6 +206,7 @@ def new_project(
     if problems:
         raise invalid(source, problems)
     fields["prompt_template"] = fields["prompt_template"] or None
+    fields["review_required"] = review
     return fields
 
 

@@ -36,14 +36,14 @@ def _environment(data_dir: Path) -> None:
             "PREFECT_LOGGING_LEVEL": "ERROR",
         }
     )
-    from ytmaker import prefect_env
+    from tasks import prefect_env
 
     prefect_env.apply(data_dir)
 
 
 def _project(images: int) -> int:
     from ytmaker.context import Context
-    from ytmaker.pipeline import generate_script
+    from ytmaker.pipeline.script import run as generate_script
 
     ctx = Context.create()
     text = "夜市\n" + "\n".join(
@@ -61,9 +61,9 @@ def run(images: int, seconds: float, levels: list[int]) -> list[tuple[int, float
     from tasks.assets import Window, generate_image
     from tasks.limits import ensure_limits
     from tests.servers.stability import FakeStability
-    from ytmaker.assets import image_jobs
     from ytmaker.config import reload_settings
     from ytmaker.context import Context
+    from ytmaker.pipeline.assets import image_jobs
 
     @flow(name="bench-fanout")
     def fan_out(project_id: int) -> float:

@@ -10,14 +10,9 @@ from prefect.futures import PrefectFuture, as_completed
 from prefect.states import Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows.artifacts import batch_progress_create, batch_progress_update, batch_summary_artifact
+from flows.hooks import instrument, project_tags
 from flows.video import generate_video
-from tasks.artifacts import (
-    batch_progress_create,
-    batch_progress_update,
-    batch_summary_artifact,
-    instrument,
-    project_tags,
-)
 from ytmaker import batch
 from ytmaker.config import get_settings
 from ytmaker.context import Context

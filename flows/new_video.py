@@ -18,12 +18,13 @@ from prefect.runtime import flow_run
 from prefect.states import Failed, State
 
 from flows import review_gate
+from flows.hooks import project_tags
 from flows.video import generate_video
-from tasks.artifacts import project_tags, slug, summary_markdown
 from ytmaker.context import Context
 from ytmaker.forms import NewVideo, video_fields
 from ytmaker.models import Project
 from ytmaker.per_run import project_for_run
+from ytmaker.reports import slug, summary_markdown
 from ytmaker.summary import project_summary
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 
-from tasks.artifacts import quota_artifacts
+from flows.artifacts import quota_artifacts
 from ytmaker import quota
 from ytmaker.config import get_settings
 from ytmaker.context import Context

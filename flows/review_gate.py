@@ -33,8 +33,9 @@ from ytmaker import review
 from ytmaker.context import Context
 from ytmaker.errors import InputError
 from ytmaker.models import ProjectStatus
+from ytmaker.reports import review_markdown
 from ytmaker.review_form import ReviewForm, checked_decision
-from ytmaker.review_report import review_markdown, review_summary
+from ytmaker.review_report import review_summary, thumbnail_data_uri
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +129,7 @@ def wait_if_held(ctx: Context, project_id: int) -> None:
     if ctx.repo.get_project(project_id).status is not ProjectStatus.AWAITING_REVIEW:
         return
     info = review_summary(ctx, project_id)
-    _artifact(project_id, review_markdown(info))
+    _artifact(project_id, review_markdown(info, thumbnail_data_uri(info.get("thumbnail_path"))))
     if not suspendable() or not info.get("proposed"):
         return
     key = f"{_key_prefix(project_id)}{len(_fired_keys(project_id)) + 1}"

@@ -8,7 +8,7 @@ from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import review_gate
-from tasks.artifacts import instrument
+from flows.hooks import instrument
 from tasks.assets import generate_assets
 from tasks.limits import ensure_limits
 from tasks.policy import configured

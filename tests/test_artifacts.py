@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from uuid import uuid4
 
-from tasks.artifacts import ProgressWatcher
+from flows.artifacts import ProgressWatcher
 from ytmaker.config import Settings
 from ytmaker.context import Context
 from ytmaker.progress import Stage

@@ -14,11 +14,12 @@ import pytest
 from typer.testing import CliRunner
 
 from ytmaker import batch
-from ytmaker.cli import app, follow
 from ytmaker.config import Settings
 from ytmaker.context import Context
 from ytmaker.errors import InputError
 from ytmaker.models import BatchStatus, ProjectStatus
+from ytmaker_cli import app
+from ytmaker_cli.watching import follow
 
 SHORT_ZH = "台灣的早餐店\n蛋餅、蘿蔔糕和豆漿都是常見的早餐。清晨的街角總是飄著煎台的香氣。\n"
 SHORT_EN = (

@@ -53,7 +53,7 @@ def _env(data_dir: Path, server: FakeStability, **extra: str) -> dict[str, str]:
 
 def _ytmaker(env: dict[str, str], *args: str, timeout: float = 300) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "ytmaker.cli", *args],
+        [sys.executable, "-m", "ytmaker_cli", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -123,7 +123,7 @@ def _kill_during_images(
     def ready() -> bool:
         return stability.held >= 2 and len(list(images.glob("*.png"))) >= 2
 
-    child = _spawn([sys.executable, "-m", "ytmaker.cli", "generate", str(project_id)], env, log)
+    child = _spawn([sys.executable, "-m", "ytmaker_cli", "generate", str(project_id)], env, log)
     _kill_group_when(child, ready, log)
     stability.release()
     stability.hold_after(10_000)

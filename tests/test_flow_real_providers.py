@@ -18,13 +18,14 @@ from tests.servers.did import FakeDID
 from tests.servers.gemini import FakeGemini, valid_script
 from tests.servers.stability import FakeStability
 from tests.servers.youtube import FakeYouTube
-from ytmaker import pipeline, quota
+from ytmaker import quota
 from ytmaker.config import Settings, reload_settings
 from ytmaker.context import Context
 from ytmaker.media.probe import probe
 from ytmaker.models import ProjectStatus
+from ytmaker.pipeline import upload
+from ytmaker.providers.errors import ServiceError
 from ytmaker.providers.local.script_writer import LocalScriptWriter
-from ytmaker.providers.provider_errors import ServiceError
 from ytmaker.script import Script
 
 pytestmark = pytest.mark.slow
@@ -190,7 +191,7 @@ def test_an_upload_the_daily_quota_cannot_fit_is_refused_before_any_byte(
     quota.record_usage(ctx.repo, "youtube", 9_960, "videos.update")
 
     with pytest.raises(ServiceError) as refused:
-        pipeline.upload(ctx, project.id)
+        upload.run(ctx, project.id)
 
     err = refused.value
     assert err.code == "YOUTUBE_QUOTA_INSUFFICIENT" and not err.retryable

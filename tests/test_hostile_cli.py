@@ -14,11 +14,13 @@ import typer
 from rich.console import Console
 from typer.testing import CliRunner
 
-from ytmaker import batch, cli
+from ytmaker import batch
 from ytmaker.config import Settings, reload_settings
 from ytmaker.context import Context
 from ytmaker.models import BatchTask, ProjectStatus
 from ytmaker.terminal import clean, json_line
+from ytmaker_cli import app, display, running, watching
+from ytmaker_cli.app import screen as cli_screen
 
 # Rich markup and terminal escapes a name, a title or an error message may carry.
 MARKUP = ["x [/b]", "[/]", "title [/] end", "[link=file:///etc/passwd]click[/link]", "[bold]b"]
@@ -30,9 +32,9 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str]:
     """The CLI in-process, printing to a real (forced) terminal: what a user's screen gets."""
     screen = io.StringIO()
     console = Console(file=screen, width=300, force_terminal=True, color_system="truecolor")
-    monkeypatch.setattr(cli, "out", console)
-    monkeypatch.setattr(cli, "err", console)
-    result = CliRunner().invoke(cli.app, list(args))
+    monkeypatch.setattr(cli_screen, "out", console)
+    monkeypatch.setattr(cli_screen, "err", console)
+    result = CliRunner().invoke(app, list(args))
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result.exit_code, visible(screen.getvalue() + result.output)
@@ -71,9 +73,9 @@ def test_a_title_with_markup_is_shown_literally_in_the_summary(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     screen = io.StringIO()
-    monkeypatch.setattr(cli, "out", Console(file=screen, width=300, force_terminal=True))
+    monkeypatch.setattr(cli_screen, "out", Console(file=screen, width=300, force_terminal=True))
     title = "夜市 [/] [link=file:///etc/passwd]x[/link] \x1b]0;t\x07"
-    cli.show_summary({"project_id": 1, "status": "COMPLETED [/]", "title": title})
+    display.show_summary({"project_id": 1, "status": "COMPLETED [/]", "title": title})
     shown = visible(screen.getvalue())
     assert "夜市 [/] [link=file:///etc/passwd]x[/link]" in shown and "COMPLETED [/]" in shown
     no_terminal_commands(shown)
@@ -121,9 +123,9 @@ def test_a_one_line_error_keeps_its_lines_but_not_its_escapes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     screen = io.StringIO()
-    monkeypatch.setattr(cli, "err", Console(file=screen, width=300, force_terminal=True))
+    monkeypatch.setattr(cli_screen, "err", Console(file=screen, width=300, force_terminal=True))
     with pytest.raises(typer.Exit):
-        cli.fail("file is not valid:\n  projects[0].name: [/] \x1b]0;x\x07 \x1b[2J")
+        running.fail("file is not valid:\n  projects[0].name: [/] \x1b]0;x\x07 \x1b[2J")
     shown = visible(screen.getvalue())
     assert "projects[0].name: [/]" in shown and shown.count("\n") == 2
     no_terminal_commands(shown)
@@ -457,14 +459,14 @@ def test_a_silent_redis_costs_a_stage_about_a_second_and_warns_once(
     import logging
     import time
 
-    from ytmaker import pipeline
+    from ytmaker.pipeline import script
 
     caplog.set_level(logging.WARNING, logger="ytmaker.progress")
     monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{silent.port}/0")
     ctx = Context.create(Settings())
     project = ctx.repo.create_project(name="夜市", content="夜市的小吃很多。" * 20)
     started = time.monotonic()
-    pipeline.generate_script(ctx, project.id)
+    script.run(ctx, project.id)
     for step in range(100):  # a stage's worth of progress messages
         ctx.bus.publish(project.id, "asset_generation", step, "working")
     spent = time.monotonic() - started
@@ -511,14 +513,14 @@ def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 
 def real_cli(data_dir: Path, *args: str, **env: str) -> tuple[int, str, float]:
-    """`python -m ytmaker.cli` as a user runs it: exit code, stderr + stdout, seconds."""
+    """`python -m ytmaker_cli` as a user runs it: exit code, stderr + stdout, seconds."""
     import subprocess
     import sys
     import time
 
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "ytmaker.cli", *args],
+        [sys.executable, "-m", "ytmaker_cli", *args],
         env=cli_env(data_dir, **env),
         capture_output=True,
         text=True,
@@ -550,12 +552,12 @@ def test_the_prefect_api_check_gives_up_after_its_wait(
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     screen = io.StringIO()
-    monkeypatch.setattr(cli, "err", Console(file=screen, width=300))
+    monkeypatch.setattr(cli_screen, "err", Console(file=screen, width=300))
     url = f"http://user:pw-123@127.0.0.1:{silent.port}/api"
     started = time.monotonic()
     with temporary_settings({PREFECT_API_URL: url}), pytest.raises(typer.Exit):
-        cli.check_prefect_api()
-    assert time.monotonic() - started < cli.PREFECT_API_WAIT + 2
+        running.check_prefect_api()
+    assert time.monotonic() - started < running.PREFECT_API_WAIT + 2
     assert f"The Prefect API at http://user:***@127.0.0.1:{silent.port}/api did not answer" in (
         screen.getvalue()
     )
@@ -643,7 +645,7 @@ def test_messages_not_ours_on_the_channel_are_skipped_by_watch(
 
     threading.Thread(target=publish, daemon=True).start()
     screen = io.StringIO()
-    outcome = cli.follow(ctx, project.id, timeout=10, console=Console(file=screen, width=200))
+    outcome = watching.follow(ctx, project.id, timeout=10, console=Console(file=screen, width=200))
     assert outcome == "COMPLETED" and "done [/]" in screen.getvalue()
 
 
@@ -902,8 +904,8 @@ def test_a_stored_bad_visual_config_fails_before_the_script_is_paid_for(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tests.servers.gemini import FakeGemini, valid_script
-    from ytmaker import pipeline
     from ytmaker.errors import ConfigError
+    from ytmaker.pipeline import script
 
     with FakeGemini() as server:
         server.script_text = valid_script(segments=3, seconds=6)
@@ -914,7 +916,7 @@ def test_a_stored_bad_visual_config_fails_before_the_script_is_paid_for(
             name="a", content="夜市", visual_config={"subtitles": {"colour": "red"}}
         )
         with pytest.raises(ConfigError, match="subtitles.colour"):
-            pipeline.generate_script(ctx, fresh.id)
+            script.run(ctx, fresh.id)
         stored = ctx.repo.get_project(fresh.id)
         assert stored.status is ProjectStatus.FAILED and stored.script is None
         assert stored.error_info["field"] == "visual_config.subtitles.colour"
@@ -926,7 +928,7 @@ def test_a_stored_bad_visual_config_fails_before_the_script_is_paid_for(
             visual_config={"logo": {"path": "gone.png"}},
         )
         with pytest.raises(ConfigError, match="logo.path"):
-            pipeline.generate_script(ctx, published.id)
+            script.run(ctx, published.id)
         assert ctx.repo.get_project(published.id).status is ProjectStatus.COMPLETED
         assert server.requests_to(":generateContent", "POST") == []  # nothing paid for
 
@@ -967,7 +969,7 @@ def test_tags_with_controls_or_angle_brackets_are_refused(
 def test_an_llm_title_is_made_acceptable_before_upload() -> None:
     from tests.servers.gemini import valid_script
     from ytmaker.models import Project
-    from ytmaker.pipeline import publish_request
+    from ytmaker.pipeline.upload import publish_request
     from ytmaker.script import Script
 
     raw = valid_script(segments=3, seconds=6)

@@ -10,10 +10,11 @@ import sqlalchemy
 
 from tests.servers.gemini import FakeGemini, valid_script
 from tests.test_cli import ytmaker
-from ytmaker import db, pipeline
+from ytmaker import db
 from ytmaker.config import Settings
 from ytmaker.context import Context
 from ytmaker.errors import InputError
+from ytmaker.pipeline import script
 from ytmaker.project_input import CONTENT_MAX, new_project
 from ytmaker.prompts import check_template, fill
 from ytmaker.providers.gemini import GeminiScriptWriter
@@ -103,7 +104,7 @@ def test_a_stored_project_is_checked_again_before_paying_for_a_script(settings: 
     ctx = Context.create(settings)
     project = ctx.repo.create_project(name="ok", content="字" * (CONTENT_MAX + 1))
     with pytest.raises(InputError, match="content is 50,001 characters"):
-        pipeline.generate_script(ctx, project.id)
+        script.run(ctx, project.id)
     assert ctx.repo.get_project(project.id).error_info["field"] == "content"
 
 

@@ -19,10 +19,10 @@ from tasks.limits import IMAGES_IN_FLIGHT, ensure_limits, image_slot, slot_clien
 from tests.servers import FakeServer, Reply, Request
 from tests.servers.stability import FakeStability
 from tests.test_resilience import IMAGES, content, prompts, stability  # noqa: F401 - fixture
-from ytmaker.assets import image_jobs
 from ytmaker.config import Settings, reload_settings
 from ytmaker.context import Context
-from ytmaker.pipeline import generate_script
+from ytmaker.pipeline.assets import image_jobs
+from ytmaker.pipeline.script import run as generate_script
 
 
 @flow(name="images-only")

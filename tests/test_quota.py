@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 
 from tests.servers.did import FakeDID
 from ytmaker import quota
-from ytmaker.cli import app
 from ytmaker.config import Settings, reload_settings
 from ytmaker.context import Context
 from ytmaker.models import ProjectStatus, QuotaSnapshot, QuotaUsage
+from ytmaker_cli import app
 
 
 def test_offline_every_service_reads_zero_without_failing(settings: Settings) -> None:

@@ -76,7 +76,7 @@ def test_two_503s_then_success_are_retries_not_a_failure(
     ctx, project, recorder = _started(gemini, failures=2)
     env = cli_env(settings.data_dir)
     watch = subprocess.Popen(
-        [sys.executable, "-m", "ytmaker.cli", "watch", str(project.id), "--timeout", "120"],
+        [sys.executable, "-m", "ytmaker_cli", "watch", str(project.id), "--timeout", "120"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -148,7 +148,7 @@ def test_the_last_attempt_fails_the_project_without_promising_a_retry(
 
 def test_watch_ignores_an_earlier_runs_last_message(settings: Settings) -> None:
     """A database that was reset gives ids out again; Redis still holds the old run's end."""
-    from ytmaker.cli import follow
+    from ytmaker_cli.watching import follow
 
     ctx = Context.create(reload_settings())
     project = ctx.repo.create_project(name="早餐", content="台灣的早餐店很熱鬧。", language="zh-TW")

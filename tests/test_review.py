@@ -23,7 +23,7 @@ from ytmaker.review_form import checked_decision
 
 
 def cli(*args: str) -> tuple[int, str]:
-    from ytmaker.cli import app
+    from ytmaker_cli import app
 
     result = CliRunner().invoke(app, list(args))
     return result.exit_code, " ".join(result.output.split())

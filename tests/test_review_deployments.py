@@ -72,7 +72,7 @@ def _paused(client, run_id: UUID, timeout: float = RUN_TIMEOUT):
 
 def _ytmaker(stack: Stack, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "ytmaker.cli", *args],
+        [sys.executable, "-m", "ytmaker_cli", *args],
         cwd=ROOT,
         env=stack.env,
         capture_output=True,

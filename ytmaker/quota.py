@@ -27,7 +27,7 @@ from ytmaker.config import Settings
 from ytmaker.context import Context
 from ytmaker.db import Repository
 from ytmaker.models import Project, QuotaSnapshot, QuotaUsage
-from ytmaker.providers.provider_errors import ServiceError
+from ytmaker.providers.errors import ServiceError
 
 log = logging.getLogger(__name__)
 SERVICES = ("did", "youtube", "gemini", "stability")

@@ -1,24 +1,23 @@
 """What a person looks at before approving a video: one summary for the Prefect UI (a markdown
-artifact beside the Resume form, thumbnail embedded) and for `ytmaker review ID`."""
+artifact beside the Resume form, thumbnail embedded) and for `ytmaker review ID` (both drawn by
+ytmaker.reports.review_markdown)."""
 
 from __future__ import annotations
 
 import base64
 import io
-import re
 from pathlib import Path
 from typing import Any
 
-from ytmaker import assets
 from ytmaker.context import Context
 from ytmaker.layout import piece_paths
 from ytmaker.models import AssetStatus, AssetType
+from ytmaker.pipeline import assets
 from ytmaker.review_form import proposed
 from ytmaker.script import Script
 from ytmaker.summary import project_summary
 
 THUMBNAIL_WIDTH = 640  # embedded as a data URI: small enough for an artifact, big enough to read
-SUBTITLES_MAX = 6000  # characters of subtitle text shown
 
 
 def review_summary(ctx: Context, project_id: int) -> dict[str, Any]:
@@ -121,80 +120,3 @@ def thumbnail_data_uri(path: str | None, width: int = THUMBNAIL_WIDTH) -> str | 
         buffer = io.BytesIO()
         image.save(buffer, "JPEG", quality=80)
     return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def review_markdown(info: dict[str, Any], *, with_thumbnail: bool = True) -> str:
-    """The summary as markdown: the artifact beside the Resume form."""
-    project_id = info["project_id"]
-    meta = info.get("proposed") or {}
-    lines = [f"# Review: {_cell(meta.get('title') or info.get('name'))}", ""]
-    if with_thumbnail and (uri := thumbnail_data_uri(info.get("thumbnail_path"))):
-        lines += [f"![thumbnail]({uri})", ""]
-    rows = [
-        ("project", f"{project_id} — {_cell(info.get('name', ''))}"),
-        ("status", info.get("status")),
-        ("why it waits", _why(info.get("review") or {})),
-        ("waiting since", info.get("waiting_since")),
-        ("expires (UTC)", info.get("expires_at")),
-        ("video length", _seconds(info.get("duration"))),
-        ("video", _code(info.get("video_path"))),
-        ("thumbnail", _code(info.get("thumbnail_path"))),
-        ("replaced images", _replaced(info.get("replaced"))),
-        ("refused last time", _cell((info.get("review") or {}).get("refused") or "")),
-    ]
-    lines += ["| | |", "|---|---|"]
-    lines += [f"| {key} | {value} |" for key, value in rows if value]
-    lines += ["", "## Metadata proposed for upload", "", "| | |", "|---|---|"]
-    for key in ("title", "description", "tags", "privacy", "publish_at", "ai_generated"):
-        value = meta.get(key)
-        shown = ", ".join(value) if isinstance(value, list) else value
-        lines.append(f"| {key} | {_cell(shown if shown not in (None, '') else '-')} |")
-    if info.get("providers"):
-        lines += ["", "## Made by", "", "| asset | provider | made by it | placeholders |"]
-        lines += ["|---|---|---:|---:|"]
-        for row in info["providers"]:
-            lines.append(
-                f"| {row['asset']} | {row['provider']} | {row['made_by_it']}/{row['total']} | "
-                f"{row['placeholders']} |"
-            )
-    subtitles = info.get("subtitles") or ""
-    if subtitles:
-        shown = subtitles[:SUBTITLES_MAX] + ("\n…" if len(subtitles) > SUBTITLES_MAX else "")
-        lines += ["", "## Subtitles", "", "```text", shown.replace("```", "'''"), "```"]
-    lines += [
-        "",
-        "## Decide",
-        "",
-        "Prefect UI: this run → **Resume** (approve or reject, edit the metadata). "
-        f"Command line: `ytmaker review {project_id} --approve [--title …]` or "
-        f"`ytmaker review {project_id} --reject --reason …`.",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def _why(record: dict[str, Any]) -> str | None:
-    return {
-        "review": "review is on for this project",
-        "partial": "some images are placeholders",
-    }.get(record.get("reason", ""))
-
-
-def _seconds(value: float | None) -> str | None:
-    if value is None:
-        return None
-    minutes, seconds = divmod(float(value), 60)
-    return f"{int(minutes)}:{seconds:04.1f} ({value:.1f} s)"
-
-
-def _replaced(replaced: list[dict[str, Any]] | None) -> str | None:
-    if not replaced:
-        return None
-    return ", ".join(f"segment {r['segment_index']} (`{r['code']}`)" for r in replaced)
-
-
-def _code(path: Any) -> str | None:
-    return f"`{path}`" if path else None
-
-
-def _cell(text: Any) -> str:
-    return re.sub(r"\s*\n\s*", " ", str(text)).replace("|", "\\|")

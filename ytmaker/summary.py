@@ -6,13 +6,13 @@ import logging
 from typing import Any
 
 from ytmaker.attempt import retrying_text
+from ytmaker.bookkeeping import fail_project, project_state
 from ytmaker.context import Context
 from ytmaker.errors import YTMakerError
 from ytmaker.layout import piece_paths
 from ytmaker.models import Project, ProjectStatus
 from ytmaker.review import PERSON_DECIDES, replaced_images
 from ytmaker.script import Script
-from ytmaker.stages import fail_project, project_state
 
 log = logging.getLogger(__name__)
 _STAGE_OF = {

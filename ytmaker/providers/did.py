@@ -11,8 +11,8 @@ import httpx
 from ytmaker.deadline import cap
 from ytmaker.files import atomic_output
 from ytmaker.providers.base import AvatarRole
-from ytmaker.providers.provider_errors import (
-    ServiceError,
+from ytmaker.providers.errors import ServiceError
+from ytmaker.providers.errors.http import (
     from_httpx_response,
     from_transport_error,
     invalid_response,

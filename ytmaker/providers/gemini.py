@@ -16,13 +16,10 @@ from ytmaker.deadline import cap
 from ytmaker.errors import ProviderError, ScriptValidationError
 from ytmaker.files import atomic_output
 from ytmaker.language import family
-from ytmaker.providers.provider_errors import (
-    ServiceError,
-    chain,
-    from_genai_exception,
-    invalid_response,
-    redact,
-)
+from ytmaker.providers.errors import ServiceError, chain
+from ytmaker.providers.errors.genai import from_genai_exception
+from ytmaker.providers.errors.http import invalid_response
+from ytmaker.redaction import redact
 from ytmaker.script import Metadata, Narration, Script, ScriptRules, Segment, validate_script
 
 DEFAULT_MODEL = "gemini-2.5-flash"

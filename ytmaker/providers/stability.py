@@ -14,9 +14,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from ytmaker.deadline import cap
 from ytmaker.files import atomic_output
 from ytmaker.providers.base import Gate
-from ytmaker.providers.provider_errors import (
-    ServiceError,
-    chain,
+from ytmaker.providers.errors import ServiceError, chain
+from ytmaker.providers.errors.http import (
     from_httpx_response,
     from_transport_error,
     invalid_response,

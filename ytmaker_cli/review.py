@@ -19,13 +19,16 @@ from ytmaker import review
 from ytmaker.context import Context
 from ytmaker.errors import InputError, YTMakerError
 from ytmaker.models import ProjectStatus
+from ytmaker.reports import review_markdown
 from ytmaker.review_form import CLI_OPTIONS, ReviewForm, checked_decision
-from ytmaker.review_report import review_markdown, review_summary
+from ytmaker.review_report import review_summary
 from ytmaker.terminal import json_line, literal
+from ytmaker_cli.app import an_id, app, context, fail, screen
 
 log = logging.getLogger(__name__)
 
 
+@app.command("review")
 def review_command(
     project_id: Annotated[int | None, typer.Argument(help="A project id.")] = None,
     approve: Annotated[bool, typer.Option("--approve", help="Publish it.")] = False,
@@ -45,10 +48,9 @@ def review_command(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Videos waiting for a person before upload: list them, show one, approve or reject it."""
-    from ytmaker.cli import _an_id, _context, fail
 
-    _an_id(project_id)
-    ctx = _context()
+    an_id(project_id)
+    ctx = context()
     review.expire_overdue(ctx)
     edits = {
         "title": title,
@@ -87,7 +89,6 @@ def _decision(
 ) -> dict[str, Any]:
     """The form as the user filled it: what was proposed, with their edits; checked by the
     form's and project create's rules, each refusal naming the option."""
-    from ytmaker.cli import fail
 
     proposed = info.get("proposed") or {"title": info.get("name") or "Untitled"}
     values = {**proposed, **edits, "decision": verdict, "reason": reason or ""}
@@ -104,11 +105,10 @@ def _decision(
 
 def take_decision(ctx: Context, project_id: int, values: dict[str, Any], as_json: bool) -> None:
     """Decide once; then resume the suspended run, or run what is left here."""
-    from ytmaker.cli import err, fail, out, run_and_report
 
     project = ctx.repo.get_project(project_id)
     if project.status is ProjectStatus.COMPLETED:
-        out.print(literal(f"Project {project_id} is already published: {project.video_url}"))
+        screen.out.print(literal(f"Project {project_id} is already published: {project.video_url}"))
         return
     if not review.decide(ctx, project_id, checked_decision(values), by="cli"):
         _already(ctx, project_id, values["decision"])
@@ -116,7 +116,7 @@ def take_decision(ctx: Context, project_id: int, values: dict[str, Any], as_json
     run_id = (project.review or {}).get("flow_run_id")
     form = ReviewForm.model_validate(values).model_dump()
     if run_id and resume_run(run_id, form):
-        err.print(
+        screen.err.print(
             literal(
                 f"Project {project_id}: {values['decision']}d; its run {run_id} was resumed on "
                 f"the worker. Follow it: ytmaker watch {project_id}"
@@ -125,22 +125,23 @@ def take_decision(ctx: Context, project_id: int, values: dict[str, Any], as_json
         return
     if values["decision"] == "reject":
         reason = values["reason"] or "no reason given"
-        out.print(literal(f"Project {project_id} rejected: {reason}"))
+        screen.out.print(literal(f"Project {project_id} rejected: {reason}"))
         return
     if run_id:
-        err.print(literal(f"Run {run_id} is not waiting any more: uploading here in a new run."))
+        screen.err.print(literal(f"Run {run_id} is not waiting any more: uploading in a new run."))
+    from ytmaker_cli.running import run_and_report
+
     run_and_report(ctx, project_id, as_json)
     if ctx.repo.get_project(project_id).status is not ProjectStatus.COMPLETED:
         fail(f"Project {project_id} was approved but not published: ytmaker status {project_id}")
 
 
 def _already(ctx: Context, project_id: int, verdict: str) -> None:
-    from ytmaker.cli import fail, out
 
     project = ctx.repo.get_project(project_id)
     record = project.review or {}
     if project.status is ProjectStatus.COMPLETED:
-        out.print(literal(f"Project {project_id} is already published: {project.video_url}"))
+        screen.out.print(literal(f"Project {project_id} is already published: {project.video_url}"))
         return
     decided = {"approved": "approve", "rejected": "reject"}.get(record.get("status", ""))
     if decided is None:
@@ -151,7 +152,7 @@ def _already(ctx: Context, project_id: int, verdict: str) -> None:
     )
     if decided != verdict:
         fail(said)
-    out.print(literal(said + " Nothing more to do."))
+    screen.out.print(literal(said + " Nothing more to do."))
 
 
 def resume_run(run_id: str, form: dict[str, Any]) -> bool:
@@ -173,7 +174,6 @@ def resume_run(run_id: str, form: dict[str, Any]) -> bool:
 
 
 def show_waiting(ctx: Context, as_json: bool) -> None:
-    from ytmaker.cli import out
 
     rows = [
         {
@@ -191,7 +191,7 @@ def show_waiting(ctx: Context, as_json: bool) -> None:
         print(json_line(rows))
         return
     if not rows:
-        out.print("No video is waiting for review.")
+        screen.out.print("No video is waiting for review.")
         return
     table = Table("id", "name", "status", "why", "waiting since", "expires (UTC)", "Prefect run")
     for row in rows:
@@ -200,31 +200,13 @@ def show_waiting(ctx: Context, as_json: bool) -> None:
             *(literal(row[key] or "") for key in ("name", "status", "why", "since", "expires_at")),
             literal(row["flow_run_id"] or "(none: approve here)"),
         )
-    out.print(table)
-    out.print("Look: ytmaker review ID; decide: ytmaker review ID --approve | --reject")
+    screen.out.print(table)
+    screen.out.print("Look: ytmaker review ID; decide: ytmaker review ID --approve | --reject")
 
 
 def show_one(info: dict[str, Any], as_json: bool) -> None:
-    from ytmaker.cli import out
 
     if as_json:
         print(json_line(info))
         return
-    out.print(Markdown(review_markdown(info, with_thumbnail=False)))
-
-
-def waiting_hint(result: dict[str, Any]) -> str | None:
-    """What `generate` says when the video waits for a person."""
-    if result["status"] not in ("AWAITING_REVIEW", "REVIEW_EXPIRED"):
-        return None
-    project_id = result["project_id"]
-    if (result.get("review") or {}).get("reason") == "partial":
-        return (
-            f"Held before upload: {len(result['replaced'])} image(s) are placeholders. "
-            f"Publish as it is: ytmaker publish {project_id}; make them again: "
-            f"ytmaker retry-failed {project_id}"
-        )
-    return (
-        f"Waiting for review before upload: look with `ytmaker review {project_id}`, then "
-        f"`ytmaker review {project_id} --approve [--title ...]` or `--reject --reason ...`."
-    )
+    screen.out.print(Markdown(review_markdown(info)))

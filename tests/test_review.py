@@ -150,6 +150,8 @@ def test_reject_ends_rejected_with_the_reason_and_uploads_nothing(
     prefect_harness: None, settings: Settings
 ) -> None:
     project_id = held_project(settings)
+    code, said = cli("watch", str(project_id), "--timeout", "30")  # returns: a person decides
+    assert code == 0 and f"Project {project_id}: AWAITING_REVIEW (ytmaker review" in said
     code, said = cli("review", str(project_id), "--reject", "--reason", "標題不對")
     assert code == 0 and "rejected: 標題不對" in said
     ctx = Context.create(settings)

@@ -23,7 +23,7 @@ from flows.video import generate_video
 from ytmaker.context import Context
 from ytmaker.forms import NewVideo, video_fields
 from ytmaker.models import Project
-from ytmaker.per_run import project_for_run
+from ytmaker.per_run import made_by_run, project_for_run
 from ytmaker.reports import slug, summary_markdown
 from ytmaker.summary import project_summary
 
@@ -107,9 +107,14 @@ def new_video(video: NewVideo) -> dict[str, Any] | State:
     Returns the project's summary (`project_id`, `status`, paths, `video_url`, ...).
     """
     logger = get_run_logger()
-    fields = video_fields(video)  # before anything is written or paid for
     ctx = Context.create()
-    project, created = project_for_run(ctx.repo, str(flow_run.get_id()), fields)
+    run_id = str(flow_run.get_id())
+    # An attempt resumed from its review (or retried) carries on with its project: the form was
+    # checked when it was made, and its publish time may have passed while a person looked.
+    project, created = made_by_run(ctx.repo, run_id), False
+    if project is None:
+        fields = video_fields(video)  # before anything is written or paid for
+        project, created = project_for_run(ctx.repo, run_id, fields)
     logger.info(
         "Project %s (%s) %s; follow it with `ytmaker watch %s`",
         project.id,

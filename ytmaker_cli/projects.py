@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from ytmaker import project_input
+from ytmaker import project_input, review
 from ytmaker.context import Context
 from ytmaker.errors import YTMakerError
 from ytmaker.files import read_text_file
@@ -152,6 +152,7 @@ def status(
 ) -> None:
     """Show one project (with its assets), or list recent projects."""
     ctx = context()
+    review.expire_overdue(ctx)  # a review nobody answered in time says so here too
     if project_id is None:
         table = Table("id", "name", "language", "status", "video_id")
         for project in ctx.repo.list_projects():
@@ -188,8 +189,6 @@ def retry_failed(project_id: ProjectId) -> None:
     from ytmaker.models import AssetStatus
 
     ctx = context()
-    from ytmaker import review
-
     try:
         project = ctx.repo.get_project(project_id)
     except YTMakerError as exc:

@@ -127,6 +127,10 @@ def new_video(video: NewVideo) -> dict[str, Any] | State:
     review_gate.collect(project.id)  # resumed from its review: the decision before the video
     with tags(*project_tags(project.id)):
         state = generate_video(project.id, return_state=True)
+        if review_gate.upload_pending(project.id):
+            # resumed and approved: Prefect hands back the finished video run from before the
+            # pause without running it again, so a new one does what is left (the upload)
+            state = generate_video(project.id, return_state=True)
     if state.is_completed():  # the video waits for a person: this run shows the Resume form
         review_gate.wait_if_held(ctx, project.id)
     result = project_summary(ctx, project.id)

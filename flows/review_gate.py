@@ -109,6 +109,13 @@ def collect(project_id: int) -> None:
         log.info("Project %s: %sd in the Prefect UI", project_id, decision["decision"])
 
 
+def upload_pending(project_id: int) -> bool:
+    """Approved by a person and not uploaded yet."""
+    project = Context.create().repo.get_project(project_id)
+    approved = (project.review or {}).get("status") == "approved"
+    return approved and not project.youtube_video_id and project.status not in review.WAITING
+
+
 def rejected(project_id: int) -> bool:
     """Nothing more to do: a person rejected it."""
     return Context.create().repo.get_project(project_id).status is ProjectStatus.REJECTED

@@ -47,6 +47,7 @@ def stack(tmp_path: Path, youtube: FakeYouTube) -> Iterator[Stack]:
         encoding="utf-8",
     )  # fmt: skip
     env = {
+        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",  # as make up runs the worker
         "YTMAKER_PUBLISHER": "youtube",
         "YOUTUBE_TOKEN_FILE": str(token),
         "YOUTUBE_API_ENDPOINT": youtube.url,
@@ -55,6 +56,13 @@ def stack(tmp_path: Path, youtube: FakeYouTube) -> Iterator[Stack]:
     if os.environ.get("REDIS_URL"):  # the test session's own Redis, if it has one
         env["REDIS_URL"] = os.environ["REDIS_URL"]
     with running_stack(tmp_path, **env) as running:
+        subprocess.run(  # make up's zombie-run automation, as make up creates it
+            [sys.executable, "deployments/automations.py", "deployments/zombie.yaml"],
+            cwd=ROOT,
+            env=running.env,
+            check=True,
+            capture_output=True,
+        )
         yield running
 
 
@@ -92,6 +100,9 @@ def test_suspended_run_approved_through_the_api_uploads_the_edited_title_once(
         run = _submit(client, "video-generation", {"project_id": project.id})
         waiting = _paused(client, run.id)
         assert waiting.state.name == "Suspended"  # the process ended: the worker is free
+        # no heartbeat comes from a suspended run: the zombie automation (90 s) leaves it be
+        time.sleep(max(0.0, 100 - (datetime.now(UTC) - waiting.state.timestamp).total_seconds()))
+        assert client.read_flow_run(run.id).state.is_paused()
         held = repo.get_project(project.id)
         assert held.status is ProjectStatus.AWAITING_REVIEW
         assert held.review["flow_run_id"] == str(run.id) and held.review["reason"] == "review"
@@ -129,26 +140,41 @@ def test_suspended_run_approved_through_the_api_uploads_the_edited_title_once(
     assert len(youtube.requests_to(UPLOADS, "POST")) == 1  # approving twice uploaded once
 
 
-def test_a_new_video_with_review_is_rejected_from_the_command_line(
+def test_new_videos_with_review_approved_and_rejected_from_the_command_line(
     stack: Stack, youtube: FakeYouTube
 ) -> None:
     repo = Repository(stack.database_url)
-    form = {"name": "Bubble tea review", "content": SHORT_EN, "language": "en", "review": True}
+    form = {"content": SHORT_EN, "language": "en", "review": True}
     with _api(stack.api_url) as client:
-        run = _submit(client, "new-video", {"video": form})
-        _paused(client, run.id)  # the new-video run itself waits: its video is a sub-flow
-        (child,) = _children(client, run.id)
-        assert child.state.is_completed()
-        project = repo.get_project(child.parameters["project_id"])
-        assert project.status is ProjectStatus.AWAITING_REVIEW
-        assert project.review_required is True
+        runs = {
+            verdict: _submit(client, "new-video", {"video": {**form, "name": f"Tea {verdict}"}})
+            for verdict in ("approve", "reject")
+        }
+        projects = {}
+        for verdict, run in runs.items():
+            _paused(client, run.id)  # the new-video run itself waits: its video is a sub-flow
+            (child,) = _children(client, run.id)
+            assert child.state.is_completed()
+            projects[verdict] = repo.get_project(child.parameters["project_id"])
+            assert projects[verdict].status is ProjectStatus.AWAITING_REVIEW
+            assert projects[verdict].review_required is True
 
-        said = _ytmaker(stack, "review", str(project.id), "--reject", "--reason", "Wrong tone")
-        assert said.returncode == 0, said.stderr
-        assert f"its run {run.id} was resumed" in " ".join(said.stderr.split())
-        done = _wait(client, [run.id], RUN_TIMEOUT)[run.id]
-        assert done.state.is_completed(), done.state
-    rejected = repo.get_project(project.id)
+        approve = _ytmaker(
+            stack, "review", str(projects["approve"].id), "--approve", "--title", "Tea, approved"
+        )
+        reject = _ytmaker(
+            stack, "review", str(projects["reject"].id), "--reject", "--reason", "Wrong tone"
+        )
+        for verdict, said in (("approve", approve), ("reject", reject)):
+            assert said.returncode == 0, said.stderr
+            assert f"its run {runs[verdict].id} was resumed" in " ".join(said.stderr.split())
+        done = _wait(client, [run.id for run in runs.values()], RUN_TIMEOUT)
+        assert all(run.state.is_completed() for run in done.values()), done
+    published = repo.get_project(projects["approve"].id)
+    assert published.status is ProjectStatus.COMPLETED and published.youtube_video_id
+    (metadata,) = youtube.metadata_json()
+    assert metadata["snippet"]["title"] == "Tea, approved"
+    rejected = repo.get_project(projects["reject"].id)
     assert rejected.status is ProjectStatus.REJECTED
     assert rejected.review["decision"]["reason"] == "Wrong tone"
-    assert youtube.requests_to(UPLOADS, "POST") == []
+    assert len(youtube.requests_to(UPLOADS, "POST")) == 1

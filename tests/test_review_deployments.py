@@ -36,7 +36,8 @@ def youtube() -> Iterator[FakeYouTube]:
 
 
 @pytest.fixture
-def stack(tmp_path: Path, youtube: FakeYouTube) -> Iterator[Stack]:
+def stack(tmp_path: Path, youtube: FakeYouTube, request: pytest.FixtureRequest) -> Iterator[Stack]:
+    """make up's stack uploading to the local YouTube server; `request.param`: more settings."""
     token = tmp_path / "token.json"
     expiry = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     token.write_text(
@@ -52,6 +53,7 @@ def stack(tmp_path: Path, youtube: FakeYouTube) -> Iterator[Stack]:
         "YOUTUBE_TOKEN_FILE": str(token),
         "YOUTUBE_API_ENDPOINT": youtube.url,
         "YOUTUBE_UPLOAD_CHUNK_SIZE": str(256 * 1024),
+        **getattr(request, "param", {}),
     }
     if os.environ.get("REDIS_URL"):  # the test session's own Redis, if it has one
         env["REDIS_URL"] = os.environ["REDIS_URL"]
@@ -117,6 +119,17 @@ def test_suspended_run_approved_through_the_api_uploads_the_edited_title_once(
         )
         assert refused.status.value == "REJECT" and "title" in refused.details.reason
         assert client.read_flow_run(run.id).state.is_paused()
+        # a rule the form cannot express: the run goes on, then waits again saying why
+        past = client.resume_flow_run(
+            run.id,
+            run_input={"decision": "approve", "title": "x", "publish_at": "2020-01-01 08:00"},
+        )
+        assert past.status.value == "ACCEPT", past.details
+        _paused(client, run.id)
+        again = repo.get_project(project.id)
+        assert again.status is ProjectStatus.AWAITING_REVIEW
+        assert again.review["pause_key"] == f"review-{project.id}-2"
+        assert "publish_at: 2020-01-01T08:00:00+08:00 is in the past" in again.review["refused"]
 
         approved = client.resume_flow_run(
             run.id,
@@ -177,4 +190,26 @@ def test_new_videos_with_review_approved_and_rejected_from_the_command_line(
     rejected = repo.get_project(projects["reject"].id)
     assert rejected.status is ProjectStatus.REJECTED
     assert rejected.review["decision"]["reason"] == "Wrong tone"
+    assert len(youtube.requests_to(UPLOADS, "POST")) == 1
+
+
+@pytest.mark.parametrize("stack", [{"YTMAKER_REVIEW_TIMEOUT": "5"}], indirect=True)
+def test_an_unanswered_review_expires_and_can_still_be_approved(
+    stack: Stack, youtube: FakeYouTube
+) -> None:
+    repo = Repository(stack.database_url)
+    project = repo.create_project(
+        name="Tea, late", content=SHORT_EN, language="en", review_required=True
+    )
+    with _api(stack.api_url) as client:
+        run = _submit(client, "video-generation", {"project_id": project.id})
+        _paused(client, run.id)
+        expired = _wait(client, [run.id], 120)[run.id]  # the server's pause-expiration service
+        assert expired.state.is_failed() and "never resumed" in expired.state.message
+    listed = _ytmaker(stack, "review", "--json")
+    assert [row["status"] for row in json.loads(listed.stdout)] == ["REVIEW_EXPIRED"]
+    late = _ytmaker(stack, "review", str(project.id), "--approve")
+    assert late.returncode == 0, late.stderr
+    assert f"Run {run.id} is not waiting any more" in " ".join(late.stderr.split())
+    assert repo.get_project(project.id).status is ProjectStatus.COMPLETED
     assert len(youtube.requests_to(UPLOADS, "POST")) == 1

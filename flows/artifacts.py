@@ -15,7 +15,7 @@ from prefect.artifacts import create_markdown_artifact, create_progress_artifact
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import ArtifactCreate, ArtifactUpdate
 
-from ytmaker.context import Context
+from ytmaker.bootstrap import bootstrap
 from ytmaker.progress import sent_at
 from ytmaker.quota import QuotaReading, markdown_table, warnings_for
 from ytmaker.reports import batch_summary_markdown, describe, overall_progress
@@ -61,11 +61,12 @@ class ProgressWatcher:
         return self
 
     def _run(self) -> None:
-        bus = Context.create().bus
+        bus = bootstrap().bus
         while not self.stop.wait(POLL_SECONDS):
-            self._mirror(bus.latest(self.project_id))
+            self.mirror(bus.latest(self.project_id))
 
-    def _mirror(self, message: dict[str, Any] | None) -> None:
+    def mirror(self, message: dict[str, Any] | None) -> None:
+        """Show `message` if it is new and this run's (the hook calls it once more at the end)."""
         if not message or message == self.last or not self._this_run(message):
             return
         self.last = message

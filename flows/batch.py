@@ -14,8 +14,8 @@ from flows.artifacts import batch_progress_create, batch_progress_update, batch_
 from flows.hooks import instrument, project_tags
 from flows.video import generate_video
 from ytmaker import batch
+from ytmaker.bootstrap import bootstrap
 from ytmaker.config import get_settings
-from ytmaker.context import Context
 from ytmaker.models import ProjectStatus
 from ytmaker.review import PERSON_DECIDES
 
@@ -35,7 +35,7 @@ def _settle_after_crash(flow: Any, flow_run: Any, state: Any) -> None:
     batch_id = flow_run.parameters.get("batch_id")
     if batch_id is not None:
         with contextlib.suppress(Exception):  # nothing more to do
-            batch.finish(Context.create().repo, int(batch_id))
+            batch.finish(bootstrap().repo, int(batch_id))
 
 
 @flow(
@@ -53,7 +53,7 @@ def batch_processing(batch_id: int) -> dict[str, Any] | State:
     """
     logger = get_run_logger()
     settings = get_settings()
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     row, todo, done = batch.start(ctx.repo, batch_id)
     limit = settings.batch_concurrency
     names = {p.id: p.name for p in [*todo, *done]}

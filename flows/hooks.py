@@ -25,7 +25,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import ArtifactCreate
 
 from flows.artifacts import ProgressWatcher
-from ytmaker.context import Context
+from ytmaker.bootstrap import bootstrap
 from ytmaker.reports import slug, summary_markdown
 from ytmaker.summary import project_summary
 
@@ -35,7 +35,7 @@ _INSTRUMENTED = "_ytmaker_instrumented"
 
 def video_run_name_for(project_id: int) -> str:
     try:
-        name = Context.create().repo.get_project(int(project_id)).name
+        name = bootstrap().repo.get_project(int(project_id)).name
     except Exception:  # noqa: BLE001 - an unknown project fails in the flow, not in its name
         return f"video-{project_id}"
     return "-".join(part for part in ("video", str(project_id), slug(name)) if part)
@@ -51,7 +51,7 @@ def video_run_name() -> str:
 def project_tags(project_id: int) -> list[str]:
     """`lang:zh-TW`, and `batch:3` for a project of batch 3."""
     try:
-        project = Context.create().repo.get_project(int(project_id))
+        project = bootstrap().repo.get_project(int(project_id))
     except Exception:  # noqa: BLE001
         return []
     tags = [f"lang:{project.language}"]
@@ -96,10 +96,10 @@ def on_video_finished(flow: Any, flow_run: Any, state: Any) -> None:
     if watcher is not None:
         elapsed = time.monotonic() - watcher.started
         with contextlib.suppress(Exception):  # the last message, if the poll missed it
-            watcher._mirror(Context.create().bus.latest(int(project_id)))
+            watcher.mirror(bootstrap().bus.latest(int(project_id)))
         watcher.finish(ok, None if ok else (state.message or state.name))
     try:
-        result = project_summary(Context.create(), int(project_id))
+        result = project_summary(bootstrap(), int(project_id))
     except Exception as exc:  # noqa: BLE001
         result = {"project_id": project_id, "status": "UNKNOWN", "error": {"message": str(exc)}}
     markdown = summary_markdown(result, elapsed, state_name=state.name, state_message=state.message)

@@ -20,7 +20,7 @@ from prefect.states import Failed, State
 from flows import review_gate
 from flows.hooks import project_tags
 from flows.video import generate_video
-from ytmaker.context import Context
+from ytmaker.bootstrap import bootstrap
 from ytmaker.forms import NewVideo, video_fields
 from ytmaker.models import Project
 from ytmaker.per_run import made_by_run, project_for_run
@@ -107,7 +107,7 @@ def new_video(video: NewVideo) -> dict[str, Any] | State:
     Returns the project's summary (`project_id`, `status`, paths, `video_url`, ...).
     """
     logger = get_run_logger()
-    ctx = Context.create()
+    ctx = bootstrap()
     run_id = str(flow_run.get_id())
     # An attempt resumed from its review (or retried) carries on with its project: the form was
     # checked when it was made, and its publish time may have passed while a person looked.

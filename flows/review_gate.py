@@ -30,6 +30,7 @@ from pydantic import create_model
 from pydantic.fields import FieldInfo
 
 from ytmaker import review
+from ytmaker.bootstrap import bootstrap
 from ytmaker.context import Context
 from ytmaker.errors import InputError
 from ytmaker.models import ProjectStatus
@@ -97,7 +98,7 @@ def collect(project_id: int) -> None:
     )
     if not isinstance(given, dict):
         return
-    ctx = Context.create()
+    ctx = bootstrap()
     try:
         decision = checked_decision(given, source="The review form")
     except InputError as exc:
@@ -111,19 +112,19 @@ def collect(project_id: int) -> None:
 
 def upload_pending(project_id: int) -> bool:
     """Approved by a person and not uploaded yet."""
-    project = Context.create().repo.get_project(project_id)
+    project = bootstrap().repo.get_project(project_id)
     approved = (project.review or {}).get("status") == "approved"
     return approved and not project.youtube_video_id and project.status not in review.WAITING
 
 
 def rejected(project_id: int) -> bool:
     """Nothing more to do: a person rejected it."""
-    return Context.create().repo.get_project(project_id).status is ProjectStatus.REJECTED
+    return bootstrap().repo.get_project(project_id).status is ProjectStatus.REJECTED
 
 
 def gate(project_id: int) -> review.Outcome:
     """At the upload: 'upload', 'rejected', or 'held' (this run waits, or ends, for a person)."""
-    ctx = Context.create()
+    ctx = bootstrap()
     outcome = review.hold_before_upload(ctx, project_id)
     if outcome == "held":
         wait_if_held(ctx, project_id)

@@ -17,15 +17,15 @@ from tasks.script import generate_script
 from tasks.thumbnail import generate_thumbnail
 from tasks.upload import upload_video
 from ytmaker import summary
+from ytmaker.bootstrap import bootstrap
 from ytmaker.config import get_settings
-from ytmaker.context import Context
 
 
 def _record_failure(flow: Any, flow_run: Any, state: Any) -> None:
     """Covers what task-level bookkeeping cannot: crashes and failures outside a stage."""
     project_id = flow_run.parameters.get("project_id")
     if project_id is not None:
-        summary.mark_failed_if_running(Context.create(), int(project_id), state.message or "")
+        summary.mark_failed_if_running(bootstrap(), int(project_id), state.message or "")
 
 
 @flow(
@@ -40,7 +40,7 @@ def generate_video(project_id: int) -> dict[str, Any]:
     settings = get_settings()
     review_gate.collect(project_id)  # a run resumed from its review: the decision comes first
     if review_gate.rejected(project_id):
-        return summary.project_summary(Context.create(settings), project_id)
+        return summary.project_summary(bootstrap(settings), project_id)
     ensure_limits(settings)
     plan = configured(generate_script, settings)(project_id)
     generate_assets(project_id, plan)
@@ -48,7 +48,7 @@ def generate_video(project_id: int) -> dict[str, Any]:
         configured(stage, settings)(project_id)
     if review_gate.gate(project_id) == "upload":  # or it waits for a person (flows/review_gate)
         configured(upload_video, settings)(project_id)
-    return summary.project_summary(Context.create(settings), project_id)
+    return summary.project_summary(bootstrap(settings), project_id)
 
 
 generate_video = instrument(generate_video)

@@ -11,7 +11,7 @@ from tasks.fanout import Tally, Window, finished, submit
 from tasks.limits import image_slot
 from tasks.policy import RESUMABLE, task_context
 from ytmaker.bookkeeping import run_stage
-from ytmaker.context import Context
+from ytmaker.bootstrap import bootstrap
 from ytmaker.pipeline import assets
 
 
@@ -48,7 +48,7 @@ def generate_assets(project_id: int, plan: dict) -> dict:
     Finished sub-assets come back from Prefect's cache (same fingerprint); one whose file is
     gone is made again.
     """
-    ctx = Context.create()
+    ctx = bootstrap()
     with run_stage(ctx, project_id, "assets") as report:
         voice_jobs = assets.voice_jobs(ctx, project_id)
         image_jobs = assets.image_jobs(ctx, project_id)

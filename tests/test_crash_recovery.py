@@ -24,9 +24,10 @@ import httpx
 import pytest
 
 from tasks.limits import IMAGES_IN_FLIGHT
-from tests.conftest import cli_env
+from tests.helpers import cli_env
 from tests.servers.stability import FakeStability
 from tests.test_resilience import content
+from ytmaker.bootstrap import bootstrap
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,9 +157,8 @@ def test_embedded_default_recovers_after_a_hard_kill_at_the_same_concurrency(
 def _listen(env: dict[str, str], project_id: int) -> list[dict]:
     """Progress messages of a project from now on, as `ytmaker watch` would get them."""
     from ytmaker.config import Settings
-    from ytmaker.context import Context
 
-    ctx = Context.create(Settings(_env_file=None, YTMAKER_DATA_DIR=env["YTMAKER_DATA_DIR"]))
+    ctx = bootstrap(Settings(_env_file=None, YTMAKER_DATA_DIR=env["YTMAKER_DATA_DIR"]))
     messages: list[dict] = []
     subscription = ctx.bus.subscribe(project_id, include_latest=False)
     threading.Thread(target=lambda: messages.extend(subscription), daemon=True).start()

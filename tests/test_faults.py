@@ -21,9 +21,10 @@ import pytest
 import redis
 from sqlalchemy.engine import make_url
 
-from tests.conftest import FAST_RULES, _postgres_url
+from tests.helpers import FAST_RULES, postgres_url
 from ytmaker import db, progress
 from ytmaker.bookkeeping import project_state, run_stage
+from ytmaker.bootstrap import bootstrap
 from ytmaker.config import Settings, reload_settings
 from ytmaker.context import Context
 from ytmaker.errors import MediaError, StorageError
@@ -211,7 +212,7 @@ def test_redis_down_at_start_warns_once_and_stages_complete(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     settings = use_redis(monkeypatch, f"{scheme}://:{SECRET}@127.0.0.1:{free_port()}/0")
-    first, second = Context.create(settings), Context.create(settings)  # as two tasks would
+    first, second = bootstrap(settings), bootstrap(settings)  # as two tasks would
     project_id = new_project(first)
     script.run(first, project_id)
     make_assets(second, project_id, pictures=False)
@@ -228,7 +229,7 @@ def test_redis_wrong_password_warns_once_without_the_password(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     wrong = SECRET[::-1]
-    ctx = Context.create(use_redis(monkeypatch, f"redis://:{wrong}@127.0.0.1:{spare_redis.port}"))
+    ctx = bootstrap(use_redis(monkeypatch, f"redis://:{wrong}@127.0.0.1:{spare_redis.port}"))
     project_id = new_project(ctx)
     script.run(ctx, project_id)
     assert ctx.repo.get_project(project_id).status is ProjectStatus.SCRIPT_GENERATED
@@ -241,7 +242,7 @@ def test_redis_dying_mid_run_warns_once_and_progress_resumes_when_it_is_back(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     monkeypatch.setattr(progress, "RETRY_AFTER", 0.3)  # the breaker's pause, shortened
-    ctx = Context.create(use_redis(monkeypatch, spare_redis.url))
+    ctx = bootstrap(use_redis(monkeypatch, spare_redis.url))
     project_id = new_project(ctx)
     listener = Listener(spare_redis, project_id)
     script.run(ctx, project_id)
@@ -296,7 +297,7 @@ def test_postgres_nothing_listening_retries_then_names_the_database_without_pass
 
 def test_postgres_gone_for_a_moment_is_retried_and_nothing_is_lost(caplog) -> None:
     caplog.set_level(logging.DEBUG)
-    real = make_url(_postgres_url())
+    real = make_url(postgres_url())
     flaky = FlakyPostgres(real.host or "127.0.0.1", real.port or 5432)
     url = real.set(host="127.0.0.1", port=flaky.port).render_as_string(hide_password=False)
     repo = db.Repository(url)
@@ -347,7 +348,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int]
         patch.setenv("YTMAKER_DATA_DIR", str(data))
         for name, value in FAST_RULES.items():
             patch.setenv(name, value)
-        ctx = Context.create(reload_settings())
+        ctx = bootstrap(reload_settings())
         project_id = new_project(ctx)
         script.run(ctx, project_id)
         make_assets(ctx, project_id)
@@ -364,7 +365,7 @@ def project(built: tuple[Path, int], settings: Settings) -> tuple[Context, int]:
     shutil.copytree(source, settings.data_dir)
     for name in ("video.mp4", "video.srt"):
         (settings.project_dir(project_id) / "output" / name).unlink()
-    return Context.create(settings), project_id
+    return bootstrap(settings), project_id
 
 
 def failed_render(ctx: Context, project_id: int) -> tuple[BaseException, dict]:
@@ -420,8 +421,8 @@ def test_disk_full_during_the_final_mux_leaves_no_truncated_video(
         "limit = int(sys.argv[2])\n"
         "resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))\n"
         "from ytmaker.pipeline import render\n"
-        "from ytmaker.context import Context\n"
-        "render.run(Context.create(), int(sys.argv[1]))\n"
+        "from ytmaker.bootstrap import bootstrap\n"
+        "render.run(bootstrap(), int(sys.argv[1]))\n"
     )
     child = subprocess.run(
         [sys.executable, "-c", code, str(project_id), str(limit)],
@@ -493,7 +494,7 @@ def test_truncated_avatar_fails_the_render_instead_of_freezing_the_presenter(
 def test_ffmpeg_failure_in_a_stage_keeps_the_stderr_tail(
     args: list[str], expected: str, settings: Settings
 ) -> None:
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     project_id = new_project(ctx)
     with pytest.raises(MediaError), run_stage(ctx, project_id, "render"):
         run_args(args, "probe step")
@@ -513,7 +514,7 @@ def test_ffmpeg_failure_in_a_stage_keeps_the_stderr_tail(
 def test_corrupt_state_file_is_rebuilt_from_the_database_with_one_warning(
     garbage: bytes, settings: Settings, caplog
 ) -> None:
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     project_id = new_project(ctx)
     script.run(ctx, project_id)
     path = state_path(ctx.project_dir(project_id))

@@ -14,7 +14,9 @@ import typer
 from rich.console import Console
 from typer.testing import CliRunner
 
+from tests.helpers import timed_real_cli
 from ytmaker import batch
+from ytmaker.bootstrap import bootstrap
 from ytmaker.config import Settings, reload_settings
 from ytmaker.context import Context
 from ytmaker.models import BatchTask, ProjectStatus
@@ -59,7 +61,7 @@ def no_terminal_commands(screen: str) -> None:
 def test_names_with_markup_are_listed_literally_by_status(
     name: str, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     ctx.repo.create_project(name="plain", content="x")
     hostile = ctx.repo.create_project(name=name, content="x")
     code, screen = run_cli(monkeypatch, "status")
@@ -89,7 +91,7 @@ def test_a_batch_named_with_markup_is_created_once_and_exits_0(
     plan.write_text(f'name: "{name}"\nprojects:\n  - name: a\n    content: hi\n', "utf-8")
     code, screen = run_cli(monkeypatch, "batch", "create", "--file", str(plan))
     assert code == 0 and f"({name})" in screen
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     with ctx.repo.session() as session:
         assert session.query(BatchTask).count() == 1  # no retry needed, so no duplicate
     code, screen = run_cli(monkeypatch, "batch", "status", "1")
@@ -99,7 +101,7 @@ def test_a_batch_named_with_markup_is_created_once_and_exits_0(
 def test_errors_and_progress_messages_from_redis_are_shown_literally(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     project = ctx.repo.create_project(name="p", content="x", status=ProjectStatus.FAILED)
     ctx.repo.update_project(
         project.id, error_info={"code": "X", "message": "bad [/] \x1b[2J [link=file:///]l[/link]"}
@@ -240,7 +242,7 @@ def test_a_batch_file_cannot_reach_files_outside_its_folder(
     for i, path in enumerate(paths, start=1):
         assert f"projects[{i}].content_file: {path} is outside the batch file's folder" in screen
     assert "--allow-outside" in screen and "projects[0]" not in screen
-    assert Context.create(settings).repo.list_projects() == []  # nothing written
+    assert bootstrap(settings).repo.list_projects() == []  # nothing written
 
 
 def test_allow_outside_lets_the_user_reach_other_folders(
@@ -251,7 +253,7 @@ def test_allow_outside_lets_the_user_reach_other_folders(
     plan.write_text(batch_yaml("articles/ok.md", "../secret/id_rsa", "link.md"), "utf-8")
     code, _ = run_cli(monkeypatch, "batch", "create", "--file", str(plan), "--allow-outside")
     assert code == 0
-    contents = [p.content for p in Context.create(settings).repo.list_projects()]
+    contents = [p.content for p in bootstrap(settings).repo.list_projects()]
     assert sorted(contents)[0].startswith("-----BEGIN") and len(contents) == 3
 
 
@@ -292,7 +294,7 @@ def test_fifos_devices_and_folders_are_refused_without_reading(
     assert code == 1 and screen.count("is not a regular file") == 4
     code, screen = run_cli(monkeypatch, "batch", "create", "--file", str(fifo))
     assert code == 1 and "is not a regular file but a FIFO" in screen
-    assert Context.create(settings).repo.list_projects() == []
+    assert bootstrap(settings).repo.list_projects() == []
 
 
 def test_a_huge_file_is_refused_after_reading_at_most_the_limit_plus_one_byte(
@@ -320,11 +322,11 @@ def test_a_huge_file_is_refused_after_reading_at_most_the_limit_plus_one_byte(
 def test_the_real_cli_does_not_hang_on_a_fifo_or_dev_zero(tmp_path: Path) -> None:
     import os
 
-    from tests.test_cli import ytmaker
+    from tests.helpers import run_cli
 
     os.mkfifo(tmp_path / "pipe")
     for given in (tmp_path / "pipe", "/dev/zero"):
-        result = ytmaker(tmp_path, "project", "create", "--name", "a", "--content-file", str(given))
+        result = run_cli(tmp_path, "project", "create", "--name", "a", "--content-file", str(given))
         assert result.returncode == 1 and "is not a regular file" in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
 
@@ -463,7 +465,7 @@ def test_a_silent_redis_costs_a_stage_about_a_second_and_warns_once(
 
     caplog.set_level(logging.WARNING, logger="ytmaker.progress")
     monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{silent.port}/0")
-    ctx = Context.create(Settings())
+    ctx = bootstrap(Settings())
     project = ctx.repo.create_project(name="夜市", content="夜市的小吃很多。" * 20)
     started = time.monotonic()
     script.run(ctx, project.id)
@@ -487,7 +489,7 @@ def test_timeouts_back_off_so_a_long_video_tries_a_silent_redis_a_few_times(
     from ytmaker import progress
 
     monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{silent.port}/0")
-    bus = Context.create(Settings()).bus
+    bus = bootstrap(Settings()).bus
     pauses = []
     for _ in range(4):
         bus._breaker.down_until = 0.0  # as if the pause had passed
@@ -501,34 +503,6 @@ def test_timeouts_back_off_so_a_long_video_tries_a_silent_redis_a_few_times(
     assert tries == 5
 
 
-def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    import os
-
-    from tests.conftest import FAST_RULES
-
-    env = {**os.environ, **FAST_RULES, "YTMAKER_DATA_DIR": str(data_dir), **extra}
-    if "PREFECT_API_URL" not in extra:
-        env.pop("PREFECT_API_URL", None)
-    return env
-
-
-def real_cli(data_dir: Path, *args: str, **env: str) -> tuple[int, str, float]:
-    """`python -m ytmaker_cli` as a user runs it: exit code, stderr + stdout, seconds."""
-    import subprocess
-    import sys
-    import time
-
-    started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "ytmaker_cli", *args],
-        env=cli_env(data_dir, **env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    return result.returncode, result.stderr + result.stdout, time.monotonic() - started
-
-
 def test_batch_status_names_a_silent_redis_within_seconds(
     silent: SilentServer, tmp_path: Path
 ) -> None:
@@ -536,10 +510,11 @@ def test_batch_status_names_a_silent_redis_within_seconds(
     plan.write_text(
         "projects:\n" + "".join(f"  - {{name: p{i}, content: x}}\n" for i in range(5)), "utf-8"
     )
-    assert real_cli(tmp_path, "batch", "create", "--file", str(plan))[0] == 0
+    assert timed_real_cli(tmp_path, "batch", "create", "--file", str(plan))[0] == 0
     url = f"redis://127.0.0.1:{silent.port}/0"
-    code, shown, seconds = real_cli(tmp_path, "batch", "status", "1", REDIS_URL=url)
-    assert code == 0 and "p4" in shown and seconds < 15  # was ~10 s a row
+    code, shown, _ = timed_real_cli(tmp_path, "batch", "status", "1", REDIS_URL=url)
+    assert code == 0 and "p4" in shown
+    assert len(silent.held) <= 2  # the breaker stops asking after one silence (was: once a row)
     assert f"Redis at {url} did not answer within 1.0 s" in shown
     assert "Traceback" not in shown
 
@@ -568,10 +543,10 @@ def test_generate_and_batch_run_name_a_silent_prefect_api_in_one_line(
 ) -> None:
     plan = tmp_path / "b.yaml"
     plan.write_text("projects:\n  - {name: a, content: 夜市的小吃很多。}\n", "utf-8")
-    assert real_cli(tmp_path, "batch", "create", "--file", str(plan))[0] == 0
+    assert timed_real_cli(tmp_path, "batch", "create", "--file", str(plan))[0] == 0
     url = f"http://user:pw-123@127.0.0.1:{silent.port}/api"
     for args in (("generate", "1"), ("batch", "run", "1"), ("batch", "run", "1", "--deployment")):
-        code, shown, seconds = real_cli(tmp_path, *args, PREFECT_API_URL=url)
+        code, shown, seconds = timed_real_cli(tmp_path, *args, PREFECT_API_URL=url)
         # ~8 s on this machine (Python and Prefect start-up + the 5 s check); was for ever
         assert code == 1 and seconds < 60, (args, seconds)
         assert (
@@ -605,7 +580,7 @@ def own_redis(
     server = RedisServer(tmp_path)
     server.start()
     monkeypatch.setenv("REDIS_URL", server.url)
-    yield Context.create(reload_settings()), server.client()  # the CLI reads the same settings
+    yield bootstrap(reload_settings()), server.client()  # the CLI reads the same settings
     server.kill()
 
 
@@ -690,7 +665,7 @@ def test_a_quota_value_not_ours_falls_back_to_the_database(
 def test_bad_settings_are_one_line_and_write_nothing(
     env: dict[str, str], words: str, tmp_path: Path
 ) -> None:
-    code, shown, _ = real_cli(tmp_path / "data", "status", **env)
+    code, shown, _ = timed_real_cli(tmp_path / "data", "status", **env)
     assert code == 1 and words in shown and len(shown.strip().splitlines()) == 1, shown
     assert "pw-123" not in shown and "Traceback" not in shown
     assert not (tmp_path / "data").exists() and not Path("/nonexistent-ytm").exists()
@@ -698,7 +673,7 @@ def test_bad_settings_are_one_line_and_write_nothing(
 
 def test_a_data_dir_that_is_a_file_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a folder")
-    code, shown, _ = real_cli(tmp_path / "file", "status")
+    code, shown, _ = timed_real_cli(tmp_path / "file", "status")
     assert code == 1 and "cannot be used as the data folder (it is a file)" in shown
     assert len(shown.strip().splitlines()) == 1
 
@@ -725,7 +700,7 @@ def test_ids_beyond_what_a_database_holds_are_one_line(
 def test_the_database_layer_treats_huge_ids_as_missing(settings: Settings) -> None:
     from ytmaker.errors import ProjectNotFound
 
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     for huge in (2**63, 2**31, -(2**70)):
         with pytest.raises(ProjectNotFound):
             ctx.repo.get_project(huge)
@@ -750,16 +725,18 @@ def test_a_publish_time_past_the_calendar_is_one_line(
     plan.write_text(f"projects:\n  - {{name: a, content: x, youtube: {{publish_at: '{when}'}}}}\n")
     code, screen = run_cli(monkeypatch, "batch", "create", "--file", str(plan))
     assert code == 1 and "projects[0].youtube.publish_at: " in screen
-    assert Context.create(settings).repo.list_projects() == []
+    assert bootstrap(settings).repo.list_projects() == []
 
 
 @pytest.mark.slow
 def test_a_failed_generate_prints_no_prefect_traceback(tmp_path: Path) -> None:
     article = tmp_path / "a.md"
     article.write_text("夜市的小吃很多。", "utf-8")
-    created = real_cli(tmp_path, "project", "create", "--name", "a", "--content-file", str(article))
+    created = timed_real_cli(
+        tmp_path, "project", "create", "--name", "a", "--content-file", str(article)
+    )
     assert created[0] == 0
-    code, shown, _ = real_cli(tmp_path, "generate", "1", YTMAKER_TOTAL_MIN_SECONDS="180")
+    code, shown, _ = timed_real_cli(tmp_path, "generate", "1", YTMAKER_TOTAL_MIN_SECONDS="180")
     assert code == 1 and "Traceback" not in shown and "flow_engine.py" not in shown, shown
     errors = [line for line in shown.splitlines() if "Error" in line or "ERROR" in line]
     assert len(errors) == 1 and errors[0].startswith("錯誤 Error: The content is too short")
@@ -771,7 +748,7 @@ def test_a_failed_generate_prints_no_prefect_traceback(tmp_path: Path) -> None:
 def test_recover_lists_orphan_state_files_and_skips_them(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     failed = ctx.repo.create_project(name="kept", content="x", status=ProjectStatus.FAILED)
     for folder, state in (
         ("77", {"project_id": 77, "status": "rendering"}),  # the database was reset
@@ -843,7 +820,7 @@ def test_a_bad_visual_config_is_refused_at_create(
         *("--visual-config", str(visual_file(tmp_path, data))),
     )
     assert code == 1 and words in screen, screen
-    assert Context.create(settings).repo.list_projects() == []
+    assert bootstrap(settings).repo.list_projects() == []
 
 
 def test_a_good_visual_config_is_stored_with_absolute_paths(
@@ -859,7 +836,7 @@ def test_a_good_visual_config_is_stored_with_absolute_paths(
         *("--visual-config", str(visual_file(tmp_path, data))),
     )
     assert code == 0
-    (project,) = Context.create(settings).repo.list_projects()
+    (project,) = bootstrap(settings).repo.list_projects()
     assert project.visual_config == {
         "subtitles": {"font_file": str(font.resolve()), "size": 60},
         "logo": {"path": str(logo.resolve())},
@@ -893,7 +870,7 @@ def test_a_batch_visual_config_is_checked_and_its_files_stay_in_the_folder(
     plan.write_text(plan.read_text().split("  - {name: out")[0], "utf-8")
     code, _ = run_cli(monkeypatch, "batch", "create", "--file", str(plan))
     assert code == 0
-    (project,) = Context.create(settings).repo.list_projects()
+    (project,) = bootstrap(settings).repo.list_projects()
     assert project.visual_config == {
         "logo": {"path": str(logo.resolve())},
         "subtitles": {"font_file": str(font.resolve())},
@@ -901,17 +878,17 @@ def test_a_batch_visual_config_is_checked_and_its_files_stay_in_the_folder(
 
 
 def test_a_stored_bad_visual_config_fails_before_the_script_is_paid_for(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+    settings: Settings,
 ) -> None:
     from tests.servers.gemini import FakeGemini, valid_script
     from ytmaker.errors import ConfigError
     from ytmaker.pipeline import script
+    from ytmaker.providers.gemini import GeminiScriptWriter
 
     with FakeGemini() as server:
         server.script_text = valid_script(segments=3, seconds=6)
-        monkeypatch.setenv("GEMINI_API_KEY", server.api_key)
-        monkeypatch.setenv("GEMINI_BASE_URL", server.url)
-        ctx = Context.create(Settings())
+        writer = GeminiScriptWriter(server.api_key, base_url=server.url)
+        ctx = bootstrap(settings, script_writer=writer)
         fresh = ctx.repo.create_project(
             name="a", content="夜市", visual_config={"subtitles": {"colour": "red"}}
         )
@@ -963,7 +940,7 @@ def test_tags_with_controls_or_angle_brackets_are_refused(
     data = {"projects": [{"name": "a", "content": "x", "youtube": {"tags": tags.split(",")}}]}
     with pytest.raises(Exception, match="projects\\[0\\].youtube.tags"):
         batch.parse_batch(data, tmp_path)
-    assert Context.create(settings).repo.list_projects() == []
+    assert bootstrap(settings).repo.list_projects() == []
 
 
 def test_an_llm_title_is_made_acceptable_before_upload() -> None:

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy
 
+from tests.helpers import run_cli
 from tests.servers.gemini import FakeGemini, valid_script
-from tests.test_cli import ytmaker
 from ytmaker import db
+from ytmaker.bootstrap import bootstrap
 from ytmaker.config import Settings
-from ytmaker.context import Context
 from ytmaker.errors import InputError
 from ytmaker.pipeline import script
 from ytmaker.project_input import CONTENT_MAX, new_project
@@ -78,7 +78,7 @@ def test_a_time_without_offset_is_taipei_and_stored_in_utc() -> None:
 
 
 def test_hostile_names_stay_text_and_never_become_paths(settings: Settings) -> None:
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     for name in ("../../etc/passwd", "/tmp/x", "$(rm -rf ~); `id`", "{\\b1}%s'\"", "שלום 👋"):
         fields = new_project(**{**OK, "name": name}, now=NOW)
         project = ctx.repo.create_project(**fields)
@@ -90,7 +90,7 @@ def test_hostile_names_stay_text_and_never_become_paths(settings: Settings) -> N
 def test_the_cli_refuses_bad_input_in_one_line_per_problem(tmp_path: Path) -> None:
     article = tmp_path / "a.md"
     article.write_text("台灣夜市的小吃很多。", encoding="utf-8")
-    result = ytmaker(
+    result = run_cli(
         tmp_path,
         *("project", "create", "--name", "夜市", "--content-file", str(article)),
         *("--privacy", "public", "--publish-at", "2020-01-01T00:00", "--tags", "a,,b"),
@@ -101,7 +101,7 @@ def test_the_cli_refuses_bad_input_in_one_line_per_problem(tmp_path: Path) -> No
 
 
 def test_a_stored_project_is_checked_again_before_paying_for_a_script(settings: Settings) -> None:
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     project = ctx.repo.create_project(name="ok", content="字" * (CONTENT_MAX + 1))
     with pytest.raises(InputError, match="content is 50,001 characters"):
         script.run(ctx, project.id)

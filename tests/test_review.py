@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from tests.test_batch import SHORT_EN, SHORT_ZH
 from ytmaker import batch, review
+from ytmaker.bootstrap import bootstrap
 from ytmaker.config import Settings, reload_settings
-from ytmaker.context import Context
 from ytmaker.errors import InputError
 from ytmaker.models import BatchStatus, ProjectStatus
 from ytmaker.providers.base import PublishRequest
@@ -38,7 +38,7 @@ def uploads(settings: Settings) -> list[dict]:
 
 def held_project(settings: Settings, **fields: object) -> int:
     """A project made up to its review: `generate` exits 0 and says how to go on."""
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     project = ctx.repo.create_project(
         name="早餐店", content=SHORT_ZH, language="zh-TW", **{"review_required": True, **fields}
     )
@@ -119,13 +119,13 @@ def test_approve_with_an_edited_title_uploads_once(
     assert waiting["why"] == "review" and waiting["flow_run_id"] is None  # in-process: no run waits
     code, shown = cli("review", str(project_id))
     assert code == 0 and "Metadata proposed for upload" in shown and "video length" in shown
-    assert "Subtitles" in shown and "PillowImages" in shown
+    assert "Subtitles" in shown and "| images | pillow |" in shown
 
     # a field the rules refuse: one line naming the option, nothing decided
     code, said = cli("review", str(project_id), "--approve", "--publish-at", "2020-01-01T08:00")
     assert code == 1 and "--publish-at: 2020-01-01T08:00:00+08:00 is in the past" in said
     assert "Traceback" not in said
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     assert ctx.repo.get_project(project_id).status is ProjectStatus.AWAITING_REVIEW
 
     code, said = cli(
@@ -154,7 +154,7 @@ def test_reject_ends_rejected_with_the_reason_and_uploads_nothing(
     assert code == 0 and f"Project {project_id}: AWAITING_REVIEW (ytmaker review" in said
     code, said = cli("review", str(project_id), "--reject", "--reason", "標題不對")
     assert code == 0 and "rejected: 標題不對" in said
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     project = ctx.repo.get_project(project_id)
     assert project.status is ProjectStatus.REJECTED
     assert project.review["decision"]["reason"] == "標題不對"
@@ -178,7 +178,7 @@ def test_a_review_that_waits_too_long_expires_and_can_still_be_approved(
     time.sleep(2.5)
     code, listed = cli("review", "--json")
     assert code == 0 and [row["status"] for row in json.loads(listed)] == ["REVIEW_EXPIRED"]
-    ctx = Context.create(reload_settings())
+    ctx = bootstrap(reload_settings())
     project = ctx.repo.get_project(project_id)
     assert project.status is ProjectStatus.REVIEW_EXPIRED and project.review["status"] == "expired"
     latest = ctx.bus.latest(project_id)
@@ -204,7 +204,7 @@ def test_a_batch_with_review_finishes_its_other_projects_meanwhile(
     (tmp_path / "b.yaml").write_text(text, encoding="utf-8")
     code, said = cli("batch", "create", "--file", str(tmp_path / "b.yaml"))
     assert code == 0, said
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     row = ctx.repo.list_projects()[0].batch_id
     code, said = cli("batch", "run", str(row))
     assert code == 0, said

@@ -111,7 +111,7 @@ def test_suspended_run_approved_through_the_api_uploads_the_edited_title_once(
         assert youtube.requests_to(UPLOADS, "POST") == []  # nothing published while it waits
         (artifact,) = _artifacts(client, run.id, f"video-{project.id}-review")
         assert "data:image/jpeg;base64," in artifact and "video length" in artifact
-        assert "## Subtitles" in artifact and "PillowImages" in artifact
+        assert "## Subtitles" in artifact and "| images | pillow |" in artifact
 
         # the form Prefect shows: a field it refuses keeps the run waiting
         refused = client.resume_flow_run(

@@ -100,12 +100,8 @@ def _avatar_type(role: Any) -> AssetType:
 
 
 def _provider_name(ctx: Context, kind: str) -> str:
-    from ytmaker import providers
-
-    made = {"voice": providers.voice, "images": providers.image_maker}.get(
-        kind, providers.avatar_maker
-    )
-    return type(made(ctx.settings)).__name__
+    made = {"voice": ctx.providers.voice, "images": ctx.providers.images}
+    return made.get(kind, ctx.providers.avatar)().name
 
 
 def thumbnail_data_uri(path: str | None, width: int = THUMBNAIL_WIDTH) -> str | None:

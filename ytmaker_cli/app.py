@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from ytmaker.bootstrap import bootstrap
 from ytmaker.config import get_settings
 from ytmaker.context import Context
 from ytmaker.errors import YTMakerError
@@ -57,7 +58,7 @@ def fail(message: str) -> None:
 
 def context() -> Context:
     try:
-        return Context.create(get_settings())
+        return bootstrap(get_settings())
     except YTMakerError as exc:
         fail(exc.message)
         raise  # unreachable

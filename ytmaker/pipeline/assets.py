@@ -12,7 +12,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from ytmaker import providers, quota
+from ytmaker import quota
 from ytmaker.bookkeeping import error_info
 from ytmaker.context import Context
 from ytmaker.errors import ProviderError
@@ -21,7 +21,7 @@ from ytmaker.media.probe import wav_duration
 from ytmaker.models import AssetType
 from ytmaker.pipeline.records import AssetRecord, Job, fingerprint, record_asset
 from ytmaker.progress import Stage
-from ytmaker.providers.base import Gate
+from ytmaker.providers.base import Gate, gated
 from ytmaker.review import replaced_images
 from ytmaker.script import Script
 from ytmaker.state import update_state
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 def voice_jobs(ctx: Context, project_id: int) -> list[Job]:
     script = load_script(ctx, project_id)
-    provider = type(providers.voice(ctx.settings)).__name__
+    provider = ctx.providers.voice().name
     paths = piece_paths(ctx, project_id, script)["audio"]
     return [
         Job(
@@ -42,7 +42,7 @@ def voice_jobs(ctx: Context, project_id: int) -> list[Job]:
 
 
 def image_provider_name(ctx: Context) -> str:
-    return type(providers.image_maker(ctx.settings)).__name__
+    return ctx.providers.images().name
 
 
 def image_jobs(ctx: Context, project_id: int) -> list[Job]:
@@ -67,7 +67,7 @@ def image_jobs(ctx: Context, project_id: int) -> list[Job]:
 def avatar_jobs(ctx: Context, project_id: int) -> list[Job]:
     """Avatars follow the voice: their fingerprint includes the audio they lip-sync to."""
     script = load_script(ctx, project_id)
-    provider = type(providers.avatar_maker(ctx.settings)).__name__
+    provider = ctx.providers.avatar().name
     paths = piece_paths(ctx, project_id, script)
     audio = {"intro": paths["audio"][0], "outro": paths["audio"][-1]}
     return [
@@ -101,7 +101,7 @@ def synthesize_piece(
     if record.made():
         return wav_duration(path)
     text = script.pieces()[piece_index].text
-    voice = providers.voice(ctx.settings)
+    voice = ctx.providers.voice()
     with record:
         seconds = voice.synthesize(text, script.language, path)
     quota.meter(ctx, voice, "speech", project_id)
@@ -121,8 +121,8 @@ def make_image(
     if record.made():
         return str(path)
     segment = next(s for s in script.segments if s.index == segment_index)
-    maker = providers.image_maker(ctx.settings, gate)
-    with record:
+    maker = ctx.providers.images()
+    with record, gated(gate):
         maker.make(segment.image_description, seed_for(project_id, segment_index), path)
     quota.meter(ctx, maker, "image", project_id)
     return str(path)
@@ -153,7 +153,7 @@ def make_avatar(ctx: Context, project_id: int, role: str, fingerprint: str | Non
     if record.made():
         return str(paths["avatar"][role])
     with record:
-        providers.avatar_maker(ctx.settings).make(audio, role, paths["avatar"][role])  # type: ignore[arg-type]
+        ctx.providers.avatar().make(audio, role, paths["avatar"][role])  # type: ignore[arg-type]
     return str(paths["avatar"][role])
 
 

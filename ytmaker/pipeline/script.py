@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ytmaker import providers, quota
+from ytmaker import quota
 from ytmaker.bookkeeping import fail_project, run_stage
 from ytmaker.context import Context
 from ytmaker.errors import InputError, YTMakerError
@@ -22,12 +22,12 @@ def run(ctx: Context, project_id: int) -> dict[str, Any]:
     check_stored_project(ctx, project_id)
     with run_stage(ctx, project_id, "script") as report:
         project = ctx.repo.get_project(project_id)
-        writer = providers.script_writer(ctx.settings, project.prompt_template)
+        writer = ctx.providers.script_writer(project.prompt_template)
         source = fingerprint(
             project.content,
             project.language,
             ctx.settings.rules.model_dump(),
-            type(writer).__name__,
+            writer.name,
             *([project.prompt_template] if project.prompt_template else []),
         )
         if project.script and project.script_fingerprint == source:

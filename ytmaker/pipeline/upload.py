@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ytmaker import providers, quota, review
+from ytmaker import quota, review
 from ytmaker.bookkeeping import run_stage
 from ytmaker.context import Context
 from ytmaker.layout import piece_paths
@@ -28,13 +28,12 @@ def run(ctx: Context, project_id: int) -> dict[str, Any]:
         request = publish_request(project, script, ctx.settings.default_privacy)
         request = review.edited(request, project.review)  # as a person approved it
         report(1, "正在上傳影片...")
-        publisher = providers.publisher(
-            ctx.settings,
+        publisher = ctx.providers.publisher(
             on_progress=lambda done, total: report(done / max(total, 1) * 95, "上傳中"),
             on_session=lambda uri: _save_session(ctx, project_id, uri),
             on_call=quota.youtube_meter(ctx, project_id),
         )
-        if getattr(publisher, "metered_service", None) == "youtube":
+        if publisher.metered_service == "youtube":
             quota.ensure_upload_fits(ctx, resuming=bool(project.upload_session_uri))
         published = publisher.publish(
             paths["video"], paths["thumbnail"], request, resume_uri=project.upload_session_uri

@@ -6,14 +6,14 @@ forces offline; a service name forces that service (and fails clearly without cr
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from contextlib import nullcontext
+from typing import Any
 
 from ytmaker.config import Settings
 from ytmaker.errors import ConfigError
 from ytmaker.providers.base import (
     AvatarMaker,
-    Gate,
     ImageMaker,
     Publisher,
     ScriptWriter,
@@ -84,7 +84,7 @@ def voice(settings: Settings) -> Voice:
     return EspeakVoice()
 
 
-def image_maker(settings: Settings, gate: Gate = nullcontext) -> ImageMaker:
+def image_maker(settings: Settings) -> ImageMaker:
     if _choose(
         "IMAGE_PROVIDER",
         settings.image_provider,
@@ -97,12 +97,11 @@ def image_maker(settings: Settings, gate: Gate = nullcontext) -> ImageMaker:
         return StabilityImages(
             _key(settings.stability_api_key),
             base_url=settings.stability_base_url,
-            gate=gate,
             timeout=settings.timeout_request,
         )
     from ytmaker.providers.local.images import PillowImages
 
-    return PillowImages(gate=gate)
+    return PillowImages()
 
 
 def avatar_maker(settings: Settings) -> AvatarMaker:
@@ -157,3 +156,69 @@ def publisher(
     from ytmaker.providers.local.publisher import LocalChannel
 
     return LocalChannel(settings.channel_dir)
+
+
+class Providers:
+    """Each service's implementation for one run: built from settings on first use, then kept
+    (one client per run, not one per call). Parts given here, such as a test's recording fake,
+    are used as they are."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        script_writer: ScriptWriter | None = None,
+        voice: Voice | None = None,
+        images: ImageMaker | None = None,
+        avatar: AvatarMaker | None = None,
+        publisher: Publisher | None = None,
+    ) -> None:
+        self.settings = settings
+        self._given: dict[str, object | None] = {
+            "voice": voice,
+            "images": images,
+            "avatar": avatar,
+            "publisher": publisher,
+        }
+        self._writer = script_writer
+        self._built: dict[object, object] = {}
+        self._lock = threading.Lock()
+
+    def _once(self, key: object, build: Callable[[], object]) -> Any:
+        with self._lock:
+            if key not in self._built:
+                self._built[key] = build()
+            return self._built[key]
+
+    def script_writer(self, prompt_template: str | None = None) -> ScriptWriter:
+        """One writer per prompt template (a project may bring its own)."""
+        if self._writer is not None:
+            return self._writer
+        return self._once(
+            ("script", prompt_template), lambda: script_writer(self.settings, prompt_template)
+        )
+
+    def voice(self) -> Voice:
+        return self._given_or_built("voice", voice)
+
+    def images(self) -> ImageMaker:
+        return self._given_or_built("images", image_maker)
+
+    def avatar(self) -> AvatarMaker:
+        return self._given_or_built("avatar", avatar_maker)
+
+    def _given_or_built(self, kind: str, build: Callable[[Settings], Any]) -> Any:
+        given = self._given[kind]
+        return given if given is not None else self._once(kind, lambda: build(self.settings))
+
+    def publisher(
+        self,
+        on_progress: Callable[[int, int], None] | None = None,
+        on_session: Callable[[str], None] | None = None,
+        on_call: Callable[[str], None] | None = None,
+    ) -> Publisher:
+        """Built for each upload: it carries that upload's callbacks."""
+        given = self._given["publisher"]
+        if given is not None:
+            return given  # type: ignore[return-value]
+        return publisher(self.settings, on_progress, on_session, on_call)

@@ -24,6 +24,9 @@ AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".m4a": "audio/mp4"}
 class DIDAvatar:
     """Implements AvatarMaker with D-ID talks (`script.type = audio`)."""
 
+    name = "d-id"
+    metered_service = None
+
     def __init__(
         self,
         api_key: str,

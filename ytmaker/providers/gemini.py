@@ -140,6 +140,8 @@ def _check_candidate(response: Any, api_key: str) -> Any:
 class GeminiScriptWriter:
     """Implements ScriptWriter with Gemini's structured JSON output."""
 
+    name = "gemini"
+
     metered_service = "gemini"  # each write() is one counted generateContent call
 
     def __init__(
@@ -318,6 +320,8 @@ def _strip_fence(text: str) -> str:
 
 class GeminiVoice:
     """Implements Voice with Gemini speech generation: 24 kHz 16-bit mono WAV + a pause."""
+
+    name = "gemini-tts"
 
     metered_service = "gemini"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import functools
 import io
-from contextlib import nullcontext
 from pathlib import Path
 
 import httpx
@@ -13,7 +12,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ytmaker.deadline import cap
 from ytmaker.files import atomic_output
-from ytmaker.providers.base import Gate
+from ytmaker.providers.base import Gate, paid_call
 from ytmaker.providers.errors import ServiceError, chain
 from ytmaker.providers.errors.http import (
     from_httpx_response,
@@ -29,6 +28,8 @@ MAX_SEED = 4294967294
 class StabilityImages:
     """Implements ImageMaker: `POST /v2beta/stable-image/generate/{engine}` (multipart)."""
 
+    name = "stability"
+
     metered_service = "stability"  # each make() is one counted (paid) image
 
     def __init__(
@@ -40,7 +41,7 @@ class StabilityImages:
         negative_prompt: str | None = "text, letters, watermark, logo",
         style_preset: str | None = None,
         timeout: float = 120.0,
-        gate: Gate = nullcontext,
+        gate: Gate = paid_call,
     ) -> None:
         if not api_key:
             raise ServiceError(

@@ -46,6 +46,8 @@ class YouTubePublisher:
     exposes the upload session so a later attempt can pass it back as `resume_uri`.
     """
 
+    name = "youtube"
+
     metered_service = "youtube"
 
     def __init__(

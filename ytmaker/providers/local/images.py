@@ -5,7 +5,6 @@ from __future__ import annotations
 import colorsys
 import hashlib
 import re
-from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +15,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from ytmaker.errors import ProviderError
 from ytmaker.files import atomic_output
 from ytmaker.media.fonts import font_path
-from ytmaker.providers.base import Gate
+from ytmaker.providers.base import Gate, paid_call
 
 WIDTH, HEIGHT = 1920, 1080
 CALM_TOP = int(HEIGHT * 0.72)  # nothing but a smooth gradient below this: subtitles go there
@@ -354,7 +353,10 @@ def draw_caption(image: Image.Image, text: str, pal: Palette) -> None:
 class PillowImages:
     """Implements ImageMaker offline: same (description, seed) always gives the same PNG."""
 
-    def __init__(self, caption: bool = True, gate: Gate = nullcontext) -> None:
+    name = "pillow"
+    metered_service = None
+
+    def __init__(self, caption: bool = True, gate: Gate = paid_call) -> None:
         self.caption, self.gate = caption, gate
 
     def make(self, description: str, seed: int, out_path: Path) -> Path:

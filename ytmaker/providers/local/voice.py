@@ -146,6 +146,9 @@ def write_wav(path: Path, samples: np.ndarray, sample_rate: int) -> None:
 class EspeakVoice:
     """Implements Voice offline: 16-bit mono WAV, `pause` seconds of silence appended."""
 
+    name = "espeak-ng"
+    metered_service = None
+
     def __init__(self, pause: float = 0.4) -> None:
         if pause < 0:
             raise ValueError("pause must be >= 0 seconds")

@@ -80,6 +80,16 @@ def _paused(client, run_id: UUID, timeout: float = RUN_TIMEOUT):
         time.sleep(1)
 
 
+def _waiting_video(repo: Repository, client, name: str, content: str, language: str) -> tuple:
+    """A project with review on, made by a video-generation run until it waits:
+    (project, run, the run as it waits)."""
+    project = repo.create_project(
+        name=name, content=content, language=language, review_required=True
+    )
+    run = _submit(client, "video-generation", {"project_id": project.id})
+    return project, run, _paused(client, run.id)
+
+
 def _ytmaker(stack: Stack, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "ytmaker_cli", *args],
@@ -95,12 +105,8 @@ def test_suspended_run_approved_through_the_api_uploads_the_edited_title_once(
     stack: Stack, youtube: FakeYouTube
 ) -> None:
     repo = Repository(stack.database_url)
-    project = repo.create_project(
-        name="早餐店審核", content=SHORT_ZH, language="zh-TW", review_required=True
-    )
     with _api(stack.api_url) as client:
-        run = _submit(client, "video-generation", {"project_id": project.id})
-        waiting = _paused(client, run.id)
+        project, run, waiting = _waiting_video(repo, client, "早餐店審核", SHORT_ZH, "zh-TW")
         assert waiting.state.name == "Suspended"  # the process ended: the worker is free
         # no heartbeat comes from a suspended run: the zombie automation (90 s) leaves it be
         time.sleep(max(0.0, 100 - (datetime.now(UTC) - waiting.state.timestamp).total_seconds()))
@@ -198,12 +204,8 @@ def test_an_unanswered_review_expires_and_can_still_be_approved(
     stack: Stack, youtube: FakeYouTube
 ) -> None:
     repo = Repository(stack.database_url)
-    project = repo.create_project(
-        name="Tea, late", content=SHORT_EN, language="en", review_required=True
-    )
     with _api(stack.api_url) as client:
-        run = _submit(client, "video-generation", {"project_id": project.id})
-        _paused(client, run.id)
+        project, run, _ = _waiting_video(repo, client, "Tea, late", SHORT_EN, "en")
         expired = _wait(client, [run.id], 120)[run.id]  # the server's pause-expiration service
         assert expired.state.is_failed() and "never resumed" in expired.state.message
     listed = _ytmaker(stack, "review", "--json")

@@ -41,6 +41,26 @@ _FORM_FIELD = {
     "youtube.tags": "tags",
 }
 
+# Fields of the new-video form and of the review form (ytmaker/review_form.py).
+Privacy = Annotated[
+    Literal["private", "unlisted", "public"],
+    Field(
+        title="Privacy",
+        description="Who can see the uploaded video. A scheduled video stays private until "
+        "its publish time.",
+    ),
+]
+PublishAt = Annotated[
+    str,
+    Field(
+        title="Publish at",
+        description="When YouTube publishes it, e.g. `2026-12-24 20:00`: Asia/Taipei time "
+        "unless an offset is written (`+09:00`, `Z`). Must be in the future; empty: when "
+        "uploaded.",
+        pattern=PUBLISH_AT_PATTERN,
+    ),
+]
+
 
 class NewVideo(BaseModel):
     """A text to turn into a narrated video."""
@@ -66,20 +86,8 @@ class NewVideo(BaseModel):
         title="Language",
         description="zh-TW: Traditional Chinese narration and subtitles; en: English.",
     )
-    privacy: Literal["private", "unlisted", "public"] = Field(
-        default="private",
-        title="Privacy",
-        description="Who can see the uploaded video. A scheduled video stays private until "
-        "its publish time.",
-    )
-    publish_at: str = Field(
-        default="",
-        title="Publish at",
-        description="When YouTube publishes it, e.g. `2026-12-24 20:00`: Asia/Taipei time "
-        "unless an offset is written (`+09:00`, `Z`). Must be in the future; empty: when "
-        "uploaded.",
-        pattern=PUBLISH_AT_PATTERN,
-    )
+    privacy: Privacy = "private"
+    publish_at: PublishAt = ""
     tags: list[Annotated[str, Field(min_length=1, max_length=TAG_MAX)]] = Field(
         default_factory=list,
         title="Tags",

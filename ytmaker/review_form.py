@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ytmaker.errors import InputError
-from ytmaker.forms import PUBLISH_AT_PATTERN
+from ytmaker.forms import Privacy, PublishAt
 from ytmaker.project_input import (
     TAG_MAX,
     TAGS_MAX_CHARS,
@@ -68,19 +68,8 @@ class ReviewForm(BaseModel):
             description=f"YouTube tags: each 1-{TAG_MAX} characters, {TAGS_MAX_CHARS} together.",
         )
     )
-    privacy: Literal["private", "unlisted", "public"] = Field(
-        default="private",
-        title="Privacy",
-        description="Who can see it. A scheduled video stays private until its publish time.",
-    )
-    publish_at: str = Field(
-        default="",
-        title="Publish at",
-        description="When YouTube publishes it, e.g. `2026-12-24 20:00`: Asia/Taipei time "
-        "unless an offset is written (`+09:00`, `Z`). Must be in the future; empty: when "
-        "uploaded.",
-        pattern=PUBLISH_AT_PATTERN,
-    )
+    privacy: Privacy = "private"
+    publish_at: PublishAt = ""
     ai_generated: bool = Field(
         default=True,
         title="Altered or synthetic content",

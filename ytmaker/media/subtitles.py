@@ -67,7 +67,9 @@ def _flat(text: str) -> str:
 def wrap_lines(text: str, width: int, cjk: bool) -> list[str]:
     """Latin: greedy word wrap. CJK: whole clauses packed per line, long clauses split evenly."""
     if not cjk:
-        return textwrap.wrap(text, width=width, break_on_hyphens=False) or [text]
+        # textwrap keeps the space before a long word it breaks ('00 0000' at 3: '00 ').
+        wrapped = textwrap.wrap(text, width=width, break_on_hyphens=False)
+        return [line.strip() for line in wrapped if line.strip()] or [text]
     lines: list[str] = []
     for clause in _clauses(text):
         for part in _even_parts(clause, width):

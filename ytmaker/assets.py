@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ytmaker import providers, quota
+from ytmaker import formats, providers, quota
 from ytmaker.context import Context
 from ytmaker.errors import ProviderError
 from ytmaker.layout import load_script, piece_paths
@@ -69,6 +69,7 @@ def image_jobs(ctx: Context, project_id: int) -> list[Job]:
     script = load_script(ctx, project_id)
     provider = image_provider_name(ctx)
     paths = piece_paths(ctx, project_id, script)["images"]
+    shape = formats.image_shape(ctx.repo.get_project(project_id).format)
     return [
         Job(
             s.index,
@@ -78,6 +79,7 @@ def image_jobs(ctx: Context, project_id: int) -> list[Job]:
                 seed_for(project_id, s.index),
                 provider,
                 str(paths[s.index].resolve()),
+                *shape,
             ),
         )
         for s in script.segments
@@ -141,7 +143,8 @@ def make_image(
     if record.made():
         return str(path)
     segment = next(s for s in script.segments if s.index == segment_index)
-    maker = providers.image_maker(ctx.settings, gate)
+    frame = formats.frame_of(ctx.repo.get_project(project_id).format)
+    maker = providers.image_maker(ctx.settings, gate, frame)
     with record:
         maker.make(segment.image_description, seed_for(project_id, segment_index), path)
     quota.meter(ctx, maker, "image", project_id)
@@ -315,7 +318,9 @@ def _placeholder(ctx: Context, project_id: int, script: Script, entry: dict[str,
     index = entry["segment_index"]
     segment = next(s for s in script.segments if s.index == index)
     path = piece_paths(ctx, project_id, script)["images"][index]
-    PillowImages().make(segment.image_description, seed_for(project_id, index), path)
+    frame = formats.frame_of(ctx.repo.get_project(project_id).format)
+    size = (frame.width, frame.height)
+    PillowImages(size=size).make(segment.image_description, seed_for(project_id, index), path)
     record_asset(ctx, project_id, AssetType.IMAGE, index, path, entry["error"])
 
 

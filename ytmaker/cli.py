@@ -24,6 +24,7 @@ from ytmaker.config import get_settings
 from ytmaker.context import Context
 from ytmaker.errors import YTMakerError
 from ytmaker.files import read_text_file
+from ytmaker.formats import demo_sample
 from ytmaker.language import normalise_language
 from ytmaker.models import ID_MAX
 from ytmaker.progress import Stage
@@ -37,7 +38,6 @@ app.add_typer(project_app, name="project")
 err = Console(stderr=True)
 out = Console()
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
-DEMO_SAMPLES = {"zh-TW": "night-markets.zh-TW.md", "en": "bubble-tea.en.md"}
 STAGE_LABELS = {
     Stage.SCRIPT: "1 腳本 script",
     Stage.ASSETS: "2 素材 assets",
@@ -92,6 +92,9 @@ def project_create(
         Path | None,
         typer.Option(help="JSON: subtitles, avatar, logo, music... (see README); checked now."),
     ] = None,
+    video_format: Annotated[
+        str, typer.Option("--format", help="landscape (1920x1080) or shorts (1080x1920).")
+    ] = "landscape",
 ) -> None:
     """Create a project; prints its id."""
     content = _read_text(content_file, "--content-file", project_input.CONTENT_MAX_BYTES)
@@ -103,7 +106,8 @@ def project_create(
     )
     visual = _visual_config(visual_config) if visual_config else None
     ctx = _context()
-    out.print(create_project(ctx, name, content, lang, youtube, template, visual).get("id"))
+    made = create_project(ctx, name, content, lang, youtube, template, visual, video_format)
+    out.print(made.get("id"))
 
 
 VISUAL_CONFIG_MAX_BYTES = 64 * 1024
@@ -150,9 +154,12 @@ def create_project(
     youtube: dict[str, Any] | None = None,
     prompt_template: str | None = None,
     visual_config: dict[str, Any] | None = None,
+    video_format: str = "landscape",
 ) -> dict[str, Any]:
     try:
-        fields = project_input.new_project(name, content, lang, youtube or {}, prompt_template)
+        fields = project_input.new_project(
+            name, content, lang, youtube or {}, prompt_template, video_format=video_format
+        )
     except YTMakerError as exc:
         fail(exc.message)
     project = ctx.repo.create_project(**fields, visual_config=visual_config or {})
@@ -171,15 +178,21 @@ def generate(
 def demo(
     lang: Annotated[str, typer.Option("--lang", help="zh-TW or en.")] = "zh-TW",
     as_json: Annotated[bool, typer.Option("--json", help="End with one JSON line.")] = False,
+    video_format: Annotated[
+        str, typer.Option("--format", help="landscape or shorts (a vertical Short).")
+    ] = "landscape",
 ) -> None:
     """Make a video from a bundled sample article, fully offline."""
     try:
         language = normalise_language(lang)
-    except YTMakerError as exc:
-        fail(exc.message)
-    sample = SAMPLES / DEMO_SAMPLES[language]
+        sample = demo_sample(SAMPLES, language, video_format)
+    except (YTMakerError, ValueError) as exc:
+        fail(getattr(exc, "message", None) or f"--format: {exc}")
     ctx = _context()
-    project_id = create_project(ctx, f"demo: {sample.stem}", sample.read_text("utf-8"), language)
+    text = sample.read_text("utf-8")
+    project_id = create_project(
+        ctx, f"demo: {sample.stem}", text, language, video_format=video_format
+    )
     err.print(f"Project {project_id['id']} from {sample.name} ({language})")
     run_and_report(ctx, project_id["id"], as_json)
 
@@ -305,9 +318,11 @@ def show_summary(result: dict[str, Any]) -> None:
     for key in (
         "title",
         "language",
+        "format",
         "duration",
         "video_path",
         "thumbnail_path",
+        "thumbnail_note",
         "video_id",
         "video_url",
     ):

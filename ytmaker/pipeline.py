@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ytmaker import providers, quota
+from ytmaker import formats, providers, quota
 from ytmaker.assets import AssetRecord, fingerprint
 from ytmaker.context import Context
 from ytmaker.errors import InputError, MediaError, YTMakerError
@@ -31,22 +31,25 @@ def generate_script(ctx: Context, project_id: int) -> dict[str, Any]:
     check_stored_project(ctx, project_id)
     with run_stage(ctx, project_id, "script") as report:
         project = ctx.repo.get_project(project_id)
-        writer = providers.script_writer(ctx.settings, project.prompt_template)
+        prompt = project.prompt_template or formats.default_prompt(project.format)
+        rules = formats.rules_for(ctx.settings, project.format)
+        writer = providers.script_writer(ctx.settings, prompt)
         source = fingerprint(
             project.content,
             project.language,
-            ctx.settings.rules.model_dump(),
+            rules.model_dump(),
             type(writer).__name__,
-            *([project.prompt_template] if project.prompt_template else []),
+            *([prompt] if prompt else []),
         )
         if project.script and project.script_fingerprint == source:
             script = Script.model_validate(project.script)
             report(90, "沿用先前生成的腳本（內容未變更）")
             return plan_of(script)
         report(20, "正在撰寫腳本...")
-        script = writer.write(project.content, project.language, ctx.settings.rules)
-        quota.meter(ctx, writer, "generateContent", project_id)
-        validate_script(script, ctx.settings.rules)
+        with formats.named_rules(rules, project.format):
+            script = writer.write(project.content, project.language, rules)
+            quota.meter(ctx, writer, "generateContent", project_id)
+            validate_script(script, rules)
         ctx.repo.update_project(
             project_id, script=script.model_dump(mode="json"), script_fingerprint=source
         )
@@ -113,6 +116,7 @@ def render(ctx: Context, project_id: int) -> dict[str, Any]:
     with run_stage(ctx, project_id, "render") as report:
         script = load_script(ctx, project_id)
         paths = piece_paths(ctx, project_id, script)
+        frame = formats.frame_of(ctx.repo.get_project(project_id).format)
         pieces = [
             RenderPiece(
                 text=piece.text,
@@ -128,7 +132,9 @@ def render(ctx: Context, project_id: int) -> dict[str, Any]:
                 pieces,
                 paths["video"],
                 paths["work"],
-                RenderSettings(preset=ctx.settings.x264_preset),
+                RenderSettings(
+                    width=frame.width, height=frame.height, preset=ctx.settings.x264_preset
+                ),
                 on_progress=lambda f: report(f * 99, f"影片合成中 {f:.0%}"),
                 language=script.language,
                 visual=visual_config(ctx, project_id),
@@ -190,6 +196,9 @@ def upload(ctx: Context, project_id: int) -> dict[str, Any]:
         script = Script.model_validate(project.script)
         paths = piece_paths(ctx, project_id, script)
         request = publish_request(project, script, ctx.settings.default_privacy)
+        request.description = formats.with_hashtag(
+            request.description, project.format, ctx.settings.shorts_hashtag
+        )
         report(1, "正在上傳影片...")
         publisher = providers.publisher(
             ctx.settings,
@@ -199,8 +208,9 @@ def upload(ctx: Context, project_id: int) -> dict[str, Any]:
         )
         if getattr(publisher, "metered_service", None) == "youtube":
             quota.ensure_upload_fits(ctx, resuming=bool(project.upload_session_uri))
+        thumbnail = paths["thumbnail"] if formats.custom_thumbnail(project.format) else None
         published = publisher.publish(
-            paths["video"], paths["thumbnail"], request, resume_uri=project.upload_session_uri
+            paths["video"], thumbnail, request, resume_uri=project.upload_session_uri
         )
         ctx.repo.update_project(
             project_id,

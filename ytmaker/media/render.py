@@ -34,8 +34,10 @@ import ffmpeg
 
 from ytmaker.errors import MediaError
 from ytmaker.files import atomic_output, atomic_write_text
+from ytmaker.media import vertical
 from ytmaker.media.audio import SoundSpec, make_track, piece_samples
 from ytmaker.media.fonts import font_path
+from ytmaker.media.karaoke import piece_captions
 from ytmaker.media.probe import probe, wav_duration
 from ytmaker.media.runner import run
 from ytmaker.media.runner import tail as stderr_tail
@@ -45,8 +47,6 @@ from ytmaker.media.subtitles import (
     ass_font_family,
     is_cjk,
     line_width,
-    split_cues,
-    to_ass,
     to_srt,
 )
 from ytmaker.media.visual import VisualConfig, ass_color, corner_xy
@@ -352,8 +352,16 @@ def _plan(
         length = frames[i] / fps
         style = _ass_style(visuals[i], visual, settings, family)
         max_chars = _max_chars(visual, style, settings, language)
-        piece_cues = split_cues(piece.text, 0.0, min(spoken[i], length), language, max_chars)
-        ass = to_ass(piece_cues, settings.width, settings.height, style) if piece_cues else None
+        piece_cues, ass = piece_captions(
+            piece.text,
+            Path(piece.audio),
+            min(spoken[i], length),
+            language,
+            max_chars,
+            style,
+            (settings.width, settings.height),
+            _highlight(visual),
+        )
         cues += [Cue(c.start + offset, c.end + offset, c.text) for c in piece_cues]
         offset += length
         tail = visuals[i - 1] if fades[i] else None
@@ -428,7 +436,7 @@ def _ass_style(
             margin_l = max(margin_l, reserved)
         else:
             margin_r = max(margin_r, reserved)
-    return AssStyle(
+    style = AssStyle(
         font_family=family,
         font_size=round(sub.size * scale),
         primary=ass_color(sub.color),
@@ -441,6 +449,15 @@ def _ass_style(
         margin_r=margin_r,
         margin_v=round(sub.margin * scale),
     )
+    if vertical.is_vertical(settings.width, settings.height):
+        return vertical.caption_style(style, sub, settings.width, settings.height)
+    return style
+
+
+def _highlight(visual: VisualConfig) -> str | None:
+    """Words mode: the ASS colour a spoken word takes; line mode: None."""
+    sub = visual.subtitles
+    return ass_color(sub.highlight_color) if sub.style == "words" else None
 
 
 def _max_chars(
@@ -705,7 +722,11 @@ def _avatar_stream(
     source = _input(avatar.path, start, ss=f"{seek:.3f}") if seek else _input(avatar.path, start)
     stream = source.video.filter("setpts", "PTS-STARTPTS").filter("fps", fps)
     width, height = box or (settings.width, settings.height)
-    stream = _fit(stream, width, height).filter("tpad", stop_mode="clone", stop=-1)
+    if box is None and vertical.is_vertical(width, height):
+        stream = vertical.backdrop_fit(stream, width, height)
+    else:
+        stream = _fit(stream, width, height)
+    stream = stream.filter("tpad", stop_mode="clone", stop=-1)
     skip = round(start_s * fps) - round(seek * fps)
     return stream.filter("trim", start_frame=max(skip, 0), end_frame=max(skip, 0) + frames)
 
@@ -720,9 +741,11 @@ def _pip_stream(pip: Pip, start: int, frames: int, settings: RenderSettings) -> 
     background = _rate(background, settings.fps)
     box_w = _even(w * pip.size)
     box = (box_w, _even(box_w * h / w))
+    x, y = corner_xy(pip.corner, box, (w, h), pip.margin)
+    if vertical.is_vertical(w, h):
+        box, (x, y) = vertical.pip_box(w, h, pip.size, pip.corner, pip.margin)
     avatar = _avatar_stream(pip.avatar, start, frames, settings, box)
     avatar = _rate(avatar, settings.fps)
-    x, y = corner_xy(pip.corner, box, (w, h), pip.margin)
     return background.overlay(avatar, x=x, y=y, eof_action="repeat").filter(
         "trim", end_frame=frames
     )

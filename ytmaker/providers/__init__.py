@@ -11,6 +11,7 @@ from contextlib import nullcontext
 
 from ytmaker.config import Settings
 from ytmaker.errors import ConfigError
+from ytmaker.formats import FRAMES, Frame
 from ytmaker.providers.base import (
     AvatarMaker,
     Gate,
@@ -84,7 +85,10 @@ def voice(settings: Settings) -> Voice:
     return EspeakVoice()
 
 
-def image_maker(settings: Settings, gate: Gate = nullcontext) -> ImageMaker:
+def image_maker(
+    settings: Settings, gate: Gate = nullcontext, frame: Frame = FRAMES["landscape"]
+) -> ImageMaker:
+    """Pictures for `frame`: a Short's are made portrait (9:16), not cut from landscape ones."""
     if _choose(
         "IMAGE_PROVIDER",
         settings.image_provider,
@@ -99,10 +103,12 @@ def image_maker(settings: Settings, gate: Gate = nullcontext) -> ImageMaker:
             base_url=settings.stability_base_url,
             gate=gate,
             timeout=settings.timeout_request,
+            size=(frame.width, frame.height),
+            aspect_ratio=frame.aspect,
         )
     from ytmaker.providers.local.images import PillowImages
 
-    return PillowImages(gate=gate)
+    return PillowImages(gate=gate, size=(frame.width, frame.height))
 
 
 def avatar_maker(settings: Settings) -> AvatarMaker:

@@ -43,7 +43,10 @@ WORDS_SUFFIX = ".words.json"
 VOWELS = re.compile(r"[aeiouyAEIOUY\u00c0-\u024f]+")
 # Extra room after punctuation in spread mode, in syllables: voices pause there.
 PAUSE_AFTER = {**dict.fromkeys(",、，:;：；", 1.0), **dict.fromkeys(".!?。！？…", 2.0)}
-VOICED_LEVEL = 0.02  # of full scale: quieter samples at either end are silence
+SILENCE_DB = -40.0  # below the peak: silence (TTS audio is clean)
+SILENCE_FLOOR = 100  # and never above about -50 dBFS
+PAUSE_SECONDS = 0.15  # a silence this long is a pause between clauses
+PAUSE_REACH = 3.0  # s: a pause is matched to punctuation spread at most this far from it
 
 
 @dataclass(frozen=True)
@@ -167,10 +170,13 @@ def weight(token: str) -> float:
     if any(is_cjk_char(c) for c in token):
         return float(sum(is_cjk_char(c) for c in token))
     digits = sum(c.isdigit() for c in token)
-    letters = "".join(c for c in token if c.isalpha())
+    letters = "".join(c for c in token if c.isalpha()).lower()
     if not letters:
         return float(digits)
-    return float(max(1, len(VOWELS.findall(letters))) + digits)
+    groups = len(VOWELS.findall(letters))
+    if groups > 1 and letters.endswith("e") and not letters.endswith(("le", "ee")):
+        groups -= 1  # a silent e: "are", "were", "made"
+    return float(max(1, groups) + digits)
 
 
 def _room(token: str) -> float:
@@ -183,18 +189,46 @@ def _room(token: str) -> float:
 
 
 def token_times(
-    text: str, end: float, marks: tuple[str, list[WordMark]] | None, voiced: tuple[float, float]
+    text: str,
+    end: float,
+    marks: tuple[str, list[WordMark]] | None,
+    runs: list[tuple[float, float]] | None = None,
 ) -> tuple[str, list[tuple[int, int]], list[float]]:
-    """The flat text, its tokens, and when each starts, within [0, end], never decreasing."""
+    """The flat text, its tokens, and when each starts, within [0, end], never decreasing.
+    With `marks` (voice timing) the voice's word starts are used; else (spread mode) the words
+    are spread over the sound `runs` of the audio, each run after a pause starting a clause."""
     flat, where = flat_map(text)
     spans = tokens(flat)
-    known: list[float | None] = [None] * len(spans)
+    rooms = [_room(flat[a:b]) for a, b in spans]
     if marks is not None:
         known = _from_marks(text, where, spans, marks)
-    rooms = [_room(flat[a:b]) for a, b in spans]
-    start, stop = (0.0, end) if marks is not None else voiced
-    times = _fill(known, rooms, max(0.0, min(start, end)), max(0.0, min(stop, end)))
-    return flat, spans, times
+        return flat, spans, _fill(known, rooms, 0.0, end)
+    runs = [(max(0.0, min(a, end)), max(0.0, min(b, end))) for a, b in runs or [(0.0, end)]]
+    start, stop = runs[0][0], runs[-1][1]
+    known = _from_pauses(flat, spans, rooms, runs)
+    return flat, spans, _fill(known, rooms, start, stop)
+
+
+def _from_pauses(
+    flat: str, spans: list[tuple[int, int]], rooms: list[float], runs: list[tuple[float, float]]
+) -> list[float | None]:
+    """Voices pause at punctuation: each sound run after a pause, in order, starts at the
+    token after punctuation whose spread time (given the runs placed so far) is nearest, if
+    it is within PAUSE_REACH."""
+    known: list[float | None] = [None] * len(spans)
+    breaks = [i for i in range(1, len(spans)) if _pause_after(flat[slice(*spans[i - 1])])]
+    start, stop = runs[0][0], runs[-1][1]
+    for run_start, _ in runs[1:]:
+        spread = _fill(known, rooms, start, stop)
+        placed = max((i for i, t in enumerate(known) if t is not None), default=0)
+        choices = [i for i in breaks if i > placed and abs(spread[i] - run_start) <= PAUSE_REACH]
+        if choices:
+            known[min(choices, key=lambda i: abs(spread[i] - run_start))] = run_start
+    return known
+
+
+def _pause_after(token: str) -> bool:
+    return any(c in PAUSE_AFTER for c in token[-2:])
 
 
 def _from_marks(
@@ -248,19 +282,23 @@ def _fill(known: list[float | None], rooms: list[float], start: float, end: floa
     return times
 
 
-def voiced_span(audio: Path) -> tuple[float, float]:
-    """Where speech starts and ends in a 16-bit WAV (silence trimmed at both ends)."""
+def sound_runs(audio: Path) -> list[tuple[float, float]]:
+    """The stretches of sound in a 16-bit WAV, split at silences of at least PAUSE_SECONDS
+    (silence: below SILENCE_DB under the peak); the whole file if it cannot be read so."""
     with wave.open(str(audio), "rb") as wav:
         rate, width = wav.getframerate(), wav.getsampwidth()
         channels, raw = wav.getnchannels(), wav.readframes(wav.getnframes())
     if width != 2 or not raw:
-        length = len(raw) / max(width * channels * rate, 1)
-        return 0.0, length
+        return [(0.0, len(raw) / max(width * channels * rate, 1))]
     samples = np.abs(np.frombuffer(raw, "<i2").reshape(-1, channels).astype(np.int32)).max(1)
-    loud = np.flatnonzero(samples > VOICED_LEVEL * 32768)
+    level = max(float(samples.max()) * 10 ** (SILENCE_DB / 20), SILENCE_FLOOR)
+    loud = np.flatnonzero(samples > level)
     if loud.size == 0:
-        return 0.0, len(samples) / rate
-    return float(loud[0]) / rate, float(loud[-1] + 1) / rate
+        return [(0.0, len(samples) / rate)]
+    cuts = np.flatnonzero(np.diff(loud) > PAUSE_SECONDS * rate)
+    starts = [loud[0], *loud[cuts + 1]]
+    ends = [*loud[cuts], loud[-1]]
+    return [(float(a) / rate, float(b + 1) / rate) for a, b in zip(starts, ends, strict=True)]
 
 
 # --- cues and ASS -------------------------------------------------------------------------
@@ -272,14 +310,14 @@ def karaoke_cues(
     language: str,
     max_chars: int | None,
     marks: tuple[str, list[WordMark]] | None,
-    voiced: tuple[float, float] | None = None,
+    runs: list[tuple[float, float]] | None = None,
 ) -> list[KaraokeCue]:
     """Line-mode cues, each timed from its first word to the next cue's first word, with the
     time each unit of it lights up."""
     line_cues = split_cues(text, 0.0, end, language, max_chars)
     if not line_cues:
         return []
-    flat, spans, times = token_times(text, end, marks, voiced or (0.0, end))
+    flat, spans, times = token_times(text, end, marks, runs)
     owner = [-1] * len(flat)
     for index, (a, b) in enumerate(spans):
         owner[a:b] = [index] * (b - a)
@@ -366,6 +404,6 @@ def piece_captions(
         cues = split_cues(text, 0.0, end, language, max_chars)
         return cues, (to_ass(cues, size[0], size[1], style) if cues else None)
     marks = read_marks(audio)
-    voiced = voiced_span(audio) if marks is None else None
-    lit = karaoke_cues(text, end, language, max_chars, marks, voiced)
+    runs = sound_runs(audio) if marks is None else None
+    lit = karaoke_cues(text, end, language, max_chars, marks, runs)
     return as_cues(lit), (karaoke_ass(lit, size[0], size[1], style, highlight) if lit else None)

@@ -87,6 +87,16 @@ def test_cli_project_create_takes_the_format(settings: Settings, tmp_path: Path)
     assert "Traceback" not in refused.output
 
 
+def test_the_prefect_ui_form_gives_the_format_and_the_captions() -> None:
+    from ytmaker.forms import NewVideo, video_fields
+
+    form = NewVideo(name="夜市", content="夜市很好吃。", format="shorts", captions="words")
+    fields = video_fields(form)
+    assert fields["format"] == "shorts"
+    assert fields["visual_config"] == {"subtitles": {"style": "words"}}
+    assert "visual_config" not in video_fields(NewVideo(name="夜市", content="夜市很好吃。"))
+
+
 def test_an_older_database_gets_the_format_column_as_landscape(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
     project_id = db.Repository(url).create_project(name="old", content="x").id

@@ -18,6 +18,7 @@ WORKDIR /app
 COPY pyproject.toml uv.lock README.md ./
 RUN uv sync --frozen --no-dev --no-install-project
 COPY ytmaker ./ytmaker
+COPY ytmaker_cli ./ytmaker_cli
 COPY tasks ./tasks
 COPY flows ./flows
 COPY deployments ./deployments

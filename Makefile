@@ -30,6 +30,7 @@ demo-en: install
 
 test: install
 	$(RUN) ruff check .
+	$(RUN) lint-imports
 	$(RUN) pytest $(PYTEST_ARGS)
 
 test-fast: install
@@ -37,6 +38,7 @@ test-fast: install
 
 lint: install
 	$(RUN) ruff check .
+	$(RUN) lint-imports
 	$(RUN) ruff format --check .
 
 format: install

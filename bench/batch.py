@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from ytmaker.bootstrap import bootstrap
+
 ROOT = Path(__file__).resolve().parent.parent
 TEXTS = [
     (
@@ -77,10 +79,9 @@ def run(projects: int, concurrency: int) -> dict:
     from flows.batch import batch_processing
     from ytmaker import batch
     from ytmaker.config import reload_settings
-    from ytmaker.context import Context
 
     os.environ["YTMAKER_BATCH_CONCURRENCY"] = str(concurrency)
-    ctx = Context.create(reload_settings())
+    ctx = bootstrap(reload_settings())
     plan = batch.BatchPlan(
         f"bench c={concurrency}",
         [

@@ -23,6 +23,8 @@ import time
 import uuid
 from pathlib import Path
 
+from ytmaker.bootstrap import bootstrap
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -36,16 +38,15 @@ def _environment(data_dir: Path) -> None:
             "PREFECT_LOGGING_LEVEL": "ERROR",
         }
     )
-    from ytmaker import prefect_env
+    from tasks import prefect_env
 
     prefect_env.apply(data_dir)
 
 
 def _project(images: int) -> int:
-    from ytmaker.context import Context
-    from ytmaker.pipeline import generate_script
+    from ytmaker.pipeline.script import run as generate_script
 
-    ctx = Context.create()
+    ctx = bootstrap()
     text = "夜市\n" + "\n".join(
         f"第{i}個攤位賣的是非常好吃的小吃，大家都來排隊。" for i in range(images)
     )
@@ -61,13 +62,12 @@ def run(images: int, seconds: float, levels: list[int]) -> list[tuple[int, float
     from tasks.assets import Window, generate_image
     from tasks.limits import ensure_limits
     from tests.servers.stability import FakeStability
-    from ytmaker.assets import image_jobs
     from ytmaker.config import reload_settings
-    from ytmaker.context import Context
+    from ytmaker.pipeline.assets import image_jobs
 
     @flow(name="bench-fanout")
     def fan_out(project_id: int) -> float:
-        ctx = Context.create()
+        ctx = bootstrap()
         ensure_limits(ctx.settings)
         started = time.monotonic()
         window = Window(

@@ -146,6 +146,8 @@ def plain_command(
     from ytmaker.media.audio import SAMPLE_RATE, measure, narration_wav, piece_samples
     from ytmaker.media.audio import SoundSpec as Sound
     from ytmaker.media.fonts import font_path
+    from ytmaker.media.render import graph as G
+    from ytmaker.media.render import plan as P
     from ytmaker.media.runner import ffmpeg_exe
     from ytmaker.media.subtitles import Cue, split_cues, to_ass
 
@@ -183,14 +185,14 @@ def plain_command(
     args += ["-i", inputs["logo"]]
     n = len(pieces)
     # as ours: the fade into piece i runs over its first frames, blending in piece i-1 continued
-    fades = [0] + [R._fade_frames(fade, frames[i - 1], frames[i]) for i in range(1, n)]
+    fades = [0] + [P.fade_frames(fade, frames[i - 1], frames[i]) for i in range(1, n)]
     graph, segments = [], []
     for i in range(n):
         extra = fades[i + 1] if i + 1 < n else 0
         length = frames[i] + extra
         if motion:
-            bw, bh = R._even(w * (1 + R.PAN_OVERSCAN)), R._even(h * (1 + R.PAN_OVERSCAN))
-            (x0, y0), (x1, y1) = R._PAN_PATHS[i % len(R._PAN_PATHS)]
+            bw, bh = G.even(w * (1 + R.PAN_OVERSCAN)), G.even(h * (1 + R.PAN_OVERSCAN))
+            (x0, y0), (x1, y1) = G.PAN_PATHS[i % len(G.PAN_PATHS)]
             dx, dy, span = bw - w, bh - h, max(length - 1, 1)
             move = (
                 f",crop={w}:{h}:x={x0 * dx:g}+{(x1 - x0) * dx:g}*n/{span}"
@@ -221,7 +223,7 @@ def plain_command(
         segments.append(f"[b{i}]")
     graph.append("".join(segments) + f"concat=n={len(segments)}:v=1:a=0[x]")
     last = "x"
-    graph.append(f"[{2 * n}:v]scale={R._even(w * 0.1)}:-1,format=rgba,colorchannelmixer=aa=0.9[lg]")
+    graph.append(f"[{2 * n}:v]scale={G.even(w * 0.1)}:-1,format=rgba,colorchannelmixer=aa=0.9[lg]")
     graph.append(
         f"[{last}]subtitles=filename={ass}:fontsdir={fonts}[s];"
         "[s][lg]overlay=x=W-w-40:y=40:format=yuv420,format=yuv420p[vout]"

@@ -10,17 +10,12 @@ from prefect.futures import PrefectFuture, as_completed
 from prefect.states import Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows.artifacts import batch_progress_create, batch_progress_update, batch_summary_artifact
+from flows.hooks import instrument, project_tags
 from flows.video import generate_video
-from tasks.artifacts import (
-    batch_progress_create,
-    batch_progress_update,
-    batch_summary_artifact,
-    instrument,
-    project_tags,
-)
 from ytmaker import batch
+from ytmaker.bootstrap import bootstrap
 from ytmaker.config import get_settings
-from ytmaker.context import Context
 from ytmaker.models import ProjectStatus
 
 MAX_CONCURRENCY = 16  # the setting's upper bound; the flow keeps to YTMAKER_BATCH_CONCURRENCY
@@ -39,7 +34,7 @@ def _settle_after_crash(flow: Any, flow_run: Any, state: Any) -> None:
     batch_id = flow_run.parameters.get("batch_id")
     if batch_id is not None:
         with contextlib.suppress(Exception):  # nothing more to do
-            batch.finish(Context.create().repo, int(batch_id))
+            batch.finish(bootstrap().repo, int(batch_id))
 
 
 @flow(
@@ -57,7 +52,7 @@ def batch_processing(batch_id: int) -> dict[str, Any] | State:
     """
     logger = get_run_logger()
     settings = get_settings()
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     row, todo, done = batch.start(ctx.repo, batch_id)
     limit = settings.batch_concurrency
     names = {p.id: p.name for p in [*todo, *done]}

@@ -16,7 +16,7 @@ from prefect.states import State
 from flows.batch import batch_processing
 from flows.new_video import cell, form_field, log, rename_run, run_name
 from ytmaker.batch import batch_projects
-from ytmaker.context import Context
+from ytmaker.bootstrap import bootstrap
 from ytmaker.forms import NewBatch, batch_plan
 from ytmaker.models import BatchTask
 from ytmaker.per_run import batch_for_run
@@ -38,7 +38,7 @@ def intake_artifact(row: BatchTask, created: bool) -> None:
         "| project | name | language |",
         "|---:|---|---|",
     ]
-    for project in batch_projects(Context.create().repo, row.id):
+    for project in batch_projects(bootstrap().repo, row.id):
         lines.append(f"| {project.id} | {cell(project.name)} | {project.language} |")
     try:
         create_markdown_artifact(
@@ -62,7 +62,7 @@ def new_batch(batch: NewBatch) -> dict[str, Any] | State:
     """
     logger = get_run_logger()
     plan = batch_plan(batch)  # every project checked before any is made
-    row, created = batch_for_run(Context.create().repo, str(flow_run.get_id()), plan)
+    row, created = batch_for_run(bootstrap().repo, str(flow_run.get_id()), plan)
     logger.info(
         "Batch %s (%s): %d projects %s",
         row.id,

@@ -17,12 +17,13 @@ from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
 from prefect.states import Failed, State
 
+from flows.hooks import project_tags
 from flows.video import generate_video
-from tasks.artifacts import project_tags, slug, summary_markdown
-from ytmaker.context import Context
+from ytmaker.bootstrap import bootstrap
 from ytmaker.forms import NewVideo, video_fields
 from ytmaker.models import Project
 from ytmaker.per_run import project_for_run
+from ytmaker.reports import slug, summary_markdown
 from ytmaker.summary import project_summary
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ def new_video(video: NewVideo) -> dict[str, Any] | State:
     """
     logger = get_run_logger()
     fields = video_fields(video)  # before anything is written or paid for
-    ctx = Context.create()
+    ctx = bootstrap()
     project, created = project_for_run(ctx.repo, str(flow_run.get_id()), fields)
     logger.info(
         "Project %s (%s) %s; follow it with `ytmaker watch %s`",

@@ -7,10 +7,10 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 
-from tasks.artifacts import quota_artifacts
+from flows.artifacts import quota_artifacts
 from ytmaker import quota
+from ytmaker.bootstrap import bootstrap
 from ytmaker.config import get_settings
-from ytmaker.context import Context
 
 
 def _run_name() -> str:
@@ -20,13 +20,13 @@ def _run_name() -> str:
 @task(name="read-quota", task_run_name="read-{service}")
 def read_quota(service: str) -> dict[str, Any]:
     """One service's reading; a service that cannot be read reports its error, never fails."""
-    return quota.read_service(Context.create(), service).to_dict()
+    return quota.read_service(bootstrap(), service).to_dict()
 
 
 @task(name="store-quota")
 def store_quota(readings: list[dict[str, Any]]) -> dict[str, bool]:
     """`quota:{service}` in Redis (1 h expiry) and a snapshot row per service."""
-    return quota.store(Context.create(), [quota.QuotaReading(**r) for r in readings])
+    return quota.store(bootstrap(), [quota.QuotaReading(**r) for r in readings])
 
 
 @flow(name="quota-sync", flow_run_name=_run_name)

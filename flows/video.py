@@ -7,7 +7,7 @@ from typing import Any
 from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from tasks.artifacts import instrument
+from flows.hooks import instrument
 from tasks.assets import generate_assets
 from tasks.limits import ensure_limits
 from tasks.policy import configured
@@ -16,15 +16,15 @@ from tasks.script import generate_script
 from tasks.thumbnail import generate_thumbnail
 from tasks.upload import upload_video
 from ytmaker import review, summary
+from ytmaker.bootstrap import bootstrap
 from ytmaker.config import get_settings
-from ytmaker.context import Context
 
 
 def _record_failure(flow: Any, flow_run: Any, state: Any) -> None:
     """Covers what task-level bookkeeping cannot: crashes and failures outside a stage."""
     project_id = flow_run.parameters.get("project_id")
     if project_id is not None:
-        summary.mark_failed_if_running(Context.create(), int(project_id), state.message or "")
+        summary.mark_failed_if_running(bootstrap(), int(project_id), state.message or "")
 
 
 @flow(
@@ -42,9 +42,9 @@ def generate_video(project_id: int) -> dict[str, Any]:
     generate_assets(project_id, plan)
     for stage in (render_video, generate_thumbnail):
         configured(stage, settings)(project_id)
-    if not review.hold_before_upload(Context.create(settings), project_id):
+    if not review.hold_before_upload(bootstrap(settings), project_id):
         configured(upload_video, settings)(project_id)
-    return summary.project_summary(Context.create(settings), project_id)
+    return summary.project_summary(bootstrap(settings), project_id)
 
 
 generate_video = instrument(generate_video)

@@ -1,17 +1,18 @@
+"""Stage 2 as Prefect tasks: a voice per piece and a picture per segment, mapped at once, then
+the avatar clips; each sub-asset cached and retried on its own."""
+
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from functools import partial
 
-from prefect import Task, task
-from prefect.futures import PrefectFuture, as_completed
+from prefect import task
 
+from tasks.fanout import Tally, Window, finished, submit
 from tasks.limits import image_slot
-from tasks.policy import RESUMABLE, configured, task_context
-from ytmaker import assets, deadline
-from ytmaker.assets import Job
-from ytmaker.context import Context
-from ytmaker.stages import Report, run_stage
+from tasks.policy import RESUMABLE, task_context
+from ytmaker.bookkeeping import run_stage
+from ytmaker.bootstrap import bootstrap
+from ytmaker.pipeline import assets
 
 
 @task(name="synthesize-voice", task_run_name="voice-{piece_index}", **RESUMABLE)
@@ -47,7 +48,7 @@ def generate_assets(project_id: int, plan: dict) -> dict:
     Finished sub-assets come back from Prefect's cache (same fingerprint); one whose file is
     gone is made again.
     """
-    ctx = Context.create()
+    ctx = bootstrap()
     with run_stage(ctx, project_id, "assets") as report:
         voice_jobs = assets.voice_jobs(ctx, project_id)
         image_jobs = assets.image_jobs(ctx, project_id)
@@ -62,86 +63,3 @@ def generate_assets(project_id: int, plan: dict) -> dict:
         progress.wait(finished(avatar_jobs, avatars))
         outcome = assets.settle_images(ctx, project_id, failures)
     return outcome
-
-
-def submit(kind: Task, ctx: Context, project_id: int, jobs: list[Job]) -> list[PrefectFuture]:
-    """Map `kind` over the jobs with the retry settings in force; where a job's file is missing,
-    refresh the cache (a cached result would point at nothing)."""
-    futures: dict[int | str, PrefectFuture] = {}
-    for missing in (False, True):
-        group = [job for job in jobs if job.done != missing]
-        if not group:
-            continue
-        options = {"refresh_cache": True} if missing else {}
-        mapped = configured(kind, ctx.settings, **options).map(
-            project_id, [job.index for job in group], [job.fingerprint for job in group]
-        )
-        futures.update(zip([job.index for job in group], mapped, strict=True))
-    return [futures[job.index] for job in jobs]
-
-
-Finished = Iterator[tuple[Job, PrefectFuture]]
-
-
-def finished(jobs: list[Job], futures: list[PrefectFuture]) -> Finished:
-    """(job, future) pairs in the order they finish."""
-    job_of = {id(future): job for job, future in zip(jobs, futures, strict=True)}
-    for future in as_completed(futures, timeout=time_left()):
-        yield job_of[id(future)], future
-
-
-def time_left() -> float | None:
-    """What the stage has left: a wait for sub-assets gives up then (ASSETS_TIMEOUT)."""
-    limit = deadline.current()
-    return None if limit is None else limit.remaining()
-
-
-class Window:
-    """Keeps twice `concurrency` jobs submitted: the second half has started and waits at the
-    slot, so a freed slot is taken at once instead of after a task start; more would only
-    hold threads."""
-
-    def __init__(
-        self, kind: Task, ctx: Context, project_id: int, jobs: list[Job], concurrency: int
-    ) -> None:
-        self.kind, self.ctx, self.project_id = kind, ctx, project_id
-        self.size = 2 * concurrency
-        self.pending, self.running = list(jobs), {}
-        self._fill()
-
-    def _fill(self) -> None:
-        while self.pending and len(self.running) < self.size:
-            job = self.pending.pop(0)
-            (future,) = submit(self.kind, self.ctx, self.project_id, [job])
-            self.running[id(future)] = (job, future)
-
-    def finished(self) -> Finished:
-        while self.running:
-            running = [f for _, f in self.running.values()]
-            future = next(as_completed(running, timeout=time_left()))
-            job, _ = self.running.pop(id(future))
-            self._fill()
-            yield job, future
-
-
-class Tally:
-    """Reports stage progress as sub-assets finish."""
-
-    def __init__(self, report: Report, total: int) -> None:
-        self.report, self.total, self.done = report, total, 0
-
-    def wait(
-        self, pairs: Finished, tolerate: Callable[[BaseException], bool] | None = None
-    ) -> dict[int | str, BaseException]:
-        """Wait for all; return the failures `tolerate` accepts (by job index), raise others."""
-        failures: dict[int | str, BaseException] = {}
-        for job, future in pairs:
-            try:
-                future.result()
-            except Exception as exc:
-                if tolerate is None or not tolerate(exc):
-                    raise
-                failures[job.index] = exc
-            self.done += 1
-            self.report(self.done / self.total * 99, f"素材 {self.done}/{self.total} 完成")
-        return failures

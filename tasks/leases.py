@@ -6,7 +6,7 @@ dies with the process, so a hard kill (SIGKILL, the OOM killer, a power cut) use
 slots counted for ever and every later run waited at the image stage. So:
 
 - every Prefect API we start keeps leases in files under its home (`FILE_LEASES`, set by
-  `ytmaker/prefect_env.py`, `deployments/common.sh` and the compose file), which outlive the
+  `tasks/prefect_env.py`, `deployments/common.sh` and the compose file), which outlive the
   process and a server restart;
 - a full server (`make up`, compose) gives back expired leases itself (its repossessor, every
   5 s under `make up`, 15 s by default); an in-process API runs no such service, so a run that
@@ -31,7 +31,7 @@ from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
 from prefect.settings import PREFECT_API_URL
 from prefect.settings.context import get_current_settings
 
-from ytmaker.prefect_env import FILE_LEASES
+from tasks.prefect_env import FILE_LEASES
 
 ORPHAN_CONFIRM_SECONDS = 1.0  # a lease file is written milliseconds after its slot is counted
 

@@ -30,7 +30,7 @@ from ytmaker.config import Settings
 
 IMAGES_IN_FLIGHT = "ytmaker-images-in-flight"
 # Stability AI allows 150 requests in 10 s: 150 slots that drain at 15 a second.
-PROVIDER_RATES = {"StabilityImages": ("stability-requests", 150, 15.0)}
+PROVIDER_RATES = {"stability": ("stability-requests", 150, 15.0)}
 LEASE_SECONDS = 60.0  # the API's minimum; the slot of a run that died comes back within it
 MAX_POLL_SECONDS = 2.0  # wait at most this long between tries when a limit is full
 BUSY_RETRY_AFTER = "0"  # what our client reads from a 503 that names no Retry-After

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import OrderedDict
 from typing import Any
 
 from prefect import Task
 from prefect.cache_policies import INPUTS, TASK_SOURCE
-from prefect.context import TaskRunContext
+from prefect.context import FlowRunContext, TaskRunContext
 
 from ytmaker.attempt import Attempt
-from ytmaker.config import Settings
+from ytmaker.bootstrap import bootstrap
+from ytmaker.config import Settings, get_settings
 from ytmaker.context import Context
+from ytmaker.providers import Providers
 
 log = logging.getLogger(__name__)
 # Resume across runs: the default policy includes the run id and never hits in a new run.
@@ -28,8 +32,29 @@ def current_attempt() -> Attempt:
 
 
 def task_context() -> Context:
-    """The context of a task: a failure it will retry is then reported as a retry."""
-    return Context.create(attempt=current_attempt())
+    """The context of a task: a failure it will retry is then reported as a retry; the
+    providers are the flow run's, built once for all its tasks."""
+    settings = get_settings()
+    return bootstrap(settings, attempt=current_attempt(), providers=run_providers(settings))
+
+
+_run_providers: OrderedDict[Any, Providers] = OrderedDict()
+_run_providers_lock = threading.Lock()
+KEPT_RUNS = 16  # a worker process runs one flow run; in-process batches run a few at once
+
+
+def run_providers(settings: Settings) -> Providers:
+    """The providers of the flow run this task belongs to (a fresh set outside a flow run)."""
+    run = FlowRunContext.get()
+    if run is None or run.flow_run is None:
+        return Providers(settings)
+    with _run_providers_lock:
+        key = run.flow_run.id
+        if key not in _run_providers:
+            _run_providers[key] = Providers(settings)
+            while len(_run_providers) > KEPT_RUNS:
+                _run_providers.popitem(last=False)
+        return _run_providers[key]
 
 
 def _delays(task: Task) -> list[float]:

@@ -3,10 +3,10 @@ from __future__ import annotations
 from prefect import task
 
 from tasks.policy import task_context
-from ytmaker import pipeline
+from ytmaker.pipeline import render
 
 
 @task(name="render-video")
 def render_video(project_id: int) -> dict:
     """Stage 3: compose the MP4 (FFmpeg); returns video_info."""
-    return pipeline.render(task_context(), project_id)
+    return render.run(task_context(), project_id)

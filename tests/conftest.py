@@ -18,7 +18,7 @@ os.environ.update(
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "240",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_LOGGING_LEVEL": "WARNING",
-        # as the CLI runs Prefect (ytmaker/prefect_env.py): slot leases on disk
+        # as the CLI runs Prefect (tasks/prefect_env.py): slot leases on disk
         "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": (
             "prefect.server.concurrency.lease_storage.filesystem"
         ),

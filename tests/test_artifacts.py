@@ -5,14 +5,14 @@ from __future__ import annotations
 import time
 from uuid import uuid4
 
-from tasks.artifacts import ProgressWatcher
+from flows.artifacts import ProgressWatcher
+from ytmaker.bootstrap import bootstrap
 from ytmaker.config import Settings
-from ytmaker.context import Context
 from ytmaker.progress import Stage
 
 
 def test_a_message_left_in_redis_before_the_run_is_not_its_progress(settings: Settings) -> None:
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     project_id = 900_000 + uuid4().int % 100_000
     ctx.bus.publish(project_id, Stage.UPLOAD, 100, "影片上傳完成")  # an earlier run's last word
     time.sleep(0.002)  # messages are stamped to the millisecond

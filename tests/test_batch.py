@@ -14,11 +14,12 @@ import pytest
 from typer.testing import CliRunner
 
 from ytmaker import batch
-from ytmaker.cli import app, follow
+from ytmaker.bootstrap import bootstrap
 from ytmaker.config import Settings
-from ytmaker.context import Context
 from ytmaker.errors import InputError
 from ytmaker.models import BatchStatus, ProjectStatus
+from ytmaker_cli import app
+from ytmaker_cli.watching import follow
 
 SHORT_ZH = "台灣的早餐店\n蛋餅、蘿蔔糕和豆漿都是常見的早餐。清晨的街角總是飄著煎台的香氣。\n"
 SHORT_EN = (
@@ -140,7 +141,7 @@ def plan_of(*items: tuple[str, str]) -> batch.BatchPlan:
 
 
 def test_counters_and_final_status(settings: Settings) -> None:
-    repo = Context.create(settings).repo
+    repo = bootstrap(settings).repo
     row = batch.create_batch(repo, plan_of(("a", "x"), ("b", "y"), ("c", "z")))
     ids = [p.id for p in batch.batch_projects(repo, row.id)]
     assert row.status is BatchStatus.PENDING and row.total == 3
@@ -200,7 +201,7 @@ def test_cli_batch_create_and_status(settings: Settings, tmp_path: Path) -> None
 def test_watch_started_mid_run_shows_earlier_stages_done(settings: Settings) -> None:
     from rich.console import Console
 
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     project = ctx.repo.create_project(name="w", content="x", language="zh-TW")
     ctx.bus.publish(project.id, "video_rendering", 40, "影片合成中 40%")  # before we watch
     console = Console(record=True, width=120, force_terminal=False)
@@ -224,7 +225,7 @@ def test_watch_started_mid_run_shows_earlier_stages_done(settings: Settings) -> 
 def test_watch_a_failed_project_ends_at_once(settings: Settings) -> None:
     from rich.console import Console
 
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     project = ctx.repo.create_project(name="f", content="x", language="zh-TW")
     ctx.repo.update_project(project.id, status=ProjectStatus.FAILED)  # before its message
     ctx.bus.publish(project.id, "error", 0, "腳本生成失敗：empty", error={"code": "X"})
@@ -251,7 +252,7 @@ def test_batch_flow_makes_the_good_videos_despite_a_failing_one(
 
     monkeypatch.setenv("YTMAKER_BATCH_CONCURRENCY", "2")
     settings = reload_settings()
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     plan = batch.BatchPlan(
         "三個短片",
         [
@@ -339,7 +340,7 @@ def test_a_batch_where_nothing_completes_is_a_failed_run(
 ) -> None:
     from flows.batch import batch_processing
 
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     plan = batch.BatchPlan("全空", [batch.NewProject("空的", "   ", "zh-TW")])
     row = batch.create_batch(ctx.repo, plan)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import cli_env
+from ytmaker.bootstrap import bootstrap
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = "台灣的早餐店\n蛋餅、蘿蔔糕和豆漿都是常見的選擇。\n清晨的街角總是飄著煎台的香氣。\n"
@@ -17,7 +18,7 @@ CONTENT = "台灣的早餐店\n蛋餅、蘿蔔糕和豆漿都是常見的選擇�
 
 def ytmaker(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "ytmaker.cli", *args],
+        [sys.executable, "-m", "ytmaker_cli", *args],
         cwd=ROOT,
         env=cli_env(data_dir),
         capture_output=True,
@@ -53,10 +54,9 @@ def test_create_and_generate_prints_a_json_line(tmp_path: Path) -> None:
 def test_retry_failed_on_a_published_video_says_what_to_do_instead(settings) -> None:
     from typer.testing import CliRunner
 
-    from ytmaker.cli import app
-    from ytmaker.context import Context
+    from ytmaker_cli import app
 
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     project = ctx.repo.create_project(name="早餐", content=CONTENT, language="zh-TW")
     ctx.repo.update_project(project.id, youtube_video_id="abc123", video_url="https://youtu.be/x")
     result = CliRunner().invoke(app, ["retry-failed", str(project.id)])

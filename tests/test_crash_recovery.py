@@ -27,6 +27,7 @@ from tasks.limits import IMAGES_IN_FLIGHT
 from tests.conftest import cli_env
 from tests.servers.stability import FakeStability
 from tests.test_resilience import content
+from ytmaker.bootstrap import bootstrap
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +54,7 @@ def _env(data_dir: Path, server: FakeStability, **extra: str) -> dict[str, str]:
 
 def _ytmaker(env: dict[str, str], *args: str, timeout: float = 300) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "ytmaker.cli", *args],
+        [sys.executable, "-m", "ytmaker_cli", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -123,7 +124,7 @@ def _kill_during_images(
     def ready() -> bool:
         return stability.held >= 2 and len(list(images.glob("*.png"))) >= 2
 
-    child = _spawn([sys.executable, "-m", "ytmaker.cli", "generate", str(project_id)], env, log)
+    child = _spawn([sys.executable, "-m", "ytmaker_cli", "generate", str(project_id)], env, log)
     _kill_group_when(child, ready, log)
     stability.release()
     stability.hold_after(10_000)
@@ -156,9 +157,8 @@ def test_embedded_default_recovers_after_a_hard_kill_at_the_same_concurrency(
 def _listen(env: dict[str, str], project_id: int) -> list[dict]:
     """Progress messages of a project from now on, as `ytmaker watch` would get them."""
     from ytmaker.config import Settings
-    from ytmaker.context import Context
 
-    ctx = Context.create(Settings(_env_file=None, YTMAKER_DATA_DIR=env["YTMAKER_DATA_DIR"]))
+    ctx = bootstrap(Settings(_env_file=None, YTMAKER_DATA_DIR=env["YTMAKER_DATA_DIR"]))
     messages: list[dict] = []
     subscription = ctx.bus.subscribe(project_id, include_latest=False)
     threading.Thread(target=lambda: messages.extend(subscription), daemon=True).start()

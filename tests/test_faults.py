@@ -22,13 +22,15 @@ import redis
 from sqlalchemy.engine import make_url
 
 from tests.conftest import FAST_RULES, _postgres_url
-from ytmaker import assets, db, pipeline, progress
+from ytmaker import db, progress
+from ytmaker.bookkeeping import project_state, run_stage
+from ytmaker.bootstrap import bootstrap
 from ytmaker.config import Settings, reload_settings
 from ytmaker.context import Context
 from ytmaker.errors import MediaError, StorageError
 from ytmaker.media.runner import run_args
 from ytmaker.models import AssetStatus, AssetType, ProjectStatus
-from ytmaker.stages import project_state, run_stage
+from ytmaker.pipeline import assets, render, script
 from ytmaker.state import state_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -210,9 +212,9 @@ def test_redis_down_at_start_warns_once_and_stages_complete(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     settings = use_redis(monkeypatch, f"{scheme}://:{SECRET}@127.0.0.1:{free_port()}/0")
-    first, second = Context.create(settings), Context.create(settings)  # as two tasks would
+    first, second = bootstrap(settings), bootstrap(settings)  # as two tasks would
     project_id = new_project(first)
-    pipeline.generate_script(first, project_id)
+    script.run(first, project_id)
     make_assets(second, project_id, pictures=False)
     stored = first.repo.get_project(project_id)
     assert stored.status is ProjectStatus.ASSETS_GENERATED
@@ -227,9 +229,9 @@ def test_redis_wrong_password_warns_once_without_the_password(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     wrong = SECRET[::-1]
-    ctx = Context.create(use_redis(monkeypatch, f"redis://:{wrong}@127.0.0.1:{spare_redis.port}"))
+    ctx = bootstrap(use_redis(monkeypatch, f"redis://:{wrong}@127.0.0.1:{spare_redis.port}"))
     project_id = new_project(ctx)
-    pipeline.generate_script(ctx, project_id)
+    script.run(ctx, project_id)
     assert ctx.repo.get_project(project_id).status is ProjectStatus.SCRIPT_GENERATED
     assert len(warnings_from(caplog, "ytmaker.progress")) == 1
     no_secret(caplog.text, secret=wrong)
@@ -240,10 +242,10 @@ def test_redis_dying_mid_run_warns_once_and_progress_resumes_when_it_is_back(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     monkeypatch.setattr(progress, "RETRY_AFTER", 0.3)  # the breaker's pause, shortened
-    ctx = Context.create(use_redis(monkeypatch, spare_redis.url))
+    ctx = bootstrap(use_redis(monkeypatch, spare_redis.url))
     project_id = new_project(ctx)
     listener = Listener(spare_redis, project_id)
-    pipeline.generate_script(ctx, project_id)
+    script.run(ctx, project_id)
     assert listener.drain()[-1]["progress"] == 100
 
     with run_stage(ctx, project_id, "assets") as report:
@@ -261,7 +263,7 @@ def test_redis_dying_mid_run_warns_once_and_progress_resumes_when_it_is_back(
     spare_redis.start()  # same port, empty
     listener = Listener(spare_redis, project_id)
     time.sleep(0.4)
-    pipeline.generate_script(ctx, project_id)  # reuses the script; reports as usual
+    script.run(ctx, project_id)  # reuses the script; reports as usual
     messages = listener.drain()
     assert [m["stage"] for m in messages][-1] == "script_generation"
     assert messages[-1]["progress"] == 100
@@ -346,11 +348,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int]
         patch.setenv("YTMAKER_DATA_DIR", str(data))
         for name, value in FAST_RULES.items():
             patch.setenv(name, value)
-        ctx = Context.create(reload_settings())
+        ctx = bootstrap(reload_settings())
         project_id = new_project(ctx)
-        pipeline.generate_script(ctx, project_id)
+        script.run(ctx, project_id)
         make_assets(ctx, project_id)
-        pipeline.render(ctx, project_id)
+        render.run(ctx, project_id)
         db.dispose_engines()
     reload_settings()
     yield data, project_id
@@ -363,13 +365,13 @@ def project(built: tuple[Path, int], settings: Settings) -> tuple[Context, int]:
     shutil.copytree(source, settings.data_dir)
     for name in ("video.mp4", "video.srt"):
         (settings.project_dir(project_id) / "output" / name).unlink()
-    return Context.create(settings), project_id
+    return bootstrap(settings), project_id
 
 
 def failed_render(ctx: Context, project_id: int) -> tuple[BaseException, dict]:
     """Render, which must fail; the project must say FAILED and why."""
     with pytest.raises(Exception) as err:  # noqa: B017 - what it is, is checked by the caller
-        pipeline.render(ctx, project_id)
+        render.run(ctx, project_id)
     stored = ctx.repo.get_project(project_id)
     assert stored.status is ProjectStatus.FAILED
     assert stored.error_info["stage"] == "render"
@@ -418,9 +420,9 @@ def test_disk_full_during_the_final_mux_leaves_no_truncated_video(
         "import resource, sys\n"
         "limit = int(sys.argv[2])\n"
         "resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))\n"
-        "from ytmaker import pipeline\n"
-        "from ytmaker.context import Context\n"
-        "pipeline.render(Context.create(), int(sys.argv[1]))\n"
+        "from ytmaker.pipeline import render\n"
+        "from ytmaker.bootstrap import bootstrap\n"
+        "render.run(bootstrap(), int(sys.argv[1]))\n"
     )
     child = subprocess.run(
         [sys.executable, "-c", code, str(project_id), str(limit)],
@@ -492,7 +494,7 @@ def test_truncated_avatar_fails_the_render_instead_of_freezing_the_presenter(
 def test_ffmpeg_failure_in_a_stage_keeps_the_stderr_tail(
     args: list[str], expected: str, settings: Settings
 ) -> None:
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     project_id = new_project(ctx)
     with pytest.raises(MediaError), run_stage(ctx, project_id, "render"):
         run_args(args, "probe step")
@@ -512,9 +514,9 @@ def test_ffmpeg_failure_in_a_stage_keeps_the_stderr_tail(
 def test_corrupt_state_file_is_rebuilt_from_the_database_with_one_warning(
     garbage: bytes, settings: Settings, caplog
 ) -> None:
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     project_id = new_project(ctx)
-    pipeline.generate_script(ctx, project_id)
+    script.run(ctx, project_id)
     path = state_path(ctx.project_dir(project_id))
     path.write_bytes(garbage)
 

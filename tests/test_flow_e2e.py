@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from ytmaker.bootstrap import bootstrap
 from ytmaker.config import Settings
 from ytmaker.context import Context
 from ytmaker.media.probe import frame_at, probe
@@ -63,7 +64,7 @@ def test_flow_makes_a_narrated_video_with_rows_state_and_progress(
 ) -> None:
     from flows.video import generate_video
 
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     project = ctx.repo.create_project(name="早餐店", content=CONTENT_ZH, language="zh-TW")
     subscriber = Subscriber(ctx, project.id)
     result = generate_video(project.id)
@@ -134,7 +135,7 @@ def test_empty_content_fails_the_project_with_error_info(
 ) -> None:
     from flows.video import generate_video
 
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     project = ctx.repo.create_project(name="空", content="   ", language="zh-TW")
     subscriber = Subscriber(ctx, project.id)
     with pytest.raises(Exception, match="empty content"):
@@ -160,7 +161,7 @@ def test_unwritable_data_dir_fails_with_an_actionable_message(
     blocker.write_text("a file where the data dir should be")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'elsewhere.db'}")
     monkeypatch.setenv("YTMAKER_DATA_DIR", str(blocker / "data"))
-    ctx = Context.create(reload_settings())
+    ctx = bootstrap(reload_settings())
     project = ctx.repo.create_project(name="x", content=CONTENT_ZH, language="zh-TW")
     with pytest.raises(Exception, match="YTMAKER_DATA_DIR"):
         generate_video(project.id)

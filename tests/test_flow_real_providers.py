@@ -18,13 +18,15 @@ from tests.servers.did import FakeDID
 from tests.servers.gemini import FakeGemini, valid_script
 from tests.servers.stability import FakeStability
 from tests.servers.youtube import FakeYouTube
-from ytmaker import pipeline, quota
+from ytmaker import quota
+from ytmaker.bootstrap import bootstrap
 from ytmaker.config import Settings, reload_settings
 from ytmaker.context import Context
 from ytmaker.media.probe import probe
 from ytmaker.models import ProjectStatus
+from ytmaker.pipeline import upload
+from ytmaker.providers.errors import ServiceError
 from ytmaker.providers.local.script_writer import LocalScriptWriter
-from ytmaker.providers.provider_errors import ServiceError
 from ytmaker.script import Script
 
 pytestmark = pytest.mark.slow
@@ -151,7 +153,7 @@ def test_flow_completes_on_real_clients_and_leaks_no_key(
 
     svc, settings = services
     caplog.set_level(logging.DEBUG)
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     project = ctx.repo.create_project(name="夜市", content="台灣夜市的小吃很多。", language="zh-TW")
     messages, stop, thread = _listen(ctx, project.id)
     result = generate_video(project.id)
@@ -183,14 +185,14 @@ def test_an_upload_the_daily_quota_cannot_fit_is_refused_before_any_byte(
     services: tuple[Services, Settings],
 ) -> None:
     svc, settings = services
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     project = ctx.repo.create_project(name="滿", content="台灣夜市的小吃很多。", language="zh-TW")
     script = LocalScriptWriter().write(project.content, "zh-TW", settings.rules)
     ctx.repo.update_project(project.id, script=script.model_dump(mode="json"))
     quota.record_usage(ctx.repo, "youtube", 9_960, "videos.update")
 
     with pytest.raises(ServiceError) as refused:
-        pipeline.upload(ctx, project.id)
+        upload.run(ctx, project.id)
 
     err = refused.value
     assert err.code == "YOUTUBE_QUOTA_INSUFFICIENT" and not err.retryable
@@ -210,7 +212,7 @@ def test_a_refused_key_fails_clearly_without_leaking_it(
     svc, settings = services
     caplog.set_level(logging.DEBUG)
     svc.gemini.api_key = "a-different-key"  # the server now refuses ours
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     project = ctx.repo.create_project(name="x", content="台灣夜市的小吃很多。", language="zh-TW")
     messages, stop, thread = _listen(ctx, project.id)
     with pytest.raises(Exception, match="GEMINI_API_KEY"):

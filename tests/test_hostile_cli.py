@@ -14,11 +14,14 @@ import typer
 from rich.console import Console
 from typer.testing import CliRunner
 
-from ytmaker import batch, cli
+from ytmaker import batch
+from ytmaker.bootstrap import bootstrap
 from ytmaker.config import Settings, reload_settings
 from ytmaker.context import Context
 from ytmaker.models import BatchTask, ProjectStatus
 from ytmaker.terminal import clean, json_line
+from ytmaker_cli import app, display, running, watching
+from ytmaker_cli.app import screen as cli_screen
 
 # Rich markup and terminal escapes a name, a title or an error message may carry.
 MARKUP = ["x [/b]", "[/]", "title [/] end", "[link=file:///etc/passwd]click[/link]", "[bold]b"]
@@ -30,9 +33,9 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str]:
     """The CLI in-process, printing to a real (forced) terminal: what a user's screen gets."""
     screen = io.StringIO()
     console = Console(file=screen, width=300, force_terminal=True, color_system="truecolor")
-    monkeypatch.setattr(cli, "out", console)
-    monkeypatch.setattr(cli, "err", console)
-    result = CliRunner().invoke(cli.app, list(args))
+    monkeypatch.setattr(cli_screen, "out", console)
+    monkeypatch.setattr(cli_screen, "err", console)
+    result = CliRunner().invoke(app, list(args))
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result.exit_code, visible(screen.getvalue() + result.output)
@@ -57,7 +60,7 @@ def no_terminal_commands(screen: str) -> None:
 def test_names_with_markup_are_listed_literally_by_status(
     name: str, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     ctx.repo.create_project(name="plain", content="x")
     hostile = ctx.repo.create_project(name=name, content="x")
     code, screen = run_cli(monkeypatch, "status")
@@ -71,9 +74,9 @@ def test_a_title_with_markup_is_shown_literally_in_the_summary(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     screen = io.StringIO()
-    monkeypatch.setattr(cli, "out", Console(file=screen, width=300, force_terminal=True))
+    monkeypatch.setattr(cli_screen, "out", Console(file=screen, width=300, force_terminal=True))
     title = "夜市 [/] [link=file:///etc/passwd]x[/link] \x1b]0;t\x07"
-    cli.show_summary({"project_id": 1, "status": "COMPLETED [/]", "title": title})
+    display.show_summary({"project_id": 1, "status": "COMPLETED [/]", "title": title})
     shown = visible(screen.getvalue())
     assert "夜市 [/] [link=file:///etc/passwd]x[/link]" in shown and "COMPLETED [/]" in shown
     no_terminal_commands(shown)
@@ -87,7 +90,7 @@ def test_a_batch_named_with_markup_is_created_once_and_exits_0(
     plan.write_text(f'name: "{name}"\nprojects:\n  - name: a\n    content: hi\n', "utf-8")
     code, screen = run_cli(monkeypatch, "batch", "create", "--file", str(plan))
     assert code == 0 and f"({name})" in screen
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     with ctx.repo.session() as session:
         assert session.query(BatchTask).count() == 1  # no retry needed, so no duplicate
     code, screen = run_cli(monkeypatch, "batch", "status", "1")
@@ -97,7 +100,7 @@ def test_a_batch_named_with_markup_is_created_once_and_exits_0(
 def test_errors_and_progress_messages_from_redis_are_shown_literally(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     project = ctx.repo.create_project(name="p", content="x", status=ProjectStatus.FAILED)
     ctx.repo.update_project(
         project.id, error_info={"code": "X", "message": "bad [/] \x1b[2J [link=file:///]l[/link]"}
@@ -121,9 +124,9 @@ def test_a_one_line_error_keeps_its_lines_but_not_its_escapes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     screen = io.StringIO()
-    monkeypatch.setattr(cli, "err", Console(file=screen, width=300, force_terminal=True))
+    monkeypatch.setattr(cli_screen, "err", Console(file=screen, width=300, force_terminal=True))
     with pytest.raises(typer.Exit):
-        cli.fail("file is not valid:\n  projects[0].name: [/] \x1b]0;x\x07 \x1b[2J")
+        running.fail("file is not valid:\n  projects[0].name: [/] \x1b]0;x\x07 \x1b[2J")
     shown = visible(screen.getvalue())
     assert "projects[0].name: [/]" in shown and shown.count("\n") == 2
     no_terminal_commands(shown)
@@ -238,7 +241,7 @@ def test_a_batch_file_cannot_reach_files_outside_its_folder(
     for i, path in enumerate(paths, start=1):
         assert f"projects[{i}].content_file: {path} is outside the batch file's folder" in screen
     assert "--allow-outside" in screen and "projects[0]" not in screen
-    assert Context.create(settings).repo.list_projects() == []  # nothing written
+    assert bootstrap(settings).repo.list_projects() == []  # nothing written
 
 
 def test_allow_outside_lets_the_user_reach_other_folders(
@@ -249,7 +252,7 @@ def test_allow_outside_lets_the_user_reach_other_folders(
     plan.write_text(batch_yaml("articles/ok.md", "../secret/id_rsa", "link.md"), "utf-8")
     code, _ = run_cli(monkeypatch, "batch", "create", "--file", str(plan), "--allow-outside")
     assert code == 0
-    contents = [p.content for p in Context.create(settings).repo.list_projects()]
+    contents = [p.content for p in bootstrap(settings).repo.list_projects()]
     assert sorted(contents)[0].startswith("-----BEGIN") and len(contents) == 3
 
 
@@ -290,7 +293,7 @@ def test_fifos_devices_and_folders_are_refused_without_reading(
     assert code == 1 and screen.count("is not a regular file") == 4
     code, screen = run_cli(monkeypatch, "batch", "create", "--file", str(fifo))
     assert code == 1 and "is not a regular file but a FIFO" in screen
-    assert Context.create(settings).repo.list_projects() == []
+    assert bootstrap(settings).repo.list_projects() == []
 
 
 def test_a_huge_file_is_refused_after_reading_at_most_the_limit_plus_one_byte(
@@ -457,14 +460,14 @@ def test_a_silent_redis_costs_a_stage_about_a_second_and_warns_once(
     import logging
     import time
 
-    from ytmaker import pipeline
+    from ytmaker.pipeline import script
 
     caplog.set_level(logging.WARNING, logger="ytmaker.progress")
     monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{silent.port}/0")
-    ctx = Context.create(Settings())
+    ctx = bootstrap(Settings())
     project = ctx.repo.create_project(name="夜市", content="夜市的小吃很多。" * 20)
     started = time.monotonic()
-    pipeline.generate_script(ctx, project.id)
+    script.run(ctx, project.id)
     for step in range(100):  # a stage's worth of progress messages
         ctx.bus.publish(project.id, "asset_generation", step, "working")
     spent = time.monotonic() - started
@@ -485,7 +488,7 @@ def test_timeouts_back_off_so_a_long_video_tries_a_silent_redis_a_few_times(
     from ytmaker import progress
 
     monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{silent.port}/0")
-    bus = Context.create(Settings()).bus
+    bus = bootstrap(Settings()).bus
     pauses = []
     for _ in range(4):
         bus._breaker.down_until = 0.0  # as if the pause had passed
@@ -511,14 +514,14 @@ def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 
 def real_cli(data_dir: Path, *args: str, **env: str) -> tuple[int, str, float]:
-    """`python -m ytmaker.cli` as a user runs it: exit code, stderr + stdout, seconds."""
+    """`python -m ytmaker_cli` as a user runs it: exit code, stderr + stdout, seconds."""
     import subprocess
     import sys
     import time
 
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "ytmaker.cli", *args],
+        [sys.executable, "-m", "ytmaker_cli", *args],
         env=cli_env(data_dir, **env),
         capture_output=True,
         text=True,
@@ -550,12 +553,12 @@ def test_the_prefect_api_check_gives_up_after_its_wait(
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     screen = io.StringIO()
-    monkeypatch.setattr(cli, "err", Console(file=screen, width=300))
+    monkeypatch.setattr(cli_screen, "err", Console(file=screen, width=300))
     url = f"http://user:pw-123@127.0.0.1:{silent.port}/api"
     started = time.monotonic()
     with temporary_settings({PREFECT_API_URL: url}), pytest.raises(typer.Exit):
-        cli.check_prefect_api()
-    assert time.monotonic() - started < cli.PREFECT_API_WAIT + 2
+        running.check_prefect_api()
+    assert time.monotonic() - started < running.PREFECT_API_WAIT + 2
     assert f"The Prefect API at http://user:***@127.0.0.1:{silent.port}/api did not answer" in (
         screen.getvalue()
     )
@@ -603,7 +606,7 @@ def own_redis(
     server = RedisServer(tmp_path)
     server.start()
     monkeypatch.setenv("REDIS_URL", server.url)
-    yield Context.create(reload_settings()), server.client()  # the CLI reads the same settings
+    yield bootstrap(reload_settings()), server.client()  # the CLI reads the same settings
     server.kill()
 
 
@@ -643,7 +646,7 @@ def test_messages_not_ours_on_the_channel_are_skipped_by_watch(
 
     threading.Thread(target=publish, daemon=True).start()
     screen = io.StringIO()
-    outcome = cli.follow(ctx, project.id, timeout=10, console=Console(file=screen, width=200))
+    outcome = watching.follow(ctx, project.id, timeout=10, console=Console(file=screen, width=200))
     assert outcome == "COMPLETED" and "done [/]" in screen.getvalue()
 
 
@@ -723,7 +726,7 @@ def test_ids_beyond_what_a_database_holds_are_one_line(
 def test_the_database_layer_treats_huge_ids_as_missing(settings: Settings) -> None:
     from ytmaker.errors import ProjectNotFound
 
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     for huge in (2**63, 2**31, -(2**70)):
         with pytest.raises(ProjectNotFound):
             ctx.repo.get_project(huge)
@@ -748,7 +751,7 @@ def test_a_publish_time_past_the_calendar_is_one_line(
     plan.write_text(f"projects:\n  - {{name: a, content: x, youtube: {{publish_at: '{when}'}}}}\n")
     code, screen = run_cli(monkeypatch, "batch", "create", "--file", str(plan))
     assert code == 1 and "projects[0].youtube.publish_at: " in screen
-    assert Context.create(settings).repo.list_projects() == []
+    assert bootstrap(settings).repo.list_projects() == []
 
 
 @pytest.mark.slow
@@ -769,7 +772,7 @@ def test_a_failed_generate_prints_no_prefect_traceback(tmp_path: Path) -> None:
 def test_recover_lists_orphan_state_files_and_skips_them(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     failed = ctx.repo.create_project(name="kept", content="x", status=ProjectStatus.FAILED)
     for folder, state in (
         ("77", {"project_id": 77, "status": "rendering"}),  # the database was reset
@@ -841,7 +844,7 @@ def test_a_bad_visual_config_is_refused_at_create(
         *("--visual-config", str(visual_file(tmp_path, data))),
     )
     assert code == 1 and words in screen, screen
-    assert Context.create(settings).repo.list_projects() == []
+    assert bootstrap(settings).repo.list_projects() == []
 
 
 def test_a_good_visual_config_is_stored_with_absolute_paths(
@@ -857,7 +860,7 @@ def test_a_good_visual_config_is_stored_with_absolute_paths(
         *("--visual-config", str(visual_file(tmp_path, data))),
     )
     assert code == 0
-    (project,) = Context.create(settings).repo.list_projects()
+    (project,) = bootstrap(settings).repo.list_projects()
     assert project.visual_config == {
         "subtitles": {"font_file": str(font.resolve()), "size": 60},
         "logo": {"path": str(logo.resolve())},
@@ -891,7 +894,7 @@ def test_a_batch_visual_config_is_checked_and_its_files_stay_in_the_folder(
     plan.write_text(plan.read_text().split("  - {name: out")[0], "utf-8")
     code, _ = run_cli(monkeypatch, "batch", "create", "--file", str(plan))
     assert code == 0
-    (project,) = Context.create(settings).repo.list_projects()
+    (project,) = bootstrap(settings).repo.list_projects()
     assert project.visual_config == {
         "logo": {"path": str(logo.resolve())},
         "subtitles": {"font_file": str(font.resolve())},
@@ -902,19 +905,19 @@ def test_a_stored_bad_visual_config_fails_before_the_script_is_paid_for(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tests.servers.gemini import FakeGemini, valid_script
-    from ytmaker import pipeline
     from ytmaker.errors import ConfigError
+    from ytmaker.pipeline import script
 
     with FakeGemini() as server:
         server.script_text = valid_script(segments=3, seconds=6)
         monkeypatch.setenv("GEMINI_API_KEY", server.api_key)
         monkeypatch.setenv("GEMINI_BASE_URL", server.url)
-        ctx = Context.create(Settings())
+        ctx = bootstrap(Settings())
         fresh = ctx.repo.create_project(
             name="a", content="夜市", visual_config={"subtitles": {"colour": "red"}}
         )
         with pytest.raises(ConfigError, match="subtitles.colour"):
-            pipeline.generate_script(ctx, fresh.id)
+            script.run(ctx, fresh.id)
         stored = ctx.repo.get_project(fresh.id)
         assert stored.status is ProjectStatus.FAILED and stored.script is None
         assert stored.error_info["field"] == "visual_config.subtitles.colour"
@@ -926,7 +929,7 @@ def test_a_stored_bad_visual_config_fails_before_the_script_is_paid_for(
             visual_config={"logo": {"path": "gone.png"}},
         )
         with pytest.raises(ConfigError, match="logo.path"):
-            pipeline.generate_script(ctx, published.id)
+            script.run(ctx, published.id)
         assert ctx.repo.get_project(published.id).status is ProjectStatus.COMPLETED
         assert server.requests_to(":generateContent", "POST") == []  # nothing paid for
 
@@ -961,13 +964,13 @@ def test_tags_with_controls_or_angle_brackets_are_refused(
     data = {"projects": [{"name": "a", "content": "x", "youtube": {"tags": tags.split(",")}}]}
     with pytest.raises(Exception, match="projects\\[0\\].youtube.tags"):
         batch.parse_batch(data, tmp_path)
-    assert Context.create(settings).repo.list_projects() == []
+    assert bootstrap(settings).repo.list_projects() == []
 
 
 def test_an_llm_title_is_made_acceptable_before_upload() -> None:
     from tests.servers.gemini import valid_script
     from ytmaker.models import Project
-    from ytmaker.pipeline import publish_request
+    from ytmaker.pipeline.upload import publish_request
     from ytmaker.script import Script
 
     raw = valid_script(segments=3, seconds=6)

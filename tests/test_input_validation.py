@@ -10,10 +10,11 @@ import sqlalchemy
 
 from tests.servers.gemini import FakeGemini, valid_script
 from tests.test_cli import ytmaker
-from ytmaker import db, pipeline
+from ytmaker import db
+from ytmaker.bootstrap import bootstrap
 from ytmaker.config import Settings
-from ytmaker.context import Context
 from ytmaker.errors import InputError
+from ytmaker.pipeline import script
 from ytmaker.project_input import CONTENT_MAX, new_project
 from ytmaker.prompts import check_template, fill
 from ytmaker.providers.gemini import GeminiScriptWriter
@@ -77,7 +78,7 @@ def test_a_time_without_offset_is_taipei_and_stored_in_utc() -> None:
 
 
 def test_hostile_names_stay_text_and_never_become_paths(settings: Settings) -> None:
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     for name in ("../../etc/passwd", "/tmp/x", "$(rm -rf ~); `id`", "{\\b1}%s'\"", "שלום 👋"):
         fields = new_project(**{**OK, "name": name}, now=NOW)
         project = ctx.repo.create_project(**fields)
@@ -100,10 +101,10 @@ def test_the_cli_refuses_bad_input_in_one_line_per_problem(tmp_path: Path) -> No
 
 
 def test_a_stored_project_is_checked_again_before_paying_for_a_script(settings: Settings) -> None:
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     project = ctx.repo.create_project(name="ok", content="字" * (CONTENT_MAX + 1))
     with pytest.raises(InputError, match="content is 50,001 characters"):
-        pipeline.generate_script(ctx, project.id)
+        script.run(ctx, project.id)
     assert ctx.repo.get_project(project.id).error_info["field"] == "content"
 
 

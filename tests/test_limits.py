@@ -19,15 +19,15 @@ from tasks.limits import IMAGES_IN_FLIGHT, ensure_limits, image_slot, slot_clien
 from tests.servers import FakeServer, Reply, Request
 from tests.servers.stability import FakeStability
 from tests.test_resilience import IMAGES, content, prompts, stability  # noqa: F401 - fixture
-from ytmaker.assets import image_jobs
+from ytmaker.bootstrap import bootstrap
 from ytmaker.config import Settings, reload_settings
-from ytmaker.context import Context
-from ytmaker.pipeline import generate_script
+from ytmaker.pipeline.assets import image_jobs
+from ytmaker.pipeline.script import run as generate_script
 
 
 @flow(name="images-only")
 def make_images(project_id: int) -> None:
-    ctx = Context.create()
+    ctx = bootstrap()
     ensure_limits(ctx.settings)
     jobs = image_jobs(ctx, project_id)
     for _job, future in Window(
@@ -43,25 +43,30 @@ def test_images_in_flight_stay_within_the_limit_shared_with_another_worker(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("YTMAKER_IMAGE_CONCURRENCY", "2")
-    ctx = Context.create(reload_settings())
+    ctx = bootstrap(reload_settings())
     ensure_limits(ctx.settings)
     project = ctx.repo.create_project(name="夜市", content=content(), language="zh-TW")
     generate_script(ctx, project.id)
     stability.slow(1.0, path_contains=IMAGES)  # long enough for both slots to overlap
-    # Another worker's image holds one of the two slots for the first 1.5 s.
+    # Another worker's image holds one of the two slots until this project's images have been
+    # drawing for 1.5 s (counted from the first request: a loaded machine starts tasks late).
     lease = slot_client().increment_concurrency_slots_with_lease(
         [IMAGES_IN_FLIGHT], 1, "concurrency", 60
     )
     seen_while_held: list[int] = []
 
     def give_back() -> None:
+        deadline = time.monotonic() + 120
+        while stability.in_flight == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(1.5)
         seen_while_held.append(stability.most_in_flight)
         slot_client().release_concurrency_slots_with_lease(lease.json()["lease_id"])
 
-    timer = threading.Timer(1.5, contextvars.copy_context().run, args=(give_back,))
-    timer.start()
+    holder = threading.Thread(target=contextvars.copy_context().run, args=(give_back,))
+    holder.start()
     make_images(project.id)
-    timer.join()
+    holder.join()
 
     assert seen_while_held == [1]  # one slot was left to this project
     assert stability.most_in_flight == 2  # then both, never more

@@ -11,7 +11,7 @@ import pytest
 from tests.servers import assert_secret_hidden
 from tests.servers.did import RESULT_VIDEO, FakeDID
 from ytmaker.providers.did import DIDAvatar
-from ytmaker.providers.provider_errors import ServiceError
+from ytmaker.providers.errors import ServiceError
 
 FACE = "https://example.com/presenter.png"
 

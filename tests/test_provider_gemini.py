@@ -10,8 +10,8 @@ import pytest
 from tests.servers import assert_secret_hidden
 from tests.servers.gemini import FakeGemini, valid_script
 from ytmaker.errors import ScriptValidationError
+from ytmaker.providers.errors import ServiceError
 from ytmaker.providers.gemini import GeminiScriptWriter, GeminiVoice, parse_script
-from ytmaker.providers.provider_errors import ServiceError
 from ytmaker.script import Script, ScriptRules
 
 RULES = ScriptRules()

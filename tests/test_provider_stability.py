@@ -9,7 +9,7 @@ from PIL import Image
 
 from tests.servers import assert_secret_hidden
 from tests.servers.stability import FakeStability
-from ytmaker.providers.provider_errors import ServiceError
+from ytmaker.providers.errors import ServiceError
 from ytmaker.providers.stability import StabilityImages
 
 
@@ -157,11 +157,11 @@ def test_a_slow_answer_times_out_as_retryable(server, tmp_path: Path):
     assert err.code == "STABILITY_TIMEOUT" and err.retryable is True
 
 
-# ---------------------------------------------------------------- provider_errors helpers
+# ---------------------------------------------------------------- error helpers
 
 
 def test_redact_masks_keys_params_and_auth_headers():
-    from ytmaker.providers.provider_errors import redact
+    from ytmaker.redaction import redact
 
     text = (
         "key sk-abc123456 in https://x/y?key=AIzaSECRET&alt=json, Authorization: Bearer ya29.tok-en"
@@ -174,7 +174,7 @@ def test_redact_masks_keys_params_and_auth_headers():
 def test_retry_after_parsing():
     from email.utils import formatdate
 
-    from ytmaker.providers.provider_errors import parse_duration, parse_retry_after
+    from ytmaker.providers.errors import parse_duration, parse_retry_after
 
     assert parse_retry_after("120") == 120.0
     assert 25 <= parse_retry_after(formatdate(__import__("time").time() + 30, usegmt=True)) <= 31

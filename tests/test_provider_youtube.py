@@ -13,7 +13,7 @@ from google.oauth2.credentials import Credentials
 from tests.servers import assert_secret_hidden
 from tests.servers.youtube import FakeYouTube
 from ytmaker.providers.base import Published, PublishRequest
-from ytmaker.providers.provider_errors import ServiceError
+from ytmaker.providers.errors import ServiceError
 from ytmaker.providers.youtube import (
     CHUNK_UNIT,
     QUOTA_COSTS,

@@ -12,14 +12,15 @@ from typer.testing import CliRunner
 
 from tests.servers.did import FakeDID
 from ytmaker import quota
-from ytmaker.cli import app
+from ytmaker.bootstrap import bootstrap
 from ytmaker.config import Settings, reload_settings
 from ytmaker.context import Context
 from ytmaker.models import ProjectStatus, QuotaSnapshot, QuotaUsage
+from ytmaker_cli import app
 
 
 def test_offline_every_service_reads_zero_without_failing(settings: Settings) -> None:
-    readings = {r.service: r for r in quota.read_all(Context.create(settings))}
+    readings = {r.service: r for r in quota.read_all(bootstrap(settings))}
     assert set(readings) == set(quota.SERVICES)
     assert all(r.used == 0 and r.error is None for r in readings.values())
     assert readings["did"].source == "not-configured"
@@ -28,7 +29,7 @@ def test_offline_every_service_reads_zero_without_failing(settings: Settings) ->
 
 
 def test_youtube_units_today_from_rows_and_uploaded_projects(settings: Settings) -> None:
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     now = datetime.now(UTC)
     counted = ctx.repo.create_project(name="a", content="x")
     quota.record_usage(ctx.repo, "youtube", 1, "videos.insert", counted.id)
@@ -61,7 +62,7 @@ def test_counted_services_warn_above_the_threshold(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("YTMAKER_GEMINI_DAILY_LIMIT", "10")
-    ctx = Context.create(reload_settings())
+    ctx = bootstrap(reload_settings())
     for _ in range(10):
         quota.record_usage(ctx.repo, "gemini", 1, "generateContent")
     quota.record_usage(ctx.repo, "stability", 3, "core")
@@ -79,7 +80,7 @@ def did_nearly_spent(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Ite
         fake.credits = {"remaining": 1, "total": 20}
         monkeypatch.setenv("DID_API_KEY", fake.api_key)
         monkeypatch.setenv("DID_BASE_URL", fake.url)
-        yield Context.create(reload_settings())
+        yield bootstrap(reload_settings())
 
 
 def test_did_credits_from_the_api_stored_in_redis_and_the_database(

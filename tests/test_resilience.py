@@ -20,6 +20,7 @@ from prefect import flow, task
 
 from tests.servers.stability import FakeStability
 from tests.servers.youtube import FakeYouTube
+from ytmaker.bootstrap import bootstrap
 from ytmaker.config import Settings, reload_settings
 from ytmaker.context import Context
 from ytmaker.media.probe import probe
@@ -154,7 +155,7 @@ def test_one_refused_image_of_six_is_held_before_upload_then_published(
     from flows.video import generate_video
     from ytmaker import review
 
-    ctx = Context.create(reload_settings())
+    ctx = bootstrap(reload_settings())
     messages: list[dict] = []
     project_id, error = _run(ctx, content(3), messages)
     assert error is None
@@ -195,7 +196,7 @@ def test_on_partial_publish_uploads_and_says_partial(
 ) -> None:
     monkeypatch.setenv("YTMAKER_ON_PARTIAL", "publish")
     stability.moderated_words, stability.unavailable_words = set(), {"禁區"}  # 503s, no refusal
-    ctx = Context.create(reload_settings())
+    ctx = bootstrap(reload_settings())
     project_id, error = _run(ctx, content(4))
     assert error is None
     summary = project_summary(ctx, project_id)
@@ -212,7 +213,7 @@ def test_on_partial_publish_uploads_and_says_partial(
 def test_two_refused_images_of_six_fail_the_stage(
     stability: FakeStability, prefect_harness: None, settings: Settings
 ) -> None:
-    ctx = Context.create(reload_settings())
+    ctx = bootstrap(reload_settings())
     project_id, error = _run(ctx, content(2, 5))
     assert error is not None and "2 of 6 images failed" in str(error)
     project = ctx.repo.get_project(project_id)
@@ -256,7 +257,7 @@ def test_sigkill_during_images_then_resume_pays_for_each_image_once(
     stability: FakeStability, prefect_harness: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("YTMAKER_IMAGE_CONCURRENCY", "1")
-    ctx = Context.create(reload_settings())
+    ctx = bootstrap(reload_settings())
     project = ctx.repo.create_project(name="夜市", content=content(), language="zh-TW")
     stability.slow(0.3, path_contains=IMAGES)
     stability.hold_after(3, path_contains=IMAGES)
@@ -305,7 +306,7 @@ def test_sigkill_during_upload_then_resume_sends_the_rest_once(
         monkeypatch.setenv("YOUTUBE_TOKEN_FILE", str(token))
         monkeypatch.setenv("YOUTUBE_API_ENDPOINT", youtube.url)
         monkeypatch.setenv("YOUTUBE_UPLOAD_CHUNK_SIZE", str(256 * 1024))
-        ctx = Context.create(reload_settings())
+        ctx = bootstrap(reload_settings())
         project = ctx.repo.create_project(name="夜市", content=content(), language="zh-TW")
         youtube.hold_after(3, path_contains="/upload/youtube/v3/videos")  # start + 2 chunks
         child = _child(project.id, tmp_path / "child.log")

@@ -16,6 +16,7 @@ import redis
 
 from tests.conftest import cli_env
 from tests.servers.gemini import FakeGemini, gemini_writes_the_script
+from ytmaker.bootstrap import bootstrap
 from ytmaker.config import Settings, reload_settings
 from ytmaker.context import Context
 from ytmaker.models import Project, ProjectStatus
@@ -54,7 +55,7 @@ class Recorder(threading.Thread):
 
 def _started(gemini: FakeGemini, failures: int) -> tuple[Context, Project, Recorder]:
     """A project whose script request fails `failures` times with 503, and its recorder."""
-    ctx = Context.create(reload_settings())
+    ctx = bootstrap(reload_settings())
     project = ctx.repo.create_project(name="早餐", content="台灣的早餐店很熱鬧。", language="zh-TW")
     gemini.fail_next(503, times=failures, path_contains=GENERATE)
     recorder = Recorder(ctx, project.id)
@@ -76,7 +77,7 @@ def test_two_503s_then_success_are_retries_not_a_failure(
     ctx, project, recorder = _started(gemini, failures=2)
     env = cli_env(settings.data_dir)
     watch = subprocess.Popen(
-        [sys.executable, "-m", "ytmaker.cli", "watch", str(project.id), "--timeout", "120"],
+        [sys.executable, "-m", "ytmaker_cli", "watch", str(project.id), "--timeout", "120"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -148,9 +149,9 @@ def test_the_last_attempt_fails_the_project_without_promising_a_retry(
 
 def test_watch_ignores_an_earlier_runs_last_message(settings: Settings) -> None:
     """A database that was reset gives ids out again; Redis still holds the old run's end."""
-    from ytmaker.cli import follow
+    from ytmaker_cli.watching import follow
 
-    ctx = Context.create(reload_settings())
+    ctx = bootstrap(reload_settings())
     project = ctx.repo.create_project(name="早餐", content="台灣的早餐店很熱鬧。", language="zh-TW")
     ctx.bus.publish(project.id, "youtube_upload", 100, "影片上傳完成")  # an earlier run's
     assert follow(ctx, project.id, timeout=1.0) is None  # not COMPLETED: nothing ran yet

@@ -17,15 +17,16 @@ from PIL import Image
 from tests.servers.gemini import gemini_writes_the_script, valid_script
 from tests.servers.stability import FakeStability
 from tests.servers.youtube import FakeYouTube
-from ytmaker import db, formats, pipeline, providers
+from ytmaker import db, formats, providers
 from ytmaker.batch import parse_batch
+from ytmaker.bootstrap import bootstrap
 from ytmaker.config import Settings, reload_settings
-from ytmaker.context import Context
 from ytmaker.errors import ConfigError, InputError, ScriptValidationError
 from ytmaker.media.probe import frame_at, probe
 from ytmaker.media.render import RenderPiece, RenderSettings, render_video
 from ytmaker.media.visual import VisualConfig
 from ytmaker.models import ProjectStatus
+from ytmaker.pipeline import script as script_stage
 from ytmaker.project_input import new_project
 from ytmaker.providers.base import PublishRequest
 from ytmaker.providers.local.images import PillowImages
@@ -73,14 +74,14 @@ def test_a_batch_file_gives_the_format_per_project_or_for_all(tmp_path: Path) ->
 def test_cli_project_create_takes_the_format(settings: Settings, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from ytmaker.cli import app
+    from ytmaker_cli import app
 
     article = tmp_path / "a.md"
     article.write_text("夜市很好吃。", "utf-8")
     args = ["project", "create", "--name", "夜市", "--content-file", str(article)]
     made = CliRunner().invoke(app, [*args, "--format", "shorts"])
     assert made.exit_code == 0, made.output
-    stored = Context.create(settings).repo.get_project(int(made.output.strip()))
+    stored = bootstrap(settings).repo.get_project(int(made.output.strip()))
     assert stored.format == "shorts"
     refused = CliRunner().invoke(app, [*args, "--format", "square"])
     assert refused.exit_code == 1 and "format: 'square' is not a video format" in refused.output
@@ -155,12 +156,12 @@ def test_a_short_asks_gemini_for_a_hook_and_refuses_its_200_s_script(
 ) -> None:
     with gemini_writes_the_script(monkeypatch, YTMAKER_RETRIES="0") as server:
         server.script_text = valid_script(segments=18, seconds=10)
-        ctx = Context.create(reload_settings())
+        ctx = bootstrap(reload_settings())
         project = ctx.repo.create_project(
             name="夜市", content="夜市很好吃。", language="zh-TW", format="shorts"
         )
         with pytest.raises(ScriptValidationError) as caught:
-            pipeline.generate_script(ctx, project.id)
+            script_stage.run(ctx, project.id)
         (request,) = server.requests_to(":generateContent", "POST")
     prompt = request.json()["contents"][0]["parts"][0]["text"]
     assert "YouTube Short" in prompt and "a hook spoken in the first two or three seconds" in prompt
@@ -335,7 +336,7 @@ def test_a_short_end_to_end_with_word_captions(settings: Settings, prefect_harne
     from flows.video import generate_video
     from ytmaker.summary import project_summary
 
-    ctx = Context.create(settings)
+    ctx = bootstrap(settings)
     project = ctx.repo.create_project(
         name="夜市 Short",
         content=SHORT_ZH.read_text("utf-8"),

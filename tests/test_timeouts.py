@@ -14,6 +14,7 @@ from tasks.limits import IMAGES_IN_FLIGHT, slot_client
 from tests.servers.gemini import FakeGemini, gemini_writes_the_script
 from tests.servers.stability import FakeStability
 from tests.test_resilience import content
+from ytmaker.bootstrap import bootstrap
 from ytmaker.config import Settings, reload_settings
 from ytmaker.context import Context
 from ytmaker.models import ProjectStatus
@@ -53,7 +54,7 @@ def test_a_render_past_its_limit_is_killed_not_retried_and_names_the_setting(
     settings: Settings, prefect_harness: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("YTMAKER_TIMEOUT_RENDER", "1")
-    ctx = Context.create(reload_settings())
+    ctx = bootstrap(reload_settings())
     project_id, _ = _run_failing(ctx)
     project = ctx.repo.get_project(project_id)
     assert project.status is ProjectStatus.FAILED
@@ -75,7 +76,7 @@ def test_a_service_that_never_answers_times_out_and_is_retried(
     gemini: FakeGemini, prefect_harness: None
 ) -> None:
     gemini.slow(5, path_contains=":generateContent")  # accepts, and answers far too late
-    ctx = Context.create(reload_settings())
+    ctx = bootstrap(reload_settings())
     project_id, elapsed = _run_failing(ctx)
     info = ctx.repo.get_project(project_id).error_info
     assert info["code"] == "GEMINI_TIMEOUT" and "YTMAKER_TIMEOUT_REQUEST" in info["message"]
@@ -101,7 +102,7 @@ def test_images_that_hang_end_the_asset_stage_and_give_their_slots_back(
     stability: FakeStability, prefect_harness: None
 ) -> None:
     stability.hold_after(0, path_contains=IMAGES)  # every image request hangs
-    ctx = Context.create(reload_settings())
+    ctx = bootstrap(reload_settings())
     project_id, elapsed = _run_failing(ctx)
     info = ctx.repo.get_project(project_id).error_info
     assert (info["code"], info["retryable"]) == ("ASSETS_TIMEOUT", False)

@@ -1,4 +1,5 @@
-"""What every stage needs: settings, the database, the progress bus, the project's folder."""
+"""What every stage needs: settings, the database, the progress bus, the providers, the project's
+folder. `ytmaker.bootstrap` builds it."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ytmaker.attempt import Attempt
-from ytmaker.config import Settings, get_settings
+from ytmaker.config import Settings
 from ytmaker.db import Repository
 from ytmaker.errors import ConfigError
 from ytmaker.progress import ProgressBus
-from ytmaker.redis_conn import connect
+from ytmaker.providers import Providers
 
 
 @dataclass
@@ -19,17 +20,11 @@ class Context:
     repo: Repository
     bus: ProgressBus
     attempt: Attempt = field(default_factory=Attempt)
+    providers: Providers = None  # type: ignore[assignment] - set from settings when not given
 
-    @classmethod
-    def create(cls, settings: Settings | None = None, attempt: Attempt | None = None) -> Context:
-        settings = settings or get_settings()
-        ensure_data_dir(settings)
-        return cls(
-            settings=settings,
-            repo=Repository(settings.resolved_database_url),
-            bus=ProgressBus(connect(settings.redis_url, settings.data_dir)),
-            attempt=attempt or Attempt(),
-        )
+    def __post_init__(self) -> None:
+        if self.providers is None:
+            self.providers = Providers(self.settings)
 
     def project_dir(self, project_id: int) -> Path:
         return self.settings.project_dir(project_id)

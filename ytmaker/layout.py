@@ -7,6 +7,7 @@ from typing import Any
 
 from ytmaker.context import Context
 from ytmaker.errors import InputError
+from ytmaker.media.visual import VisualConfig
 from ytmaker.script import Script
 
 
@@ -32,3 +33,12 @@ def piece_paths(ctx: Context, project_id: int, script: Script) -> dict[str, Any]
         "thumbnail": root / "output" / "thumbnail.jpg",
         "work": root / "work",
     }
+
+
+def visual_config(ctx: Context, project_id: int) -> VisualConfig:
+    """The project's look; relative logo/music/font paths resolve against its folder, then the
+    working directory."""
+    project = ctx.repo.get_project(project_id)
+    return VisualConfig.from_dict(
+        project.visual_config, base_dirs=[ctx.project_dir(project_id), Path.cwd()]
+    )

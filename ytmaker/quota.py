@@ -27,7 +27,8 @@ from ytmaker.config import Settings
 from ytmaker.context import Context
 from ytmaker.db import Repository
 from ytmaker.models import Project, QuotaSnapshot, QuotaUsage
-from ytmaker.providers.provider_errors import ServiceError
+from ytmaker.providers.base import Service
+from ytmaker.providers.errors import ServiceError
 
 log = logging.getLogger(__name__)
 SERVICES = ("did", "youtube", "gemini", "stability")
@@ -87,9 +88,9 @@ def record_usage(
         log.warning("Could not record %s usage (%s %s)", service, units, kind, exc_info=True)
 
 
-def meter(ctx: Context, provider: object, kind: str, project_id: int | None = None) -> None:
+def meter(ctx: Context, provider: Service, kind: str, project_id: int | None = None) -> None:
     """Count one successful call of a real provider (local ones are not metered)."""
-    service = getattr(provider, "metered_service", None)
+    service = provider.metered_service
     if service:
         record_usage(ctx.repo, service, 1.0, kind, project_id)
 

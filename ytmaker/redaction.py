@@ -4,6 +4,7 @@ is created, whatever logger or handler (ours, Prefect's, a library's) it goes to
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterable
 from typing import Any
@@ -57,3 +58,31 @@ def _scrub_record(record: logging.LogRecord) -> None:
     if record.exc_info and not record.exc_text:
         text = logging.Formatter().formatException(record.exc_info)
         record.exc_text = scrub(text)
+
+
+_SECRET_PARAM = re.compile(
+    r"(?i)((?:api[_-]?key|key|access_token|refresh_token|client_secret|token)=)[^&\s\"']+"
+)
+_AUTH_HEADER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=:-]{8,}")
+
+
+def redact(text: str | None, secrets: Iterable[str | None] = ()) -> str:
+    """`text` with every secret (and anything shaped like a key parameter or auth header) masked."""
+    if text is None:
+        return ""
+    out = str(text)
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        if len(secret) >= MIN_SECRET_LENGTH:
+            out = out.replace(secret, MASK)
+    out = _SECRET_PARAM.sub(r"\1***", out)
+    return _AUTH_HEADER.sub(lambda m: f"{m.group(1)} ***", out)
+
+
+def redact_value(value: Any, secrets: list[str]) -> Any:
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, dict):
+        return {k: redact_value(v, secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_value(v, secrets) for v in value]
+    return value

@@ -1,302 +1,106 @@
-"""Stage bookkeeping: status in the database, the state file and progress, kept in step."""
+"""The five stages, in order: the one list that bookkeeping, the command line and the Prefect
+UI's report read (names, labels, statuses, messages and the overall percentage)."""
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import logging
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-from ytmaker import deadline
-from ytmaker.context import Context
-from ytmaker.errors import StorageError, YTMakerError
-from ytmaker.models import Asset, AssetType, Project, ProjectStatus
-from ytmaker.progress import Stage, utc_timestamp
-from ytmaker.script import Script
-from ytmaker.state import Replace, read_state, update_state
-
-log = logging.getLogger(__name__)
-Report = Callable[..., None]
-# OSErrors that mean the disk, not our code: error_info then says what to check.
-DISK_ERRORS = {
-    errno.ENOSPC: "DISK_FULL",
-    errno.EDQUOT: "DISK_FULL",
-    errno.EFBIG: "DISK_FULL",
-    errno.EACCES: "NOT_WRITABLE",
-    errno.EPERM: "NOT_WRITABLE",
-    errno.EROFS: "NOT_WRITABLE",
-}
+from ytmaker.models import ProjectStatus
+from ytmaker.progress import Stage
 
 
 @dataclass(frozen=True)
 class StageSpec:
+    number: int
     name: str
-    label: str
+    title: str
+    short: str
     stage: Stage
     running: ProjectStatus
     done: ProjectStatus
     start_message: str
     done_message: str
 
-
-STAGES = {
-    spec.name: spec
-    for spec in (
-        StageSpec(
-            "script",
-            "腳本生成",
-            Stage.SCRIPT,
-            ProjectStatus.SCRIPT_GENERATING,
-            ProjectStatus.SCRIPT_GENERATED,
-            "開始生成腳本...",
-            "腳本生成完成",
-        ),
-        StageSpec(
-            "assets",
-            "素材生成",
-            Stage.ASSETS,
-            ProjectStatus.ASSETS_GENERATING,
-            ProjectStatus.ASSETS_GENERATED,
-            "開始生成素材（語音、圖片、虛擬主播）...",
-            "素材生成完成",
-        ),
-        StageSpec(
-            "render",
-            "影片合成",
-            Stage.RENDER,
-            ProjectStatus.RENDERING,
-            ProjectStatus.RENDERED,
-            "開始合成影片...",
-            "影片合成完成",
-        ),
-        StageSpec(
-            "thumbnail",
-            "縮圖製作",
-            Stage.THUMBNAIL,
-            ProjectStatus.THUMBNAIL_GENERATING,
-            ProjectStatus.THUMBNAIL_GENERATED,
-            "開始製作縮圖...",
-            "縮圖製作完成",
-        ),
-        StageSpec(
-            "upload",
-            "影片上傳",
-            Stage.UPLOAD,
-            ProjectStatus.UPLOADING,
-            ProjectStatus.COMPLETED,
-            "開始上傳影片...",
-            "影片上傳完成",
-        ),
-    )
-}
+    @property
+    def label(self) -> str:
+        """The stage's bar and table label, e.g. `2 素材 assets`."""
+        return f"{self.number} {self.short} {self.name}"
 
 
-@contextlib.contextmanager
-def run_stage(ctx: Context, project_id: int, name: str) -> Iterator[Report]:
-    """Mark the stage running, yield a progress reporter, then mark it done or failed."""
-    spec = STAGES[name]
-    ctx.repo.get_project(project_id)  # an unknown id fails here, with nothing to record
-
-    def report(progress: float, message: str, **data: Any) -> None:
-        ctx.bus.publish(project_id, spec.stage, progress, message, data=data or None)
-
-    try:
-        ensure_writable(ctx.project_dir(project_id))
-        ctx.repo.update_project(project_id, status=spec.running, error_info=None)
-        _start(ctx, project_id, spec)
-        with deadline.within(name, *ctx.settings.stage_timeout(name)):
-            yield report
-    except BaseException as exc:
-        retry_in = ctx.attempt.retry_in(exc)
-        if retry_in is None:
-            fail_project(ctx, project_id, name, exc)
-        else:
-            announce_retry(ctx, project_id, name, exc, retry_in)
-        raise
-    ctx.repo.update_project(project_id, status=spec.done)
-    _write_state(ctx, project_id, spec.done, {name: {"status": "completed"}})
-    ctx.bus.publish(project_id, spec.stage, 100, spec.done_message)
-
-
-def _start(ctx: Context, project_id: int, spec: StageSpec) -> None:
-    """The state file and a first message; a retry goes on from the progress it had."""
-    attempt = ctx.attempt
-    entry = Replace(status="running", **({"attempt": attempt.number} if attempt.is_retry else {}))
-    _write_state(ctx, project_id, spec.running, {spec.name: entry})
-    if not attempt.is_retry:
-        ctx.bus.begin(project_id, spec.stage, spec.start_message)
-        return
-    ctx.bus.note(
-        project_id,
-        spec.stage,
-        f"{spec.label}：第 {attempt.number}/{attempt.max_attempts} 次嘗試...",
-        data={"attempt": attempt.number, "max_attempts": attempt.max_attempts},
-    )
-
-
-def announce_retry(
-    ctx: Context,
-    project_id: int,
-    stage: str,
-    exc: BaseException,
-    retry_in: float,
-    asset: str | None = None,
-) -> dict[str, Any]:
-    """A failure that will be tried again (of the stage, or of one `asset` in it): the project
-    keeps its running status, and a progress message (same stage, never lower) says which
-    attempt failed, why, and when the next one starts."""
-    spec, attempt = STAGES[stage], ctx.attempt
-    info = error_info(exc, stage)
-    data = attempt.retry_data(info, retry_in) | ({"asset": asset} if asset else {})
-    what = f"{stage} {asset}" if asset else stage
-    log.warning(
-        "Project %s, %s: attempt %d of %d failed (%s); %s",
-        project_id,
-        what,
-        attempt.number,
-        attempt.max_attempts,
-        info["code"],
-        attempt.retry_text(retry_in),
-    )
-    entry = Replace(status="retrying", **data)
-    changes = {"assets": {asset: entry}} if asset else {"stages": {stage: entry}}
-    with contextlib.suppress(Exception):  # bookkeeping trouble must not hide the retry
-        update_state(ctx.project_dir(project_id), changes)
-    ctx.bus.note(
-        project_id,
-        spec.stage,
-        f"{what}：第 {attempt.number} 次嘗試失敗（{info['message']}），{retry_in:g} 秒後重試",
-        data=data,
-    )
-    return data
+STAGES: tuple[StageSpec, ...] = (
+    StageSpec(
+        1,
+        "script",
+        "腳本生成",
+        "腳本",
+        Stage.SCRIPT,
+        ProjectStatus.SCRIPT_GENERATING,
+        ProjectStatus.SCRIPT_GENERATED,
+        "開始生成腳本...",
+        "腳本生成完成",
+    ),
+    StageSpec(
+        2,
+        "assets",
+        "素材生成",
+        "素材",
+        Stage.ASSETS,
+        ProjectStatus.ASSETS_GENERATING,
+        ProjectStatus.ASSETS_GENERATED,
+        "開始生成素材（語音、圖片、虛擬主播）...",
+        "素材生成完成",
+    ),
+    StageSpec(
+        3,
+        "render",
+        "影片合成",
+        "合成",
+        Stage.RENDER,
+        ProjectStatus.RENDERING,
+        ProjectStatus.RENDERED,
+        "開始合成影片...",
+        "影片合成完成",
+    ),
+    StageSpec(
+        4,
+        "thumbnail",
+        "縮圖製作",
+        "縮圖",
+        Stage.THUMBNAIL,
+        ProjectStatus.THUMBNAIL_GENERATING,
+        ProjectStatus.THUMBNAIL_GENERATED,
+        "開始製作縮圖...",
+        "縮圖製作完成",
+    ),
+    StageSpec(
+        5,
+        "upload",
+        "影片上傳",
+        "上傳",
+        Stage.UPLOAD,
+        ProjectStatus.UPLOADING,
+        ProjectStatus.COMPLETED,
+        "開始上傳影片...",
+        "影片上傳完成",
+    ),
+)
+BY_NAME = {spec.name: spec for spec in STAGES}
+BY_PROGRESS = {spec.stage: spec for spec in STAGES}
 
 
-def ensure_writable(folder: Path) -> None:
-    """Fail early, and clearly, when the data dir cannot take our files."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise StorageError(
-            f"Cannot write to {folder} ({exc.strerror or exc}). Set YTMAKER_DATA_DIR to a "
-            "writable folder.",
-            code="DATA_DIR_UNWRITABLE",
-            path=str(folder),
-        ) from None
+def label(stage: str, *, of_total: bool = False) -> str:
+    """A progress stage (`asset_generation`) as people read it: `2 素材 assets`, or
+    `2/5 素材 assets` with `of_total`; anything else as it is."""
+    spec = BY_PROGRESS.get(stage)  # type: ignore[call-overload]
+    if spec is None:
+        return stage
+    number = f"{spec.number}/{len(STAGES)}" if of_total else str(spec.number)
+    return f"{number} {spec.short} {spec.name}"
 
 
-def _write_state(
-    ctx: Context, project_id: int, status: ProjectStatus, stages: dict[str, Any], **extra: Any
-) -> None:
-    update_state(
-        ctx.project_dir(project_id),
-        {
-            "project_id": project_id,
-            "status": status.value.lower(),
-            "stages": stages,
-            **extra,
-        },
-        rebuild=lambda: rebuild_state(ctx, project_id),
-    )
-
-
-def project_state(ctx: Context, project_id: int) -> dict[str, Any]:
-    """The state file, rebuilt from the database if it is corrupt."""
-    return read_state(ctx.project_dir(project_id), rebuild=lambda: rebuild_state(ctx, project_id))
-
-
-def rebuild_state(ctx: Context, project_id: int) -> dict[str, Any]:
-    """What the state file says, as far as the database knows it."""
-    project = ctx.repo.get_project(project_id)
-    state: dict[str, Any] = {
-        "project_id": project_id,
-        "status": project.status.value.lower(),
-        "stages": _stage_states(project),
-        "assets": dict(_asset_entry(asset) for asset in ctx.repo.assets(project_id)),
-        "rebuilt_at": utc_timestamp(),
-    }
-    if project.script:
-        script = Script.model_validate(project.script)
-        state["script"] = {
-            "title": script.metadata.title,
-            "segments": len(script.segments),
-            "planned_duration": script.total_duration,
-            "realised_duration": round(script.realised_duration(), 3),
-        }
-    if project.error_info:
-        state["error"] = project.error_info
-    if project.youtube_video_id:
-        state["upload"] = {"video_id": project.youtube_video_id, "video_url": project.video_url}
-    return state
-
-
-def _stage_states(project: Project) -> dict[str, Any]:
-    """Stages before the current one completed; the current one running, done or failed."""
-    specs = list(STAGES.values())
-    failed = (project.error_info or {}).get("stage")
-    for i, spec in enumerate(specs):
-        if project.status is ProjectStatus.FAILED and spec.name == failed:
-            current = "failed"
-        elif project.status in (spec.running, spec.done):
-            current = "running" if project.status is spec.running else "completed"
-        else:
-            continue
-        return {
-            **{s.name: {"status": "completed"} for s in specs[:i]},
-            spec.name: {"status": current},
-        }
-    return {}
-
-
-def _asset_entry(asset: Asset) -> tuple[str, dict[str, Any]]:
-    entry: dict[str, Any] = {"status": asset.status.value.lower(), "path": asset.path}
-    if asset.error is not None:
-        entry["error"] = asset.error
-    return asset_key(asset.type, asset.segment_index), entry
-
-
-def asset_key(kind: AssetType, index: int | None) -> str:
-    """How the state file names an asset: `image:3`, `avatar_intro`."""
-    return kind.value.lower() if index is None else f"{kind.value.lower()}:{index}"
-
-
-def error_info(exc: BaseException, stage: str) -> dict[str, Any]:
-    """What the user (and error_info) sees of a failure; never a traceback."""
-    if isinstance(exc, YTMakerError):
-        info = exc.to_info()
-    elif isinstance(exc, OSError) and exc.errno in DISK_ERRORS:
-        info = {
-            "code": DISK_ERRORS[exc.errno],
-            "message": f"Cannot write {exc.filename or 'a file'} ({exc.strerror}). Free disk "
-            "space, or make YTMAKER_DATA_DIR a writable folder.",
-            "retryable": False,
-            "path": exc.filename,
-        }
-    else:
-        info = {
-            "code": type(exc).__name__.upper(),
-            "message": str(exc) or type(exc).__name__,
-            "retryable": False,
-        }
-    return {**info, "stage": stage}
-
-
-def fail_project(ctx: Context, project_id: int, stage: str, exc: BaseException) -> dict[str, Any]:
-    """Record a failure everywhere the user looks; bookkeeping trouble never hides the cause."""
-    info = error_info(exc, stage)
-    try:
-        ctx.repo.update_project(project_id, status=ProjectStatus.FAILED, error_info=info)
-        _write_state(
-            ctx, project_id, ProjectStatus.FAILED, {stage: {"status": "failed"}}, error=info
-        )
-    except Exception:  # noqa: BLE001 - the original error matters more
-        log.exception("Could not record the failure of project %s", project_id)
-    ctx.bus.publish(
-        project_id, Stage.ERROR, 0, f"{STAGES[stage].label}失敗：{info['message']}", error=info
-    )
-    return info
+def overall_percent(stage: str, progress: float) -> float:
+    """0-100 over the five stages, each an equal share."""
+    spec = BY_PROGRESS.get(stage)  # type: ignore[call-overload]
+    if spec is None:
+        return float(progress)
+    return ((spec.number - 1) * 100 + float(progress)) / len(STAGES)

@@ -7,13 +7,13 @@ from typing import Any
 
 from ytmaker import formats
 from ytmaker.attempt import retrying_text
+from ytmaker.bookkeeping import fail_project, project_state
 from ytmaker.context import Context
 from ytmaker.errors import YTMakerError
 from ytmaker.layout import piece_paths
 from ytmaker.models import Project, ProjectStatus
 from ytmaker.review import replaced_images
 from ytmaker.script import Script
-from ytmaker.stages import fail_project, project_state
 
 log = logging.getLogger(__name__)
 _STAGE_OF = {

@@ -6,15 +6,15 @@ forces offline; a service name forces that service (and fails clearly without cr
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from contextlib import nullcontext
+from typing import Any
 
 from ytmaker.config import Settings
 from ytmaker.errors import ConfigError
 from ytmaker.formats import FRAMES, Frame
 from ytmaker.providers.base import (
     AvatarMaker,
-    Gate,
     ImageMaker,
     Publisher,
     ScriptWriter,
@@ -85,9 +85,7 @@ def voice(settings: Settings) -> Voice:
     return EspeakVoice()
 
 
-def image_maker(
-    settings: Settings, gate: Gate = nullcontext, frame: Frame = FRAMES["landscape"]
-) -> ImageMaker:
+def image_maker(settings: Settings, frame: Frame = FRAMES["landscape"]) -> ImageMaker:
     """Pictures for `frame`: a Short's are made portrait (9:16), not cut from landscape ones."""
     if _choose(
         "IMAGE_PROVIDER",
@@ -101,14 +99,13 @@ def image_maker(
         return StabilityImages(
             _key(settings.stability_api_key),
             base_url=settings.stability_base_url,
-            gate=gate,
             timeout=settings.timeout_request,
             size=(frame.width, frame.height),
             aspect_ratio=frame.aspect,
         )
     from ytmaker.providers.local.images import PillowImages
 
-    return PillowImages(gate=gate, size=(frame.width, frame.height))
+    return PillowImages(size=(frame.width, frame.height))
 
 
 def avatar_maker(settings: Settings) -> AvatarMaker:
@@ -163,3 +160,68 @@ def publisher(
     from ytmaker.providers.local.publisher import LocalChannel
 
     return LocalChannel(settings.channel_dir)
+
+
+class Providers:
+    """Each service's implementation for one run: built from settings on first use, then kept
+    (one client per run, not one per call). Parts given here, such as a test's recording fake,
+    are used as they are."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        script_writer: ScriptWriter | None = None,
+        voice: Voice | None = None,
+        images: ImageMaker | None = None,
+        avatar: AvatarMaker | None = None,
+        publisher: Publisher | None = None,
+    ) -> None:
+        self.settings = settings
+        self._given: dict[str, object | None] = {
+            "voice": voice,
+            "images": images,
+            "avatar": avatar,
+            "publisher": publisher,
+        }
+        self._writer = script_writer
+        self._built: dict[object, object] = {}
+        self._lock = threading.Lock()
+
+    def _once(self, key: object, build: Callable[[], object]) -> Any:
+        with self._lock:
+            if key not in self._built:
+                self._built[key] = build()
+            return self._built[key]
+
+    def script_writer(self, prompt_template: str | None = None) -> ScriptWriter:
+        """One writer per prompt template (a project may bring its own)."""
+        if self._writer is not None:
+            return self._writer
+        return self._once(
+            ("script", prompt_template), lambda: script_writer(self.settings, prompt_template)
+        )
+
+    def voice(self) -> Voice:
+        return self._given["voice"] or self._once("voice", lambda: voice(self.settings))  # type: ignore[return-value]
+
+    def images(self, frame: Frame = FRAMES["landscape"]) -> ImageMaker:
+        """One image maker per frame (a Short's pictures are portrait)."""
+        given = self._given["images"]
+        build = lambda: image_maker(self.settings, frame)  # noqa: E731
+        return given or self._once(("images", frame), build)  # type: ignore[return-value]
+
+    def avatar(self) -> AvatarMaker:
+        return self._given["avatar"] or self._once("avatar", lambda: avatar_maker(self.settings))  # type: ignore[return-value]
+
+    def publisher(
+        self,
+        on_progress: Callable[[int, int], None] | None = None,
+        on_session: Callable[[str], None] | None = None,
+        on_call: Callable[[str], None] | None = None,
+    ) -> Publisher:
+        """Built for each upload: it carries that upload's callbacks."""
+        given = self._given["publisher"]
+        if given is not None:
+            return given  # type: ignore[return-value]
+        return publisher(self.settings, on_progress, on_session, on_call)

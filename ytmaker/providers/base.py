@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
@@ -14,27 +15,52 @@ AvatarRole = Literal["intro", "outro"]
 Gate = Callable[[], AbstractContextManager[object]]
 """Held around each call to a paid service, not around storing its answer: a shared limit on
 calls in flight (the Prefect tasks pass one; plain use needs none)."""
+_gate: ContextVar[Gate] = ContextVar("ytmaker_gate", default=nullcontext)
 
 
-class ScriptWriter(Protocol):
+def paid_call() -> AbstractContextManager[object]:
+    """The gate the caller set around this call (`gated`), else none: a provider built once per
+    run still waits at the slot of the image it is making now."""
+    return _gate.get()()
+
+
+@contextmanager
+def gated(gate: Gate) -> Iterator[None]:
+    token = _gate.set(gate)
+    try:
+        yield
+    finally:
+        _gate.reset(token)
+
+
+class Service(Protocol):
+    name: str
+    """Who makes it (`stability`, `pillow`...): part of every asset's fingerprint and the key of
+    per-service limits."""
+    metered_service: str | None
+    """The account its calls are counted against (`gemini`, `stability`, `youtube`), or None for
+    an offline one."""
+
+
+class ScriptWriter(Service, Protocol):
     def write(self, content: str, language: str, rules: ScriptRules) -> Script:
         """Return a script for `content`; validation happens in the caller."""
         ...
 
 
-class Voice(Protocol):
+class Voice(Service, Protocol):
     def synthesize(self, text: str, language: str, out_path: Path) -> float:
         """Write speech for `text` as a WAV file at `out_path`; return its length in seconds."""
         ...
 
 
-class ImageMaker(Protocol):
+class ImageMaker(Service, Protocol):
     def make(self, description: str, seed: int, out_path: Path) -> Path:
         """Write a 1920x1080 PNG for `description` at `out_path`."""
         ...
 
 
-class AvatarMaker(Protocol):
+class AvatarMaker(Service, Protocol):
     def make(self, audio_path: Path, role: AvatarRole, out_path: Path) -> Path:
         """Write an MP4 of a presenter speaking `audio_path` (with that audio) at `out_path`."""
         ...
@@ -59,7 +85,7 @@ class Published:
     video_url: str
 
 
-class Publisher(Protocol):
+class Publisher(Service, Protocol):
     def publish(
         self,
         video: Path,

@@ -11,8 +11,8 @@ import httpx
 from ytmaker.deadline import cap
 from ytmaker.files import atomic_output
 from ytmaker.providers.base import AvatarRole
-from ytmaker.providers.provider_errors import (
-    ServiceError,
+from ytmaker.providers.errors import ServiceError
+from ytmaker.providers.errors.http import (
     from_httpx_response,
     from_transport_error,
     invalid_response,
@@ -23,6 +23,9 @@ AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".m4a": "audio/mp4"}
 
 class DIDAvatar:
     """Implements AvatarMaker with D-ID talks (`script.type = audio`)."""
+
+    name = "d-id"
+    metered_service = None
 
     def __init__(
         self,

@@ -16,13 +16,10 @@ from ytmaker.deadline import cap
 from ytmaker.errors import ProviderError, ScriptValidationError
 from ytmaker.files import atomic_output
 from ytmaker.language import family
-from ytmaker.providers.provider_errors import (
-    ServiceError,
-    chain,
-    from_genai_exception,
-    invalid_response,
-    redact,
-)
+from ytmaker.providers.errors import ServiceError, chain
+from ytmaker.providers.errors.genai import from_genai_exception
+from ytmaker.providers.errors.http import invalid_response
+from ytmaker.redaction import redact
 from ytmaker.script import Metadata, Narration, Script, ScriptRules, Segment, validate_script
 
 DEFAULT_MODEL = "gemini-2.5-flash"
@@ -142,6 +139,8 @@ def _check_candidate(response: Any, api_key: str) -> Any:
 
 class GeminiScriptWriter:
     """Implements ScriptWriter with Gemini's structured JSON output."""
+
+    name = "gemini"
 
     metered_service = "gemini"  # each write() is one counted generateContent call
 
@@ -321,6 +320,8 @@ def _strip_fence(text: str) -> str:
 
 class GeminiVoice:
     """Implements Voice with Gemini speech generation: 24 kHz 16-bit mono WAV + a pause."""
+
+    name = "gemini-tts"
 
     metered_service = "gemini"
 

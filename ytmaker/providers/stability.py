@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import functools
 import io
-from contextlib import nullcontext
 from pathlib import Path
 
 import httpx
@@ -14,10 +13,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ytmaker.deadline import cap
 from ytmaker.files import atomic_output
-from ytmaker.providers.base import Gate
-from ytmaker.providers.provider_errors import (
-    ServiceError,
-    chain,
+from ytmaker.providers.base import Gate, paid_call
+from ytmaker.providers.errors import ServiceError, chain
+from ytmaker.providers.errors.http import (
     from_httpx_response,
     from_transport_error,
     invalid_response,
@@ -31,6 +29,8 @@ MAX_SEED = 4294967294
 class StabilityImages:
     """Implements ImageMaker: `POST /v2beta/stable-image/generate/{engine}` (multipart)."""
 
+    name = "stability"
+
     metered_service = "stability"  # each make() is one counted (paid) image
 
     def __init__(
@@ -42,7 +42,7 @@ class StabilityImages:
         negative_prompt: str | None = "text, letters, watermark, logo",
         style_preset: str | None = None,
         timeout: float = 120.0,
-        gate: Gate = nullcontext,
+        gate: Gate = paid_call,
         size: tuple[int, int] = SIZE,
         aspect_ratio: str = "16:9",
     ) -> None:

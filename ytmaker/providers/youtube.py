@@ -13,14 +13,10 @@ from typing import Any
 
 from ytmaker.deadline import cap, check
 from ytmaker.providers.base import Published, PublishRequest
-from ytmaker.providers.provider_errors import (
-    ServiceError,
-    chain,
-    from_http_error,
-    from_transport_error,
-    is_transport_error,
-    redact,
-)
+from ytmaker.providers.errors import ServiceError, chain
+from ytmaker.providers.errors.googleapi import from_http_error
+from ytmaker.providers.errors.http import from_transport_error, is_transport_error
+from ytmaker.redaction import redact
 
 SCOPES = ["https://www.googleapis.com/auth/youtube.upload"]
 CHUNK_UNIT = 256 * 1024
@@ -49,6 +45,8 @@ class YouTubePublisher:
     confirmed bytes. Any other failure raises ServiceError; `session_uri` (and `on_session`)
     exposes the upload session so a later attempt can pass it back as `resume_uri`.
     """
+
+    name = "youtube"
 
     metered_service = "youtube"
 

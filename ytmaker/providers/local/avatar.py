@@ -432,6 +432,9 @@ def encode(sprites: Sprites, tracks: dict[str, np.ndarray], audio: Path, out: Pa
 class DrawnAvatar:
     """Implements AvatarMaker offline: 1920x1080 30 fps H.264 + AAC, lip-synced by loudness."""
 
+    name = "drawn"
+    metered_service = None
+
     def make(self, audio_path: Path, role: AvatarRole, out_path: Path) -> Path:
         if role not in THEMES:
             raise ProviderError(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import colorsys
 import hashlib
 import re
-from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +15,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from ytmaker.errors import ProviderError
 from ytmaker.files import atomic_output
 from ytmaker.media.fonts import font_path
-from ytmaker.providers.base import Gate
+from ytmaker.providers.base import Gate, paid_call
 
 WIDTH, HEIGHT = 1920, 1080  # landscape; a Short's pictures are drawn 1080x1920 (not cropped)
 CALM = 0.72  # nothing but a smooth gradient below this share of the height: subtitles go there
@@ -392,10 +391,13 @@ def draw_caption(image: Image.Image, text: str, pal: Palette) -> None:
 class PillowImages:
     """Implements ImageMaker offline: same (description, seed) always gives the same PNG."""
 
+    name = "pillow"
+    metered_service = None
+
     def __init__(
         self,
         caption: bool = True,
-        gate: Gate = nullcontext,
+        gate: Gate = paid_call,
         size: tuple[int, int] = (WIDTH, HEIGHT),
     ) -> None:
         self.caption, self.gate, self.size = caption, gate, size

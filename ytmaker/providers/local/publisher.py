@@ -75,6 +75,9 @@ def metadata(request: PublishRequest, video_id: str, folder: Path) -> dict[str, 
 class LocalChannel:
     """Implements Publisher offline: channel_dir/{video_id}/ with video, thumbnail, metadata."""
 
+    name = "local-channel"
+    metered_service = None
+
     def __init__(self, channel_dir: Path) -> None:
         self.channel_dir = Path(channel_dir)
 

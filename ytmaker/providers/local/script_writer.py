@@ -96,6 +96,9 @@ def estimate_seconds(text: str, language: str) -> float:
 class LocalScriptWriter:
     """Implements ScriptWriter offline; its output passes the same validation as an LLM's."""
 
+    name = "local"
+    metered_service = None
+
     def write(self, content: str, language: str, rules: ScriptRules) -> Script:
         title, body = split_title(content, language)
         sentences = [s for s in split_sentences(body, language) if count_units(s, language) > 0]

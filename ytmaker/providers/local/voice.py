@@ -186,6 +186,9 @@ class EspeakVoice:
     """Implements Voice offline: 16-bit mono WAV, `pause` seconds of silence appended, and
     beside it `<name>.words.json`: where each word starts (word-by-word captions use it)."""
 
+    name = "espeak-ng"
+    metered_service = None
+
     def __init__(self, pause: float = 0.4) -> None:
         if pause < 0:
             raise ValueError("pause must be >= 0 seconds")

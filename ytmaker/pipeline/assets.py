@@ -7,51 +7,31 @@ new run can tell finished work from work to redo and never pays twice for the sa
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from contextlib import nullcontext
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ytmaker import formats, providers, quota
+from ytmaker import formats, quota
+from ytmaker.bookkeeping import error_info
 from ytmaker.context import Context
 from ytmaker.errors import ProviderError
 from ytmaker.layout import load_script, piece_paths
 from ytmaker.media.probe import wav_duration
-from ytmaker.models import AssetStatus, AssetType
+from ytmaker.models import AssetType
+from ytmaker.pipeline.records import AssetRecord, Job, fingerprint, record_asset
 from ytmaker.progress import Stage
-from ytmaker.providers.base import Gate
+from ytmaker.providers.base import Gate, gated
 from ytmaker.review import replaced_images
 from ytmaker.script import Script
-from ytmaker.stages import announce_retry, asset_key, error_info
-from ytmaker.state import Replace, update_state
+from ytmaker.state import update_state
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Job:
-    """One sub-asset to make: which, where, and the fingerprint of its inputs."""
-
-    index: int | str
-    path: Path
-    fingerprint: str
-
-    @property
-    def done(self) -> bool:
-        return self.path.exists()
-
-
-def fingerprint(*parts: Any) -> str:
-    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, default=str).encode()).hexdigest()[
-        :24
-    ]
-
-
 def voice_jobs(ctx: Context, project_id: int) -> list[Job]:
     script = load_script(ctx, project_id)
-    provider = type(providers.voice(ctx.settings)).__name__
+    provider = ctx.providers.voice().name
     paths = piece_paths(ctx, project_id, script)["audio"]
     return [
         Job(
@@ -62,7 +42,7 @@ def voice_jobs(ctx: Context, project_id: int) -> list[Job]:
 
 
 def image_provider_name(ctx: Context) -> str:
-    return type(providers.image_maker(ctx.settings)).__name__
+    return ctx.providers.images().name
 
 
 def image_jobs(ctx: Context, project_id: int) -> list[Job]:
@@ -89,7 +69,7 @@ def image_jobs(ctx: Context, project_id: int) -> list[Job]:
 def avatar_jobs(ctx: Context, project_id: int) -> list[Job]:
     """Avatars follow the voice: their fingerprint includes the audio they lip-sync to."""
     script = load_script(ctx, project_id)
-    provider = type(providers.avatar_maker(ctx.settings)).__name__
+    provider = ctx.providers.avatar().name
     paths = piece_paths(ctx, project_id, script)
     audio = {"intro": paths["audio"][0], "outro": paths["audio"][-1]}
     return [
@@ -123,7 +103,7 @@ def synthesize_piece(
     if record.made():
         return wav_duration(path)
     text = script.pieces()[piece_index].text
-    voice = providers.voice(ctx.settings)
+    voice = ctx.providers.voice()
     with record:
         seconds = voice.synthesize(text, script.language, path)
     quota.meter(ctx, voice, "speech", project_id)
@@ -143,9 +123,8 @@ def make_image(
     if record.made():
         return str(path)
     segment = next(s for s in script.segments if s.index == segment_index)
-    frame = formats.frame_of(ctx.repo.get_project(project_id).format)
-    maker = providers.image_maker(ctx.settings, gate, frame)
-    with record:
+    maker = ctx.providers.images(formats.frame_of(ctx.repo.get_project(project_id).format))
+    with record, gated(gate):
         maker.make(segment.image_description, seed_for(project_id, segment_index), path)
     quota.meter(ctx, maker, "image", project_id)
     return str(path)
@@ -176,77 +155,8 @@ def make_avatar(ctx: Context, project_id: int, role: str, fingerprint: str | Non
     if record.made():
         return str(paths["avatar"][role])
     with record:
-        providers.avatar_maker(ctx.settings).make(audio, role, paths["avatar"][role])  # type: ignore[arg-type]
+        ctx.providers.avatar().make(audio, role, paths["avatar"][role])  # type: ignore[arg-type]
     return str(paths["avatar"][role])
-
-
-class AssetRecord:
-    """Asset row and state-file entry around the making of one file."""
-
-    def __init__(
-        self,
-        ctx: Context,
-        project_id: int,
-        kind: AssetType,
-        index: int | None,
-        path: Path,
-        fingerprint: str | None = None,
-    ) -> None:
-        self.ctx, self.project_id, self.kind, self.index = ctx, project_id, kind, index
-        self.path, self.fingerprint = path, fingerprint
-
-    def made(self) -> bool:
-        """Made before from the same inputs (its row says so and the file is there): a run
-        killed before Prefect stored the task's result must not pay for it again."""
-        if self.fingerprint is None or not self.path.exists():
-            return False
-        return any(
-            a.type is self.kind
-            and a.segment_index == self.index
-            and a.status is AssetStatus.COMPLETED
-            and a.fingerprint == self.fingerprint
-            for a in self.ctx.repo.assets(self.project_id)
-        )
-
-    def __enter__(self) -> None:
-        self.ctx.repo.save_asset(
-            self.project_id, self.kind, self.index, status=AssetStatus.PENDING, path=str(self.path)
-        )
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, _tb: Any) -> None:
-        retry_in = None if exc is None else self.ctx.attempt.retry_in(exc)
-        if exc is not None and retry_in is not None:  # the row stays PENDING: not a failure
-            announce_retry(self.ctx, self.project_id, "assets", exc, retry_in, self.key)
-            return
-        error = None if exc is None else error_info(exc, "assets")
-        fingerprint = self.fingerprint if exc is None else None
-        record_asset(
-            self.ctx, self.project_id, self.kind, self.index, self.path, error, fingerprint
-        )
-
-    @property
-    def key(self) -> str:
-        return asset_key(self.kind, self.index)
-
-
-def record_asset(
-    ctx: Context,
-    project_id: int,
-    kind: AssetType,
-    index: int | None,
-    path: Path,
-    error: dict[str, Any] | None,
-    fingerprint: str | None = None,
-) -> None:
-    """The Asset row and the state file say the same thing about one file."""
-    status = AssetStatus.COMPLETED if error is None else AssetStatus.FAILED
-    ctx.repo.save_asset(
-        project_id, kind, index, status=status, path=str(path), error=error, fingerprint=fingerprint
-    )
-    entry: dict[str, Any] = {"status": status.value.lower(), "path": str(path)}
-    if error is not None:
-        entry["error"] = error
-    update_state(ctx.project_dir(project_id), {"assets": {asset_key(kind, index): Replace(entry)}})
 
 
 def record_durations(ctx: Context, project_id: int, seconds: list[float]) -> Script:

@@ -1,0 +1,124 @@
+"""What a run's reports say, as Markdown: the video summary, a progress line, the batch table.
+
+Prefect shows them as artifacts (flows/artifacts.py); building them needs no Prefect.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ytmaker import stages
+from ytmaker.progress import Stage
+
+
+def slug(text: str, length: int = 40) -> str:
+    """Lower-case words joined by dashes; letters of any script are kept (早餐店 stays)."""
+    return re.sub(r"[\W_]+", "-", text.lower()).strip("-")[:length].strip("-")
+
+
+def overall_progress(message: dict[str, Any]) -> float | None:
+    """0-100 over the five stages, from one progress message (None for an error)."""
+    stage = message.get("stage")
+    if stage not in stages.BY_PROGRESS:
+        return None
+    return round(stages.overall_percent(stage, float(message.get("progress") or 0)), 1)
+
+
+def describe(message: dict[str, Any]) -> str:
+    stage = message.get("stage")
+    if stage == Stage.ERROR:
+        return f"**失敗 failed**: {message.get('message', '')}"
+    label = stages.label(str(stage), of_total=True)
+    return f"**{label}** {float(message.get('progress') or 0):.0f}% — {message.get('message', '')}"
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    minutes, seconds = divmod(float(value), 60)
+    return f"{int(minutes)}:{seconds:04.1f} ({value:.1f} s)"
+
+
+def summary_markdown(
+    result: dict[str, Any],
+    run_seconds: float | None = None,
+    *,
+    state_name: str | None = None,
+    state_message: str | None = None,
+) -> str:
+    status = result.get("status")
+    icon = {"COMPLETED": "✅", "AWAITING_REVIEW": "⏸️"}.get(str(status), "❌")
+    title = result.get("title") or result.get("name") or f"Project {result.get('project_id')}"
+    rows = [
+        ("project", f"{result.get('project_id')} — {result.get('name', '')}"),
+        ("status", f"{icon} {status}" + (f" (run {state_name})" if state_name else "")),
+        ("language", result.get("language")),
+        ("video length", _seconds(result.get("duration"))),
+        ("run time", _seconds(run_seconds)),
+        ("video", _code(result.get("video_path"))),
+        ("thumbnail", _code(result.get("thumbnail_path"))),
+        ("video id", result.get("video_id")),
+        ("video URL", _link(result.get("video_url"))),
+        ("partial", _replaced(result.get("replaced"))),
+    ]
+    lines = [f"# {title}", "", "| | |", "|---|---|"]
+    lines += [f"| {key} | {value} |" for key, value in rows if value not in (None, "", "-")]
+    error = result.get("error")
+    if error or (status not in ("COMPLETED", "AWAITING_REVIEW") and state_message):
+        error = error or {}
+        lines += [
+            "",
+            "## Error",
+            "",
+            f"- code: `{error.get('code', '-')}`",
+            f"- stage: `{error.get('stage', '-')}`",
+            f"- message: {_cell(error.get('message') or state_message or '')}",
+        ]
+        for key in ("field", "segment_index", "provider", "retryable"):
+            if error.get(key) is not None:
+                lines.append(f"- {key}: `{error[key]}`")
+    return "\n".join(lines) + "\n"
+
+
+def _replaced(replaced: list[dict[str, Any]] | None) -> str | None:
+    """Which images are placeholders, and why."""
+    if not replaced:
+        return None
+    return "placeholder images: " + ", ".join(
+        f"segment {r['segment_index']} (`{r['code']}`)" for r in replaced
+    )
+
+
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _code(path: Any) -> str | None:
+    return f"`{path}`" if path else None
+
+
+def _link(url: Any) -> str | None:
+    return f"[{url}]({url})" if url else None
+
+
+def batch_summary_markdown(summary: dict[str, Any], names: dict[int, str]) -> str:
+    lines = [
+        f"# Batch {summary['batch_id']}: {summary.get('name', '')}",
+        "",
+        f"**{summary['status']}** — {summary['completed']} completed, {summary['failed']} failed, "
+        f"{summary['total_projects']} in all",
+        "",
+        "| project | name | status | video id / error |",
+        "|---:|---|---|---|",
+    ]
+    for item in summary["results"]:
+        detail = item.get("video_id") if "video_id" in item else item.get("error")
+        detail = item.get("waiting", detail)
+        if item.get("partial"):
+            detail = f"{detail or ''} ({_replaced(item['replaced'])})"
+        lines.append(
+            f"| {item['project_id']} | {_cell(names.get(item['project_id'], ''))} | "
+            f"{item['status']} | {_cell(detail or '')} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,30 @@
+"""`ytmaker`: create projects and run the video flow, with live progress.
+
+The command line lives outside the domain package (`ytmaker/` never imports Prefect, flows or
+tasks); its commands are split by area: projects, batches, recovery, watching, services.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+
+import typer
+
+from ytmaker.errors import YTMakerError
+from ytmaker_cli import batches, projects, recovery, services, watching  # noqa: F401 - commands
+from ytmaker_cli.app import app, fail
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """The `ytmaker` command: a typed error anywhere (settings, database, Redis) is one line."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except YTMakerError as exc:
+        with contextlib.suppress(typer.Exit):
+            fail(exc.message)
+        sys.exit(1)

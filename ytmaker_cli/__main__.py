@@ -1,0 +1,3 @@
+from ytmaker_cli import main
+
+main()

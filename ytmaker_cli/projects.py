@@ -1,0 +1,240 @@
+"""Projects: create one, make its video (`generate`, `demo`), show it, publish a held one, make
+failed assets again."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from ytmaker import project_input
+from ytmaker.context import Context
+from ytmaker.errors import YTMakerError
+from ytmaker.files import read_text_file
+from ytmaker.formats import demo_sample
+from ytmaker.language import normalise_language
+from ytmaker.prompts import TEMPLATE_MAX_BYTES
+from ytmaker.summary import project_summary, retrying_of, status_text
+from ytmaker.terminal import json_line, literal, markup_safe
+from ytmaker_cli.app import ProjectId, an_id, app, context, fail, project_app, screen
+from ytmaker_cli.display import show_summary
+from ytmaker_cli.running import run_and_report
+
+SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
+
+
+@project_app.command("create")
+def project_create(
+    name: Annotated[str, typer.Option(help="Project name.")],
+    content_file: Annotated[Path, typer.Option(help="UTF-8 text: an article, notes or a topic.")],
+    lang: Annotated[str, typer.Option(help="zh-TW or en.")] = "zh-TW",
+    privacy: Annotated[str | None, typer.Option(help="private, unlisted or public.")] = None,
+    publish_at: Annotated[
+        str | None, typer.Option(help="Schedule, e.g. 2026-12-24T20:00 (Asia/Taipei if no offset).")
+    ] = None,
+    tags: Annotated[str | None, typer.Option(help="Comma-separated YouTube tags.")] = None,
+    prompt_template_file: Annotated[
+        Path | None, typer.Option(help="This project's LLM prompt; must contain {content}.")
+    ] = None,
+    visual_config: Annotated[
+        Path | None,
+        typer.Option(help="JSON: subtitles, avatar, logo, music... (see README); checked now."),
+    ] = None,
+    video_format: Annotated[
+        str, typer.Option("--format", help="landscape (1920x1080) or shorts (1080x1920).")
+    ] = "landscape",
+) -> None:
+    """Create a project; prints its id."""
+    content = _read_text(content_file, "--content-file", project_input.CONTENT_MAX_BYTES)
+    youtube = {"privacy": privacy, "publish_at": publish_at, "tags": _split_tags(tags)}
+    template = (
+        _read_text(prompt_template_file, "--prompt-template-file", TEMPLATE_MAX_BYTES)
+        if prompt_template_file
+        else None
+    )
+    visual = _visual_config(visual_config) if visual_config else None
+    ctx = context()
+    made = create_project(ctx, name, content, lang, youtube, template, visual, video_format)
+    screen.out.print(made.get("id"))
+
+
+VISUAL_CONFIG_MAX_BYTES = 64 * 1024
+
+
+def _visual_config(path: Path) -> dict[str, Any]:
+    """The file's settings, checked before anything is paid for; relative paths resolve
+    against the file's folder, then the working directory, and are stored absolute."""
+    from ytmaker.errors import ConfigError
+    from ytmaker.media.visual import VisualConfig
+
+    text = _read_text(path, "--visual-config", VISUAL_CONFIG_MAX_BYTES)
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        fail(f"--visual-config: {path} is not JSON ({exc})")
+    if not isinstance(data, dict):
+        fail(f"--visual-config: {path} must hold a JSON object, not {type(data).__name__}")
+    try:
+        return VisualConfig.from_dict(data, base_dirs=[path.parent, Path.cwd()]).stored()
+    except ConfigError as exc:
+        fail(exc.message)
+        raise  # unreachable
+
+
+def _read_text(path: Path, option: str, max_bytes: int) -> str:
+    """A regular UTF-8 file, read no further than the limit (never a FIFO or a device)."""
+    try:
+        return read_text_file(path, max_bytes)
+    except ValueError as exc:
+        fail(f"{option}: {exc}")
+        raise  # unreachable
+
+
+def _split_tags(tags: str | None) -> list[str] | None:
+    return None if tags is None else [tag for tag in tags.split(",") if tag.strip()]
+
+
+def create_project(
+    ctx: Context,
+    name: str,
+    content: str,
+    lang: str,
+    youtube: dict[str, Any] | None = None,
+    prompt_template: str | None = None,
+    visual_config: dict[str, Any] | None = None,
+    video_format: str = "landscape",
+) -> dict[str, Any]:
+    try:
+        fields = project_input.new_project(
+            name, content, lang, youtube or {}, prompt_template, video_format=video_format
+        )
+    except YTMakerError as exc:
+        fail(exc.message)
+    project = ctx.repo.create_project(**fields, visual_config=visual_config or {})
+    return {"id": project.id}
+
+
+@app.command()
+def generate(
+    project_id: ProjectId, as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
+    """Run the five-stage flow for a project."""
+    run_and_report(context(), project_id, as_json)
+
+
+@app.command()
+def demo(
+    lang: Annotated[str, typer.Option("--lang", help="zh-TW or en.")] = "zh-TW",
+    as_json: Annotated[bool, typer.Option("--json", help="End with one JSON line.")] = False,
+    video_format: Annotated[
+        str, typer.Option("--format", help="landscape or shorts (a vertical Short).")
+    ] = "landscape",
+) -> None:
+    """Make a video from a bundled sample article, fully offline."""
+    try:
+        language = normalise_language(lang)
+        sample = demo_sample(SAMPLES, language, video_format)
+    except YTMakerError as exc:
+        fail(exc.message)
+    except ValueError as exc:
+        fail(f"--format: {exc}")
+    ctx = context()
+    text = sample.read_text("utf-8")
+    project_id = create_project(
+        ctx, f"demo: {sample.stem}", text, language, video_format=video_format
+    )
+    screen.err.print(f"Project {project_id['id']} from {sample.name} ({language})")
+    run_and_report(ctx, project_id["id"], as_json)
+
+
+@app.command()
+def status(
+    project_id: Annotated[int | None, typer.Argument(help="A project id.", callback=an_id)] = None,
+) -> None:
+    """Show one project (with its assets), or list recent projects."""
+    ctx = context()
+    if project_id is None:
+        table = Table("id", "name", "language", "status", "video_id")
+        for project in ctx.repo.list_projects():
+            table.add_row(
+                str(project.id),
+                literal(project.name),
+                literal(project.language),
+                status_text(project.status.value, retrying_of(ctx, project)),
+                literal(project.youtube_video_id or ""),
+            )
+        screen.out.print(table)
+        return
+    try:
+        result = project_summary(ctx, project_id)
+    except YTMakerError as exc:
+        fail(exc.message)
+    show_summary(result)
+    assets = Table("asset", "segment", "status", "path")
+    for asset in ctx.repo.assets(project_id):
+        assets.add_row(
+            asset.type.value,
+            "" if asset.segment_index is None else str(asset.segment_index),
+            asset.status.value,
+            literal(asset.path or ""),
+        )
+    screen.out.print(assets)
+    if result.get("error"):
+        screen.err.print(f"[red]error_info:[/] {markup_safe(json_line(result['error']))}")
+
+
+@app.command("retry-failed")
+def retry_failed(project_id: ProjectId) -> None:
+    """Make again only the assets that failed (placeholders included), then render again."""
+    from ytmaker.models import AssetStatus
+
+    ctx = context()
+    from ytmaker import review
+
+    try:
+        project = ctx.repo.get_project(project_id)
+    except YTMakerError as exc:
+        fail(exc.message)
+    if project.youtube_video_id:
+        fail(
+            f"Project {project_id} is already published "
+            f"({project.video_url or project.youtube_video_id}) and YouTube cannot replace a "
+            "published video's file. To publish new images, "
+            "create a new project from the same text and publish it, then unlist or delete the "
+            "old video in YouTube Studio."
+        )
+    failed = [a for a in ctx.repo.assets(project_id) if a.status is AssetStatus.FAILED]
+    if not failed:
+        screen.out.print(f"Project {project_id} has no failed assets.")
+        return
+    for asset in failed:
+        if asset.path:
+            Path(asset.path).unlink(missing_ok=True)  # a placeholder must not count as done
+    review.reopen(ctx, project_id)
+    screen.err.print(f"Retrying {len(failed)} failed asset(s) of project {project_id}")
+    run_and_report(ctx, project_id, as_json=False)
+
+
+@app.command()
+def publish(
+    project_id: ProjectId, as_json: Annotated[bool, typer.Option("--json")] = False
+) -> None:
+    """Publish a video held before upload (placeholder images) as it is."""
+    from ytmaker import review
+    from ytmaker.models import ProjectStatus
+
+    ctx = context()
+    try:
+        project = ctx.repo.get_project(project_id)
+    except YTMakerError as exc:
+        fail(exc.message)
+    if project.status is ProjectStatus.COMPLETED:
+        screen.out.print(f"Project {project_id} is already published: {project.video_url}")
+        return
+    if project.status is not ProjectStatus.AWAITING_REVIEW:
+        fail(f"Project {project_id} is not waiting for review (status {project.status.value}).")
+    review.approve(ctx, project_id)
+    run_and_report(ctx, project_id, as_json)

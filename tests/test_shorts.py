@@ -179,6 +179,12 @@ def test_the_local_writer_makes_a_short_of_the_bundled_sample(settings: Settings
     script = LocalScriptWriter().write(SHORT_ZH.read_text("utf-8"), "zh-TW", rules)
     formats.check_script(script, rules, "shorts")
     assert 15 <= script.total_duration <= 180
+    # a hook first: the text's own opening question and fact, no greeting
+    assert script.intro.text == "你知道嗎？台灣幾乎每座城市，天黑以後都會多出一條只賣小吃的街。"
+    assert "大家好" not in script.intro.text and "按讚" not in script.outro.text
+    # the landscape rules (and so the fingerprints of scripts already written) are unchanged
+    assert settings.rules.model_dump() == formats.rules_for(settings, "landscape").model_dump()
+    assert "hook" not in rules.model_dump()
     sample = ROOT / "data/samples/night-markets.zh-TW.md"  # too long for a Short
     with pytest.raises(InputError) as caught, formats.named_rules(rules, "shorts"):
         LocalScriptWriter().write(sample.read_text("utf-8"), "zh-TW", rules)

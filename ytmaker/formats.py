@@ -100,6 +100,7 @@ def rules_for(settings: Settings, fmt: str | None) -> ScriptRules:
         segment_max=settings.shorts_segment_max_seconds,
         total_min=settings.shorts_total_min_seconds,
         total_max=settings.shorts_total_max_seconds,
+        hook=True,
     )
 
 

@@ -2,9 +2,10 @@
 the right side and the title, channel and sound over the bottom of a Short, and its search bar
 over the top, so captions and the picture-in-picture presenter keep to the safe area between.
 
-Measured on the Shorts player (1080x1920 reference): the bottom ~25 % and the right ~120 px
-are covered; captions sit above 30 % from the bottom, centred between 150 px margins, and are
-drawn larger than on a landscape video (most viewers watch Shorts on a phone, muted).
+The numbers follow the usual Shorts safe-zone guidance for a 1080x1920 frame (the bottom
+~25 % and the right ~120 px are covered by the player; not measured here): captions sit above
+30 % from the bottom, centred between 150 px margins, and are drawn larger than on a
+landscape video (Shorts are watched on phones).
 """
 
 from __future__ import annotations

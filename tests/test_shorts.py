@@ -88,6 +88,23 @@ def test_cli_project_create_takes_the_format(settings: Settings, tmp_path: Path)
     assert "Traceback" not in refused.output
 
 
+def test_demo_refuses_an_unknown_format_in_one_line(settings: Settings) -> None:
+    from typer.testing import CliRunner
+
+    from ytmaker.providers.local.script_writer import LocalScriptWriter
+    from ytmaker_cli import app
+
+    refused = CliRunner().invoke(app, ["demo", "--format", "square"])
+    assert refused.exit_code == 1
+    assert "--format: 'square' is not a video format: use landscape or shorts" in refused.output
+    assert "Traceback" not in refused.output
+    for language in ("zh-TW", "en"):  # the Short samples are there and fit the Shorts rules
+        sample = formats.demo_sample(ROOT / "data" / "samples", language, "shorts")
+        rules = formats.rules_for(settings, "shorts")
+        script = LocalScriptWriter().write(sample.read_text("utf-8"), language, rules)
+        formats.check_script(script, rules, "shorts")
+
+
 def test_the_prefect_ui_form_gives_the_format_and_the_captions() -> None:
     from ytmaker.forms import NewVideo, video_fields
 

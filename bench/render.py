@@ -253,16 +253,17 @@ def plain_command(
 
 def caption_layout(width: int, height: int) -> tuple[Any, int | None]:
     """The caption style and line width ours uses for this frame (landscape: the defaults)."""
-    from ytmaker.media import render as R
     from ytmaker.media import vertical
+    from ytmaker.media.render import RenderSettings
+    from ytmaker.media.render.plan import _max_chars
     from ytmaker.media.subtitles import AssStyle
     from ytmaker.media.visual import SubtitleStyle, VisualConfig
 
     if not vertical.is_vertical(width, height):
         return AssStyle(), None
     style = vertical.caption_style(AssStyle(), SubtitleStyle(), width, height)
-    settings = R.RenderSettings(width=width, height=height)
-    return style, R._max_chars(VisualConfig(), style, settings, "zh-TW")
+    settings = RenderSettings(width=width, height=height)
+    return style, _max_chars(VisualConfig(), style, settings, "zh-TW")
 
 
 # --- moviepy ------------------------------------------------------------------------------

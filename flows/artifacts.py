@@ -63,9 +63,10 @@ class ProgressWatcher:
     def _run(self) -> None:
         bus = bootstrap().bus
         while not self.stop.wait(POLL_SECONDS):
-            self._mirror(bus.latest(self.project_id))
+            self.mirror(bus.latest(self.project_id))
 
-    def _mirror(self, message: dict[str, Any] | None) -> None:
+    def mirror(self, message: dict[str, Any] | None) -> None:
+        """Show `message` if it is new and this run's (the hook calls it once more at the end)."""
         if not message or message == self.last or not self._this_run(message):
             return
         self.last = message

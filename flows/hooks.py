@@ -96,7 +96,7 @@ def on_video_finished(flow: Any, flow_run: Any, state: Any) -> None:
     if watcher is not None:
         elapsed = time.monotonic() - watcher.started
         with contextlib.suppress(Exception):  # the last message, if the poll missed it
-            watcher._mirror(bootstrap().bus.latest(int(project_id)))
+            watcher.mirror(bootstrap().bus.latest(int(project_id)))
         watcher.finish(ok, None if ok else (state.message or state.name))
     try:
         result = project_summary(bootstrap(), int(project_id))

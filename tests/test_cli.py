@@ -3,48 +3,37 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import cli_env
+from tests.helpers import real_cli, run_cli
 from ytmaker.bootstrap import bootstrap
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = "台灣的早餐店\n蛋餅、蘿蔔糕和豆漿都是常見的選擇。\n清晨的街角總是飄著煎台的香氣。\n"
 
 
-def ytmaker(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "ytmaker_cli", *args],
-        cwd=ROOT,
-        env=cli_env(data_dir),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
 def test_unknown_project_and_bad_language_are_one_line_errors(tmp_path: Path) -> None:
-    unknown = ytmaker(tmp_path, "status", "999")
+    unknown = run_cli(tmp_path, "status", "999")
     assert unknown.returncode == 1 and "Project 999 does not exist" in unknown.stderr
-    bad = ytmaker(tmp_path, "demo", "--lang", "fr")
+    bad = run_cli(tmp_path, "demo", "--lang", "fr")
     assert bad.returncode == 1 and "zh-TW" in bad.stderr
     for result in (unknown, bad):
         assert "Traceback" not in result.stderr + result.stdout
 
 
 @pytest.mark.slow
-def test_create_and_generate_prints_a_json_line(tmp_path: Path) -> None:
+def test_create_and_generate_prints_a_json_line(  # the one smoke test of the real command
+    tmp_path: Path,
+) -> None:
     content = tmp_path / "article.md"
     content.write_text(CONTENT, encoding="utf-8")
-    created = ytmaker(
+    created = real_cli(
         tmp_path, "project", "create", "--name", "早餐", "--content-file", str(content)
     )
     project_id = int(created.stdout.strip())
-    result = ytmaker(tmp_path, "generate", str(project_id), "--json")
+    result = real_cli(tmp_path, "generate", str(project_id), "--json")
     assert result.returncode == 0, result.stderr[-2000:]
     line = json.loads(result.stdout.strip().splitlines()[-1])
     assert line["status"] == "COMPLETED" and Path(line["video_path"]).exists()

@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from tasks.limits import IMAGES_IN_FLIGHT
-from tests.conftest import cli_env
+from tests.helpers import cli_env
 from tests.servers.stability import FakeStability
 from tests.test_resilience import content
 from ytmaker.bootstrap import bootstrap

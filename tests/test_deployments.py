@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import FAST_RULES
+from tests.helpers import FAST_RULES
 from tests.test_batch import SHORT_EN, SHORT_ZH
 from ytmaker import batch
 from ytmaker.db import Repository, dispose_engines

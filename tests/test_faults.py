@@ -21,7 +21,7 @@ import pytest
 import redis
 from sqlalchemy.engine import make_url
 
-from tests.conftest import FAST_RULES, _postgres_url
+from tests.helpers import FAST_RULES, postgres_url
 from ytmaker import db, progress
 from ytmaker.bookkeeping import project_state, run_stage
 from ytmaker.bootstrap import bootstrap
@@ -297,7 +297,7 @@ def test_postgres_nothing_listening_retries_then_names_the_database_without_pass
 
 def test_postgres_gone_for_a_moment_is_retried_and_nothing_is_lost(caplog) -> None:
     caplog.set_level(logging.DEBUG)
-    real = make_url(_postgres_url())
+    real = make_url(postgres_url())
     flaky = FlakyPostgres(real.host or "127.0.0.1", real.port or 5432)
     url = real.set(host="127.0.0.1", port=flaky.port).render_as_string(hide_password=False)
     repo = db.Repository(url)

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from typer.testing import CliRunner
 
+from tests.helpers import timed_real_cli
 from ytmaker import batch
 from ytmaker.bootstrap import bootstrap
 from ytmaker.config import Settings, reload_settings
@@ -321,11 +322,11 @@ def test_a_huge_file_is_refused_after_reading_at_most_the_limit_plus_one_byte(
 def test_the_real_cli_does_not_hang_on_a_fifo_or_dev_zero(tmp_path: Path) -> None:
     import os
 
-    from tests.test_cli import ytmaker
+    from tests.helpers import run_cli
 
     os.mkfifo(tmp_path / "pipe")
     for given in (tmp_path / "pipe", "/dev/zero"):
-        result = ytmaker(tmp_path, "project", "create", "--name", "a", "--content-file", str(given))
+        result = run_cli(tmp_path, "project", "create", "--name", "a", "--content-file", str(given))
         assert result.returncode == 1 and "is not a regular file" in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
 
@@ -502,34 +503,6 @@ def test_timeouts_back_off_so_a_long_video_tries_a_silent_redis_a_few_times(
     assert tries == 5
 
 
-def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    import os
-
-    from tests.conftest import FAST_RULES
-
-    env = {**os.environ, **FAST_RULES, "YTMAKER_DATA_DIR": str(data_dir), **extra}
-    if "PREFECT_API_URL" not in extra:
-        env.pop("PREFECT_API_URL", None)
-    return env
-
-
-def real_cli(data_dir: Path, *args: str, **env: str) -> tuple[int, str, float]:
-    """`python -m ytmaker_cli` as a user runs it: exit code, stderr + stdout, seconds."""
-    import subprocess
-    import sys
-    import time
-
-    started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "ytmaker_cli", *args],
-        env=cli_env(data_dir, **env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    return result.returncode, result.stderr + result.stdout, time.monotonic() - started
-
-
 def test_batch_status_names_a_silent_redis_within_seconds(
     silent: SilentServer, tmp_path: Path
 ) -> None:
@@ -537,10 +510,11 @@ def test_batch_status_names_a_silent_redis_within_seconds(
     plan.write_text(
         "projects:\n" + "".join(f"  - {{name: p{i}, content: x}}\n" for i in range(5)), "utf-8"
     )
-    assert real_cli(tmp_path, "batch", "create", "--file", str(plan))[0] == 0
+    assert timed_real_cli(tmp_path, "batch", "create", "--file", str(plan))[0] == 0
     url = f"redis://127.0.0.1:{silent.port}/0"
-    code, shown, seconds = real_cli(tmp_path, "batch", "status", "1", REDIS_URL=url)
-    assert code == 0 and "p4" in shown and seconds < 15  # was ~10 s a row
+    code, shown, _ = timed_real_cli(tmp_path, "batch", "status", "1", REDIS_URL=url)
+    assert code == 0 and "p4" in shown
+    assert len(silent.held) <= 2  # the breaker stops asking after one silence (was: once a row)
     assert f"Redis at {url} did not answer within 1.0 s" in shown
     assert "Traceback" not in shown
 
@@ -569,10 +543,10 @@ def test_generate_and_batch_run_name_a_silent_prefect_api_in_one_line(
 ) -> None:
     plan = tmp_path / "b.yaml"
     plan.write_text("projects:\n  - {name: a, content: 夜市的小吃很多。}\n", "utf-8")
-    assert real_cli(tmp_path, "batch", "create", "--file", str(plan))[0] == 0
+    assert timed_real_cli(tmp_path, "batch", "create", "--file", str(plan))[0] == 0
     url = f"http://user:pw-123@127.0.0.1:{silent.port}/api"
     for args in (("generate", "1"), ("batch", "run", "1"), ("batch", "run", "1", "--deployment")):
-        code, shown, seconds = real_cli(tmp_path, *args, PREFECT_API_URL=url)
+        code, shown, seconds = timed_real_cli(tmp_path, *args, PREFECT_API_URL=url)
         # ~8 s on this machine (Python and Prefect start-up + the 5 s check); was for ever
         assert code == 1 and seconds < 60, (args, seconds)
         assert (
@@ -691,7 +665,7 @@ def test_a_quota_value_not_ours_falls_back_to_the_database(
 def test_bad_settings_are_one_line_and_write_nothing(
     env: dict[str, str], words: str, tmp_path: Path
 ) -> None:
-    code, shown, _ = real_cli(tmp_path / "data", "status", **env)
+    code, shown, _ = timed_real_cli(tmp_path / "data", "status", **env)
     assert code == 1 and words in shown and len(shown.strip().splitlines()) == 1, shown
     assert "pw-123" not in shown and "Traceback" not in shown
     assert not (tmp_path / "data").exists() and not Path("/nonexistent-ytm").exists()
@@ -699,7 +673,7 @@ def test_bad_settings_are_one_line_and_write_nothing(
 
 def test_a_data_dir_that_is_a_file_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a folder")
-    code, shown, _ = real_cli(tmp_path / "file", "status")
+    code, shown, _ = timed_real_cli(tmp_path / "file", "status")
     assert code == 1 and "cannot be used as the data folder (it is a file)" in shown
     assert len(shown.strip().splitlines()) == 1
 
@@ -758,9 +732,11 @@ def test_a_publish_time_past_the_calendar_is_one_line(
 def test_a_failed_generate_prints_no_prefect_traceback(tmp_path: Path) -> None:
     article = tmp_path / "a.md"
     article.write_text("夜市的小吃很多。", "utf-8")
-    created = real_cli(tmp_path, "project", "create", "--name", "a", "--content-file", str(article))
+    created = timed_real_cli(
+        tmp_path, "project", "create", "--name", "a", "--content-file", str(article)
+    )
     assert created[0] == 0
-    code, shown, _ = real_cli(tmp_path, "generate", "1", YTMAKER_TOTAL_MIN_SECONDS="180")
+    code, shown, _ = timed_real_cli(tmp_path, "generate", "1", YTMAKER_TOTAL_MIN_SECONDS="180")
     assert code == 1 and "Traceback" not in shown and "flow_engine.py" not in shown, shown
     errors = [line for line in shown.splitlines() if "Error" in line or "ERROR" in line]
     assert len(errors) == 1 and errors[0].startswith("錯誤 Error: The content is too short")
@@ -902,17 +878,17 @@ def test_a_batch_visual_config_is_checked_and_its_files_stay_in_the_folder(
 
 
 def test_a_stored_bad_visual_config_fails_before_the_script_is_paid_for(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+    settings: Settings,
 ) -> None:
     from tests.servers.gemini import FakeGemini, valid_script
     from ytmaker.errors import ConfigError
     from ytmaker.pipeline import script
+    from ytmaker.providers.gemini import GeminiScriptWriter
 
     with FakeGemini() as server:
         server.script_text = valid_script(segments=3, seconds=6)
-        monkeypatch.setenv("GEMINI_API_KEY", server.api_key)
-        monkeypatch.setenv("GEMINI_BASE_URL", server.url)
-        ctx = bootstrap(Settings())
+        writer = GeminiScriptWriter(server.api_key, base_url=server.url)
+        ctx = bootstrap(settings, script_writer=writer)
         fresh = ctx.repo.create_project(
             name="a", content="夜市", visual_config={"subtitles": {"colour": "red"}}
         )

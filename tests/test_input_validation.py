@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy
 
+from tests.helpers import run_cli
 from tests.servers.gemini import FakeGemini, valid_script
-from tests.test_cli import ytmaker
 from ytmaker import db
 from ytmaker.bootstrap import bootstrap
 from ytmaker.config import Settings
@@ -90,7 +90,7 @@ def test_hostile_names_stay_text_and_never_become_paths(settings: Settings) -> N
 def test_the_cli_refuses_bad_input_in_one_line_per_problem(tmp_path: Path) -> None:
     article = tmp_path / "a.md"
     article.write_text("台灣夜市的小吃很多。", encoding="utf-8")
-    result = ytmaker(
+    result = run_cli(
         tmp_path,
         *("project", "create", "--name", "夜市", "--content-file", str(article)),
         *("--privacy", "public", "--publish-at", "2020-01-01T00:00", "--tags", "a,,b"),

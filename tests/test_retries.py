@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import redis
 
-from tests.conftest import cli_env
+from tests.helpers import cli_env
 from tests.servers.gemini import FakeGemini, gemini_writes_the_script
 from ytmaker.bootstrap import bootstrap
 from ytmaker.config import Settings, reload_settings

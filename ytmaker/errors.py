@@ -1,4 +1,16 @@
-"""Typed errors: each carries a code, whether a retry may help, and details for error_info."""
+"""Typed errors: each carries a code, whether a retry may help, and details for error_info.
+
+    YTMakerError                  the message says what to do; `to_info()` is safe to store
+    ├── ConfigError               a setting (names it: YTMAKER_DATA_DIR, GEMINI_API_KEY...)
+    ├── InputError                a project's field (`field=`), refused before anything is paid
+    │   └── ProjectNotFound
+    ├── ScriptValidationError     the script breaks a rule (segment or total length...)
+    ├── ProviderError             a service would not make an asset
+    │   └── ServiceError          a real service's failure (providers/errors: <PROVIDER>_<KIND>)
+    ├── MediaError                FFmpeg, the font, a duration off by more than 2 %
+    ├── StorageError              the disk (DISK_FULL, NOT_WRITABLE)
+    └── StageTimeout              a stage ran past its limit (deadline.py: <STAGE>_TIMEOUT)
+"""
 
 from __future__ import annotations
 

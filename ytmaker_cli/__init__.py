@@ -18,10 +18,11 @@ from ytmaker_cli.app import app, fail
 __all__ = ["app", "main"]
 
 
-def main() -> None:
-    """The `ytmaker` command: a typed error anywhere (settings, database, Redis) is one line."""
+def main(args: list[str] | None = None) -> None:
+    """The `ytmaker` command (`args`: the command line, else sys.argv): a typed error anywhere
+    (settings, database, Redis) is one line."""
     try:
-        app()
+        app(args)
     except KeyboardInterrupt:
         sys.exit(130)
     except YTMakerError as exc:

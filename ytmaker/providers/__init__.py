@@ -203,16 +203,21 @@ class Providers:
         )
 
     def voice(self) -> Voice:
-        return self._given["voice"] or self._once("voice", lambda: voice(self.settings))  # type: ignore[return-value]
+        return self._given_or_built("voice", voice)
 
     def images(self, frame: Frame = FRAMES["landscape"]) -> ImageMaker:
         """One image maker per frame (a Short's pictures are portrait)."""
         given = self._given["images"]
-        build = lambda: image_maker(self.settings, frame)  # noqa: E731
-        return given or self._once(("images", frame), build)  # type: ignore[return-value]
+        if given is not None:
+            return given  # type: ignore[return-value]
+        return self._once(("images", frame), lambda: image_maker(self.settings, frame))
 
     def avatar(self) -> AvatarMaker:
-        return self._given["avatar"] or self._once("avatar", lambda: avatar_maker(self.settings))  # type: ignore[return-value]
+        return self._given_or_built("avatar", avatar_maker)
+
+    def _given_or_built(self, kind: str, build: Callable[[Settings], Any]) -> Any:
+        given = self._given[kind]
+        return given if given is not None else self._once(kind, lambda: build(self.settings))
 
     def publisher(
         self,

@@ -1,0 +1,102 @@
+"""What many tests share: fast script rules, the PostgreSQL address, a user's environment, and
+the command line — in-process through Click's test runner, or as a real process for the smoke
+test and the checks that a command gives up instead of hanging."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("YTMAKER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# Rules small enough for fast end-to-end videos; the defaults are tested on their own.
+FAST_RULES = {
+    "YTMAKER_SEGMENT_MIN_SECONDS": "1",
+    "YTMAKER_SEGMENT_MAX_SECONDS": "20",
+    "YTMAKER_TOTAL_MIN_SECONDS": "5",
+    "YTMAKER_TOTAL_MAX_SECONDS": "600",
+    "YTMAKER_X264_PRESET": "ultrafast",
+}
+TEST_PREFECT = ("PREFECT_HOME", "PREFECT_LOCAL_STORAGE_PATH", "PREFECT_API_URL")
+
+
+def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a user running `ytmaker` on `data_dir`: fast rules, and Prefect's
+    home, API and results left to the CLI (the data dir's own in-process API)."""
+    env = {k: v for k, v in os.environ.items() if k not in TEST_PREFECT}
+    return {**env, **FAST_RULES, "YTMAKER_DATA_DIR": str(data_dir), **extra}
+
+
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(data_dir: Path, *args: str, **env: str) -> Ran:
+    """`ytmaker ARGS` in this process, through the same `main` as the installed command (typed
+    errors as one line). For commands that start no flow: a flow would need the CLI's own
+    Prefect home, which this process (with its test harness) cannot switch to."""
+    from ytmaker.config import get_settings
+    from ytmaker_cli import main
+
+    overrides = {**FAST_RULES, "YTMAKER_DATA_DIR": str(data_dir), **env}
+    get_settings.cache_clear()
+    code = 0
+    try:
+        with CliRunner().isolation(env=overrides) as (out, err, _):
+            try:
+                main(list(args))
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+            stdout, stderr = out.getvalue().decode(), err.getvalue().decode()
+    finally:
+        get_settings.cache_clear()
+    return Ran(code, stdout, stderr)
+
+
+def real_cli(data_dir: Path, *args: str, timeout: float = 600, **env: str) -> Ran:
+    """`python -m ytmaker_cli ARGS` as a user runs it, in its own process."""
+    result = subprocess.run(
+        [sys.executable, "-m", "ytmaker_cli", *args],
+        cwd=ROOT,
+        env=cli_env(data_dir, **env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    return Ran(result.returncode, result.stdout, result.stderr)
+
+
+def timed_real_cli(data_dir: Path, *args: str, **env: str) -> tuple[int, str, float]:
+    """Exit code, stderr + stdout, and seconds: for commands that must give up, not hang."""
+    started = time.monotonic()
+    ran = real_cli(data_dir, *args, timeout=120, **env)
+    return ran.returncode, ran.stderr + ran.stdout, time.monotonic() - started
+
+
+def postgres_url() -> str:
+    """A throwaway schema in the test database, so runs never see each other's rows."""
+    import sqlalchemy
+
+    schema = f"ytm_{uuid.uuid4().hex[:10]}"
+    engine = sqlalchemy.create_engine(PG_URL)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
+    except sqlalchemy.exc.OperationalError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc.orig}")
+    finally:
+        engine.dispose()
+    return f"{PG_URL}?options=-csearch_path%3D{schema}"

@@ -6,6 +6,7 @@ A batch file::
 
     name: 台灣小吃            # optional, default: the file name
     language: zh-TW           # optional default for every project
+    format: landscape         # optional default for every project: landscape | shorts
     youtube:                  # optional defaults for every project
       privacy: private
     projects:
@@ -17,6 +18,7 @@ A batch file::
           tags: [台灣, 夜市]
       - name: Bubble tea
         language: en
+        format: shorts                            # a vertical YouTube Short
         prompt_template: "Write a cheerful script about: {content}"   # optional, for Gemini
         content: |
           Bubble tea was born in Taichung in the 1980s...
@@ -37,6 +39,7 @@ from sqlalchemy import func, select, update
 from ytmaker.db import Repository, valid_id
 from ytmaker.errors import ConfigError, InputError, YTMakerError
 from ytmaker.files import inside, read_text_file
+from ytmaker.formats import DEFAULT_FORMAT, check_optional_format
 from ytmaker.language import normalise_language
 from ytmaker.media.visual import PATH_FIELDS, VisualConfig
 from ytmaker.models import BatchStatus, BatchTask, Project, ProjectStatus
@@ -73,11 +76,14 @@ class ProjectSpec(BaseModel):
     youtube: YouTubeSpec | None = None
     prompt_template: str | None = None
     visual_config: dict[str, Any] | None = None
+    format: str | None = None  # landscape | shorts
 
     @field_validator("name", mode="after")
     @classmethod
     def _name(cls, value: str) -> str:
         return check_name(value)
+
+    _format = field_validator("format", mode="after")(check_optional_format)
 
     @field_validator("prompt_template", mode="after")
     @classmethod
@@ -92,7 +98,10 @@ class BatchSpec(BaseModel):
     language: str | None = None
     youtube: YouTubeSpec | None = None
     visual_config: dict[str, Any] | None = None  # defaults for every project, section by section
+    format: str | None = None  # default for every project: landscape | shorts
     projects: list[ProjectSpec] = Field(min_length=1)
+
+    _format = field_validator("format", mode="after")(check_optional_format)
 
     @field_validator("name", mode="after")
     @classmethod
@@ -108,6 +117,7 @@ class NewProject:
     youtube_settings: dict[str, Any] = field(default_factory=dict)
     prompt_template: str | None = None
     visual_config: dict[str, Any] = field(default_factory=dict)
+    format: str = "landscape"
 
 
 @dataclass
@@ -195,7 +205,15 @@ def parse_batch(
         visual = {**(spec.visual_config or {}), **(item.visual_config or {})}
         visual = _visual(visual, folder, f"{where}.visual_config", problems)
         projects.append(
-            NewProject(item.name, content, language, youtube, item.prompt_template, visual)
+            NewProject(
+                item.name,
+                content,
+                language,
+                youtube,
+                item.prompt_template,
+                visual,
+                item.format or spec.format or DEFAULT_FORMAT,
+            )
         )
     name = spec.name or _default_name(default_name, problems)
     if problems:
@@ -326,6 +344,7 @@ def create_batch(repo: Repository, plan: BatchPlan, **row: Any) -> BatchTask:
                     youtube_settings=item.youtube_settings,
                     prompt_template=item.prompt_template,
                     visual_config=item.visual_config,
+                    format=item.format,
                     batch_id=batch.id,
                 )
             )

@@ -6,6 +6,7 @@ A batch file::
 
     name: 台灣小吃            # optional, default: the file name
     language: zh-TW           # optional default for every project
+    format: landscape         # optional default for every project: landscape | shorts
     youtube:                  # optional defaults for every project
       privacy: private
     projects:
@@ -17,6 +18,7 @@ A batch file::
           tags: [台灣, 夜市]
       - name: Bubble tea
         language: en
+        format: shorts                            # a vertical YouTube Short
         prompt_template: "Write a cheerful script about: {content}"   # optional, for Gemini
         content: |
           Bubble tea was born in Taichung in the 1980s...
@@ -37,6 +39,7 @@ from sqlalchemy import func, select, update
 from ytmaker.db import Repository, valid_id
 from ytmaker.errors import ConfigError, InputError, YTMakerError
 from ytmaker.files import inside, read_text_file
+from ytmaker.formats import DEFAULT_FORMAT, check_optional_format
 from ytmaker.language import normalise_language
 from ytmaker.media.visual import PATH_FIELDS, VisualConfig
 from ytmaker.models import BatchStatus, BatchTask, Project, ProjectStatus
@@ -74,11 +77,14 @@ class ProjectSpec(BaseModel):
     prompt_template: str | None = None
     visual_config: dict[str, Any] | None = None
     review: bool | None = None  # a person approves it before upload (default: the batch's)
+    format: str | None = None  # landscape | shorts
 
     @field_validator("name", mode="after")
     @classmethod
     def _name(cls, value: str) -> str:
         return check_name(value)
+
+    _format = field_validator("format", mode="after")(check_optional_format)
 
     @field_validator("prompt_template", mode="after")
     @classmethod
@@ -94,7 +100,10 @@ class BatchSpec(BaseModel):
     youtube: YouTubeSpec | None = None
     visual_config: dict[str, Any] | None = None  # defaults for every project, section by section
     review: bool | None = None  # default for every project; unset: YTMAKER_REVIEW
+    format: str | None = None  # default for every project: landscape | shorts
     projects: list[ProjectSpec] = Field(min_length=1)
+
+    _format = field_validator("format", mode="after")(check_optional_format)
 
     @field_validator("name", mode="after")
     @classmethod
@@ -111,6 +120,7 @@ class NewProject:
     prompt_template: str | None = None
     visual_config: dict[str, Any] = field(default_factory=dict)
     review_required: bool | None = None
+    format: str = "landscape"
 
 
 @dataclass
@@ -206,6 +216,7 @@ def parse_batch(
                 item.prompt_template,
                 visual,
                 spec.review if item.review is None else item.review,
+                item.format or spec.format or DEFAULT_FORMAT,
             )
         )
     name = spec.name or _default_name(default_name, problems)
@@ -338,6 +349,7 @@ def create_batch(repo: Repository, plan: BatchPlan, **row: Any) -> BatchTask:
                     prompt_template=item.prompt_template,
                     visual_config=item.visual_config,
                     review_required=item.review_required,
+                    format=item.format,
                     batch_id=batch.id,
                 )
             )

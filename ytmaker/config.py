@@ -33,6 +33,19 @@ class Settings(BaseSettings):
     segment_max_seconds: float = _env("YTMAKER_SEGMENT_MAX_SECONDS", default=20.0, gt=0)
     total_min_seconds: float = _env("YTMAKER_TOTAL_MIN_SECONDS", default=180.0, ge=0)
     total_max_seconds: float = _env("YTMAKER_TOTAL_MAX_SECONDS", default=600.0, gt=0)
+    # Shorts (ytmaker/formats.py): their own script rules; YouTube caps a Short at 180 s.
+    shorts_segment_min_seconds: float = _env(
+        "YTMAKER_SHORTS_SEGMENT_MIN_SECONDS", default=2.0, gt=0
+    )
+    shorts_segment_max_seconds: float = _env(
+        "YTMAKER_SHORTS_SEGMENT_MAX_SECONDS", default=10.0, gt=0
+    )
+    shorts_total_min_seconds: float = _env("YTMAKER_SHORTS_TOTAL_MIN_SECONDS", default=15.0, ge=0)
+    shorts_total_max_seconds: float = _env(
+        "YTMAKER_SHORTS_TOTAL_MAX_SECONDS", default=180.0, gt=0, le=180
+    )
+    # `#Shorts` at the end of a Short's description (YouTube needs no flag; an option only).
+    shorts_hashtag: bool = _env("YTMAKER_SHORTS_HASHTAG", default=False)
 
     script_provider: ProviderChoice = _env("YTMAKER_SCRIPT_PROVIDER", default="auto")
     voice_provider: ProviderChoice = _env("YTMAKER_VOICE_PROVIDER", default="auto")

@@ -100,6 +100,18 @@ class NewVideo(BaseModel):
         "and its Resume form approves (with the title, description, tags... as you edit them) "
         "or rejects. Off: the worker's YTMAKER_REVIEW decides.",
     )
+    format: Literal["landscape", "shorts"] = Field(
+        default="landscape",
+        title="Format",
+        description="landscape: a 1920x1080 video; shorts: a vertical 1080x1920 YouTube Short "
+        "(15-180 s, a hook first, no custom thumbnail).",
+    )
+    captions: Literal["line", "words"] = Field(
+        default="line",
+        title="Captions",
+        description="line: each subtitle line as a whole; words: each word (each character "
+        "for Chinese) lights up while it is spoken.",
+    )
     prompt_template: str = Field(
         default="",
         title="Prompt template",
@@ -118,16 +130,20 @@ def video_fields(form: NewVideo, *, where: str = "", source: str = "The new-vide
         "tags": form.tags or None,
     }
     try:
-        return new_project(
+        fields = new_project(
             form.name,
             form.content,
             form.language,
             youtube,
             form.prompt_template or None,
             review=True if form.review else None,
+            video_format=form.format,
         )
     except InputError as exc:
         raise invalid(source, _renamed(exc, where)) from None
+    if form.captions == "words":
+        fields["visual_config"] = {"subtitles": {"style": "words"}}
+    return fields
 
 
 def _renamed(exc: InputError, where: str) -> list[tuple[str, str]]:
@@ -151,7 +167,8 @@ class NewBatch(BaseModel):
         description="The batch in the batch-file format (README, Batches): an optional "
         "`name:` and `language:`, then `projects:` with one `- name:` entry per video, its text "
         "inline under `content: |` (a `content_file` cannot be read from here), and optional "
-        "`language`, `prompt_template` and `youtube: {privacy, publish_at, tags}`. Leave empty "
+        "`language`, `format`, `prompt_template` and `youtube: {privacy, publish_at, tags}`. "
+        "Leave empty "
         "to give the projects as a list below instead.",
     )
     name: str = Field(

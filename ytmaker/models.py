@@ -97,6 +97,8 @@ class Project(Timestamps, Base):
     name: Mapped[str] = mapped_column(String(200))
     content: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(16), default="zh-TW")
+    # landscape | shorts (ytmaker/formats.py); rows from before formats get landscape.
+    format: Mapped[str] = mapped_column(String(16), default="landscape", server_default="landscape")
     status: Mapped[ProjectStatus] = mapped_column(
         _enum(ProjectStatus), default=ProjectStatus.INITIALIZED
     )

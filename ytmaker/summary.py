@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from ytmaker import formats
 from ytmaker.attempt import retrying_text
 from ytmaker.bookkeeping import fail_project, project_state
 from ytmaker.context import Context
@@ -47,6 +48,7 @@ def project_summary(ctx: Context, project_id: int) -> dict[str, Any]:
         "error": project.error_info,
         "retrying": retrying_of(ctx, project),
         "review": project.review,
+        **formats.summary_of(project.format),
     }
     result["replaced"] = replaced_images(ctx.repo, project_id)
     result["partial"] = bool(result["replaced"])

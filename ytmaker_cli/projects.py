@@ -14,6 +14,7 @@ from ytmaker import project_input, review
 from ytmaker.context import Context
 from ytmaker.errors import YTMakerError
 from ytmaker.files import read_text_file
+from ytmaker.formats import demo_sample
 from ytmaker.language import normalise_language
 from ytmaker.prompts import TEMPLATE_MAX_BYTES
 from ytmaker.summary import project_summary, retrying_of, status_text
@@ -23,7 +24,6 @@ from ytmaker_cli.display import show_summary
 from ytmaker_cli.running import run_and_report
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
-DEMO_SAMPLES = {"zh-TW": "night-markets.zh-TW.md", "en": "bubble-tea.en.md"}
 
 
 @project_app.command("create")
@@ -50,6 +50,9 @@ def project_create(
             help="A person approves it before upload (`ytmaker review`); default YTMAKER_REVIEW.",
         ),
     ] = None,
+    video_format: Annotated[
+        str, typer.Option("--format", help="landscape (1920x1080) or shorts (1080x1920).")
+    ] = "landscape",
 ) -> None:
     """Create a project; prints its id."""
     content = _read_text(content_file, "--content-file", project_input.CONTENT_MAX_BYTES)
@@ -61,7 +64,17 @@ def project_create(
     )
     visual = _visual_config(visual_config) if visual_config else None
     ctx = context()
-    made = create_project(ctx, name, content, lang, youtube, template, visual, review)
+    made = create_project(
+        ctx,
+        name,
+        content,
+        lang,
+        youtube,
+        template,
+        visual,
+        review=review,
+        video_format=video_format,
+    )
     screen.out.print(made["id"])
 
 
@@ -110,10 +123,17 @@ def create_project(
     prompt_template: str | None = None,
     visual_config: dict[str, Any] | None = None,
     review: bool | None = None,
+    video_format: str = "landscape",
 ) -> dict[str, Any]:
     try:
         fields = project_input.new_project(
-            name, content, lang, youtube or {}, prompt_template, review=review
+            name,
+            content,
+            lang,
+            youtube or {},
+            prompt_template,
+            review=review,
+            video_format=video_format,
         )
     except YTMakerError as exc:
         fail(exc.message)
@@ -133,15 +153,23 @@ def generate(
 def demo(
     lang: Annotated[str, typer.Option("--lang", help="zh-TW or en.")] = "zh-TW",
     as_json: Annotated[bool, typer.Option("--json", help="End with one JSON line.")] = False,
+    video_format: Annotated[
+        str, typer.Option("--format", help="landscape or shorts (a vertical Short).")
+    ] = "landscape",
 ) -> None:
     """Make a video from a bundled sample article, fully offline."""
     try:
         language = normalise_language(lang)
+        sample = demo_sample(SAMPLES, language, video_format)
     except YTMakerError as exc:
         fail(exc.message)
-    sample = SAMPLES / DEMO_SAMPLES[language]
+    except ValueError as exc:
+        fail(f"--format: {exc}")
     ctx = context()
-    project_id = create_project(ctx, f"demo: {sample.stem}", sample.read_text("utf-8"), language)
+    text = sample.read_text("utf-8")
+    project_id = create_project(
+        ctx, f"demo: {sample.stem}", text, language, video_format=video_format
+    )
     screen.err.print(f"Project {project_id['id']} from {sample.name} ({language})")
     run_and_report(ctx, project_id["id"], as_json)
 

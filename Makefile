@@ -56,8 +56,9 @@ up: install  ## local Prefect server + work pool + deployments + workers (WORKER
 down:  ## stop what `make up` started (worker first, then the server)
 	@bash deployments/down.sh
 
-bench: install  ## render, image fan-out and batch benchmarks; each prints a table
+bench: install  ## render, word-caption timing, image fan-out and batch benchmarks; each prints a table
 	$(RUN) python -m bench.render $(BENCH_ARGS)
+	$(RUN) python -m bench.karaoke
 	$(RUN) python bench/fanout.py
 	$(RUN) python bench/batch.py
 	$(RUN) python bench/scale.py

@@ -10,11 +10,15 @@ a logo) rendered by:
   moviepy   moviepy 2.x slideshow with the subtitles composited as TextClips (its own venv)
 
 The default look has the slow pan on; the plain/ours pair is run again with motion off, to
-show what motion costs.
+show what motion costs. `ours, words` renders the same with word-by-word captions
+(`subtitles.style: words`, ASS karaoke in the same pass) against the plain command's line
+captions, and against ours with line captions. `--format shorts` makes everything 1080x1920
+(portrait pictures, Shorts caption layout; moviepy is left out there).
 Every run is a subprocess; wall time (median of N), CPU time (user+sys of the process tree) and
 peak RSS of the process tree (psutil, sampled every 50 ms) are reported.
 
     python -m bench.render [--reps 3] [--moviepy-reps 1] [--segments 10] [--seconds 10]
+                           [--format landscape|shorts] [--no-words]
                            [--no-moviepy] [--no-static] [--x264-params ...]
 """
 
@@ -54,8 +58,10 @@ TEXTS = [
 # --- inputs -----------------------------------------------------------------------------------
 
 
-def make_inputs(folder: Path, segments: int, seconds: float) -> dict[str, Any]:
-    """Pictures, narration WAVs and a logo; reused when already there."""
+def make_inputs(
+    folder: Path, segments: int, seconds: float, size: tuple[int, int] = (1920, 1080)
+) -> dict[str, Any]:
+    """Pictures (`size`), narration WAVs and a logo; reused when already there."""
     from PIL import Image, ImageDraw
 
     from ytmaker.media.probe import wav_duration
@@ -63,7 +69,7 @@ def make_inputs(folder: Path, segments: int, seconds: float) -> dict[str, Any]:
     from ytmaker.providers.local.voice import EspeakVoice
 
     folder.mkdir(parents=True, exist_ok=True)
-    images, voice = PillowImages(), EspeakVoice()
+    images, voice = PillowImages(size=size), EspeakVoice()
     pieces = []
     for i in range(segments):
         text = TEXTS[i % len(TEXTS)]
@@ -90,9 +96,13 @@ def make_inputs(folder: Path, segments: int, seconds: float) -> dict[str, Any]:
     return {"pieces": pieces, "logo": str(logo)}
 
 
-def visual_dict(inputs: dict[str, Any], motion: bool) -> dict[str, Any]:
-    """The default look (slow pan, cross-fades) plus a logo; `motion=False` turns the pan off."""
-    return {"logo": {"path": inputs["logo"]}, "motion": "pan" if motion else "off"}
+def visual_dict(inputs: dict[str, Any], motion: bool, words: bool = False) -> dict[str, Any]:
+    """The default look (slow pan, cross-fades) plus a logo; `motion=False` turns the pan off,
+    `words=True` lights each word up as it is spoken."""
+    look: dict[str, Any] = {"logo": {"path": inputs["logo"]}, "motion": "pan" if motion else "off"}
+    if words:
+        look["subtitles"] = {"style": "words"}
+    return look
 
 
 # --- our renderer, run in a subprocess ----------------------------------------------------
@@ -112,6 +122,8 @@ def ours_worker(spec_file: Path) -> None:
         Path(spec["out"]),
         Path(spec["work"]),
         RenderSettings(
+            width=spec.get("width", 1920),
+            height=spec.get("height", 1080),
             preset=spec["preset"],
             crf=spec["crf"],
             threads=spec.get("threads", 0),
@@ -137,9 +149,10 @@ def plain_command(
     from ytmaker.media.render import graph as G
     from ytmaker.media.render import plan as P
     from ytmaker.media.runner import ffmpeg_exe
-    from ytmaker.media.subtitles import AssStyle, Cue, split_cues, to_ass
+    from ytmaker.media.subtitles import Cue, split_cues, to_ass
 
-    fps, w, h = 30, 1920, 1080
+    fps, (w, h) = 30, encoder.size
+    style, max_chars = caption_layout(w, h)
     pieces = inputs["pieces"]
     frames = [R.frame_count(p["duration"], fps) for p in pieces]
     fade = round(0.5 * fps)
@@ -150,11 +163,12 @@ def plain_command(
 
     for p, count in zip(pieces, frames, strict=True):
         length = count / fps
-        for c in split_cues(p["text"], 0, min(wav_duration(Path(p["audio"])), length), "zh-TW"):
+        end = min(wav_duration(Path(p["audio"])), length)
+        for c in split_cues(p["text"], 0, end, "zh-TW", max_chars):
             cues.append(Cue(c.start + offset, c.end + offset, c.text))
         offset += length
     ass = work / "all.ass"
-    ass.write_text(to_ass(cues, w, h, AssStyle()), "utf-8")
+    ass.write_text(to_ass(cues, w, h, style), "utf-8")
     fonts = work / "fonts"
     fonts.mkdir(exist_ok=True)
     if not (fonts / font_path().name).exists():
@@ -235,6 +249,21 @@ def plain_command(
     args += ["-r", str(fps), "-c:a", "aac", "-b:a", "192k", "-ar", str(SAMPLE_RATE)]
     args += ["-movflags", "+faststart", str(out)]
     return args
+
+
+def caption_layout(width: int, height: int) -> tuple[Any, int | None]:
+    """The caption style and line width ours uses for this frame (landscape: the defaults)."""
+    from ytmaker.media import vertical
+    from ytmaker.media.render import RenderSettings
+    from ytmaker.media.render.plan import _max_chars
+    from ytmaker.media.subtitles import AssStyle
+    from ytmaker.media.visual import SubtitleStyle, VisualConfig
+
+    if not vertical.is_vertical(width, height):
+        return AssStyle(), None
+    style = vertical.caption_style(AssStyle(), SubtitleStyle(), width, height)
+    settings = RenderSettings(width=width, height=height)
+    return style, _max_chars(VisualConfig(), style, settings, "zh-TW")
 
 
 # --- moviepy ------------------------------------------------------------------------------
@@ -406,6 +435,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--x264-params", default=None, help="libx264 options (default: the renderer's)"
     )
+    parser.add_argument("--format", choices=["landscape", "shorts"], default="landscape")
+    parser.add_argument("--no-words", action="store_true", help="skip the words-captions row")
     parser.add_argument("--no-moviepy", action="store_true")
     parser.add_argument("--no-static", action="store_true", help="skip the motion-off pair")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
@@ -418,11 +449,19 @@ def main(argv: list[str] | None = None) -> int:
 
         args.x264_params = RenderSettings().x264_params
 
+    from ytmaker.formats import FRAMES
+
+    frame = FRAMES[args.format]
+    args.size = (frame.width, frame.height)
+    shorts = args.format == "shorts"
     OUT.mkdir(parents=True, exist_ok=True)
-    inputs = make_inputs(OUT / "inputs", args.segments, args.seconds)
+    inputs = make_inputs(
+        OUT / ("inputs-shorts" if shorts else "inputs"), args.segments, args.seconds, args.size
+    )
     expected = sum(p["duration"] for p in inputs["pieces"])
     print(
-        f"{args.segments} segments, {expected:.1f} s of 1920x1080@30 video, {os.cpu_count()} CPUs,"
+        f"{args.segments} segments, {expected:.1f} s of {frame.width}x{frame.height}@30 video "
+        f"({args.format}), {os.cpu_count()} CPUs,"
         f" x264 {args.preset} crf {args.crf} threads {args.threads or 'auto'} "
         f"{args.x264_params}; {args.reps} reps (median), interleaved\n",
         flush=True,
@@ -432,12 +471,14 @@ def main(argv: list[str] | None = None) -> int:
     spec_file = OUT / "spec.json"
     worker = [sys.executable, "-m", "bench.render", "--worker", str(spec_file)]
 
-    def ours_spec(folder: Path, motion: bool) -> dict[str, Any]:
+    def ours_spec(folder: Path, motion: bool, words: bool = False) -> dict[str, Any]:
         return {
             "pieces": inputs["pieces"],
             "out": str(folder / "video.mp4"),
             "work": str(folder / "work"),
-            "visual": visual_dict(inputs, motion),
+            "width": frame.width,
+            "height": frame.height,
+            "visual": visual_dict(inputs, motion, words),
             "preset": args.preset,
             "crf": args.crf,
             "threads": args.threads,
@@ -449,22 +490,33 @@ def main(argv: list[str] | None = None) -> int:
         tag = "" if motion else ", motion off"
         plain = cases.setdefault(f"plain{tag}", Case(f"plain ffmpeg command{tag}"))
         ours = cases.setdefault(f"ours{tag}", Case(f"ours, full render{tag}"))
-        folder = OUT / ("ours" if motion else "ours-static")
-        plain_out = OUT / ("plain.mp4" if motion else "plain-static.mp4")
+        suffix = ("" if motion else "-static") + ("-shorts" if shorts else "")
+        folder = OUT / f"ours{suffix}"
+        plain_out = OUT / f"plain{suffix}.mp4"
         cmd = plain_command(inputs, plain_out, OUT / "plain-work", motion, args)
         spec = ours_spec(folder, motion)
+        with_words = motion and not args.no_words
+        words = (
+            cases.setdefault("ours-words", Case("ours, full render, words")) if with_words else None
+        )
+        words_spec = ours_spec(OUT / f"ours-words{suffix}", motion, words=True)
         for rep in range(args.reps):
             plain.runs.append(measured(cmd))
             shutil.rmtree(folder, ignore_errors=True)
             spec_file.write_text(json.dumps(spec, ensure_ascii=False), "utf-8")
             ours.runs.append(measured(worker))
-            print(
-                f"  rep {rep + 1}{tag}: plain {plain.runs[-1].wall:.1f} s, "
-                f"ours {ours.runs[-1].wall:.1f} s",
-                flush=True,
-            )
+            said = f"  rep {rep + 1}{tag}: plain {plain.runs[-1].wall:.1f} s, "
+            said += f"ours {ours.runs[-1].wall:.1f} s"
+            if words is not None:
+                shutil.rmtree(words_spec["work"], ignore_errors=True)
+                spec_file.write_text(json.dumps(words_spec, ensure_ascii=False), "utf-8")
+                words.runs.append(measured(worker))
+                said += f", words {words.runs[-1].wall:.1f} s"
+            print(said, flush=True)
         checks[plain.name] = check_video(plain_out, expected)
         checks[ours.name] = check_video(Path(spec["out"]), expected)
+        if words is not None:
+            checks[words.name] = check_video(Path(words_spec["out"]), expected)
         if not motion:
             continue
         inc = cases.setdefault("inc", Case("ours, re-render after 1 of N segments changed"))
@@ -484,7 +536,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         checks[inc.name] = check_video(Path(spec["out"]), expected)
 
-    if not args.no_moviepy and args.moviepy_reps > 0:
+    if not args.no_moviepy and args.moviepy_reps > 0 and not shorts:
         python = moviepy_python()
         if python is not None:
             case = cases.setdefault("moviepy", Case("moviepy 2.x, subtitles as TextClips"))
@@ -504,7 +556,8 @@ def main(argv: list[str] | None = None) -> int:
 
     report = table(cases, checks)
     print("\n" + report + "\n\n" + NOTES)
-    (OUT / "results.md").write_text(report + "\n\n" + NOTES + "\n", "utf-8")
+    name = "results-shorts.md" if shorts else "results.md"
+    (OUT / name).write_text(report + "\n\n" + NOTES + "\n", "utf-8")
     return 0
 
 
@@ -525,6 +578,8 @@ def table(cases: dict[str, Case], checks: dict[str, str]) -> str:
         wall = case.median("wall")
         if key == "inc":
             ratio = f"{wall / full:.2f}× full"
+        elif key == "ours-words":
+            ratio = f"{wall / cases['plain'].median('wall'):.2f}× plain, {wall / full:.2f}× line"
         elif key.startswith("ours"):
             ratio = f"{wall / cases[key.replace('ours', 'plain')].median('wall'):.2f}× plain"
         elif key == "moviepy":

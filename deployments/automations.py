@@ -1,4 +1,5 @@
-"""Create the automations in the given YAML files unless one of the same name exists.
+"""Create the automations in the given YAML files; one of the same name whose trigger differs
+from its file (made by an older version) is replaced.
 
 A `run-deployment` action may name its deployment (`deployment: flow/deployment`) instead of
 giving its id; the id is looked up here.
@@ -17,9 +18,16 @@ import yaml
 from prefect.client.orchestration import get_client
 
 
-async def missing(name: str) -> bool:
+async def missing(wanted: dict[str, Any]) -> bool:
+    """True when the spec's automation must be created: none of its name, or an older one
+    (whose `expect` events differ from the spec's), which is deleted here."""
     async with get_client() as client:
-        return not await client.read_automations_by_name(name)
+        found = await client.read_automations_by_name(wanted["name"])
+        expect = set(wanted["trigger"].get("expect") or [])
+        stale = [a for a in found if set(getattr(a.trigger, "expect", None) or []) != expect]
+        for automation in stale:
+            await client.delete_automation(automation.id)
+        return len(stale) == len(found)
 
 
 async def resolved(spec: dict[str, Any]) -> dict[str, Any]:
@@ -45,7 +53,7 @@ def create(spec: dict[str, Any]) -> None:
 def main(paths: list[str]) -> None:
     for path in map(Path, paths):
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if asyncio.run(missing(spec["name"])):
+        if asyncio.run(missing(spec)):
             create(asyncio.run(resolved(spec)))
 
 

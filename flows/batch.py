@@ -18,6 +18,7 @@ from ytmaker import batch
 from ytmaker.bootstrap import bootstrap
 from ytmaker.config import get_settings
 from ytmaker.models import ProjectStatus
+from ytmaker.review import PERSON_DECIDES
 
 MAX_CONCURRENCY = 16  # the setting's upper bound; the flow keeps to YTMAKER_BATCH_CONCURRENCY
 
@@ -83,7 +84,7 @@ def batch_processing(batch_id: int) -> dict[str, Any] | State:
         future.wait()
         project = ctx.repo.get_project(project_id)
         ok = project.status is ProjectStatus.COMPLETED
-        waiting = project.status is ProjectStatus.AWAITING_REVIEW
+        waiting = project.status in PERSON_DECIDES  # made; a person decides the rest
         row = (
             batch.get_batch(ctx.repo, batch_id)
             if waiting

@@ -17,12 +17,13 @@ from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
 from prefect.states import Failed, State
 
+from flows import review_gate
 from flows.hooks import project_tags
 from flows.video import generate_video
 from ytmaker.bootstrap import bootstrap
 from ytmaker.forms import NewVideo, video_fields
 from ytmaker.models import Project
-from ytmaker.per_run import project_for_run
+from ytmaker.per_run import made_by_run, project_for_run
 from ytmaker.reports import slug, summary_markdown
 from ytmaker.summary import project_summary
 
@@ -106,9 +107,14 @@ def new_video(video: NewVideo) -> dict[str, Any] | State:
     Returns the project's summary (`project_id`, `status`, paths, `video_url`, ...).
     """
     logger = get_run_logger()
-    fields = video_fields(video)  # before anything is written or paid for
     ctx = bootstrap()
-    project, created = project_for_run(ctx.repo, str(flow_run.get_id()), fields)
+    run_id = str(flow_run.get_id())
+    # An attempt resumed from its review (or retried) carries on with its project: the form was
+    # checked when it was made, and its publish time may have passed while a person looked.
+    project, created = made_by_run(ctx.repo, run_id), False
+    if project is None:
+        fields = video_fields(video)  # before anything is written or paid for
+        project, created = project_for_run(ctx.repo, run_id, fields)
     logger.info(
         "Project %s (%s) %s; follow it with `ytmaker watch %s`",
         project.id,
@@ -118,8 +124,15 @@ def new_video(video: NewVideo) -> dict[str, Any] | State:
     )
     rename_run(run_name("new-video", project.name, project.id))
     intake_artifact(project, created)
+    review_gate.collect(project.id)  # resumed from its review: the decision before the video
     with tags(*project_tags(project.id)):
         state = generate_video(project.id, return_state=True)
+        if review_gate.upload_pending(project.id):
+            # resumed and approved: Prefect hands back the finished video run from before the
+            # pause without running it again, so a new one does what is left (the upload)
+            state = generate_video(project.id, return_state=True)
+    if state.is_completed():  # the video waits for a person: this run shows the Resume form
+        review_gate.wait_if_held(ctx, project.id)
     result = project_summary(ctx, project.id)
     _artifact(
         project.id,

@@ -7,6 +7,7 @@ from typing import Any
 from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows import review_gate
 from flows.hooks import instrument
 from tasks.assets import generate_assets
 from tasks.limits import ensure_limits
@@ -16,7 +17,7 @@ from tasks.render import render_video
 from tasks.script import generate_script
 from tasks.thumbnail import generate_thumbnail
 from tasks.upload import upload_video
-from ytmaker import review, summary
+from ytmaker import summary
 from ytmaker.bootstrap import bootstrap
 from ytmaker.config import get_settings
 
@@ -38,6 +39,9 @@ def _record_failure(flow: Any, flow_run: Any, state: Any) -> None:
 def generate_video(project_id: int) -> dict[str, Any]:
     """Turn one project's text into a published, narrated video."""
     settings = get_settings()
+    review_gate.collect(project_id)  # a run resumed from its review: the decision comes first
+    if review_gate.rejected(project_id):
+        return summary.project_summary(bootstrap(settings), project_id)
     ensure_limits(settings)
     with exclusive(project_id, "script"):  # a racing run of the project reuses the script
         plan = configured(generate_script, settings)(project_id)
@@ -45,7 +49,7 @@ def generate_video(project_id: int) -> dict[str, Any]:
     for stage in (render_video, generate_thumbnail):
         with exclusive(project_id, stage.name):
             configured(stage, settings)(project_id)
-    if not review.hold_before_upload(bootstrap(settings), project_id):
+    if review_gate.gate(project_id) == "upload":  # or it waits for a person (flows/review_gate)
         with exclusive(project_id, "upload"):  # the racer then finds the video_id recorded
             configured(upload_video, settings)(project_id)
     return summary.project_summary(bootstrap(settings), project_id)

@@ -94,9 +94,9 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
 
 
 @contextlib.contextmanager
-def running_stack(tmp_path: Path) -> Iterator[Stack]:
+def running_stack(tmp_path: Path, **extra_env: str) -> Iterator[Stack]:
     """A server with the deployments of prefect.yaml and a worker, stopped after use (the
-    `stack` fixture here and in other test modules)."""
+    `stack` fixture here and in other test modules); `extra_env` goes to the worker too."""
     port = _free_port()
     data_dir = tmp_path / "data"
     data_dir.mkdir()
@@ -131,6 +131,7 @@ def running_stack(tmp_path: Path) -> Iterator[Stack]:
                     "PUBLISHER",
                 )
             },
+            **extra_env,
         }
     )
     server = worker = None

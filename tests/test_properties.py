@@ -303,6 +303,7 @@ def _collapsed(cue_text: str) -> str:
     st.sampled_from(LANGUAGES),
     line_chars,
 )
+@example("00 0000", 0.0, 10.0, "en", 3)  # textwrap kept the space before a broken word: '00 '
 def test_cues_cover_the_span_in_order_within_two_short_lines(
     text, start, span, language, max_chars
 ) -> None:

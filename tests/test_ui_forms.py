@@ -54,10 +54,16 @@ def test_the_new_video_form_is_typed_and_documented() -> None:
         "privacy",
         "publish_at",
         "tags",
+        "review",
+        "format",
+        "captions",
         "prompt_template",
     }
     assert all(field["title"] and field["description"] for field in form.values())
+    assert (form["review"]["type"], form["review"]["default"]) == ("boolean", False)
     assert form["language"]["enum"] == ["zh-TW", "en"]  # drop-downs
+    assert form["format"]["enum"] == ["landscape", "shorts"]
+    assert form["captions"]["enum"] == ["line", "words"]
     assert form["privacy"]["enum"] == ["private", "unlisted", "public"]
     assert "Asia/Taipei" in form["publish_at"]["description"]
     assert schema["definitions"]["NewVideo"]["required"] == ["name", "content"]

@@ -6,6 +6,7 @@ A batch file::
 
     name: 台灣小吃            # optional, default: the file name
     language: zh-TW           # optional default for every project
+    format: landscape         # optional default for every project: landscape | shorts
     youtube:                  # optional defaults for every project
       privacy: private
     projects:
@@ -17,6 +18,7 @@ A batch file::
           tags: [台灣, 夜市]
       - name: Bubble tea
         language: en
+        format: shorts                            # a vertical YouTube Short
         prompt_template: "Write a cheerful script about: {content}"   # optional, for Gemini
         content: |
           Bubble tea was born in Taichung in the 1980s...
@@ -37,6 +39,7 @@ from sqlalchemy import func, select, update
 from ytmaker.db import Repository, valid_id
 from ytmaker.errors import ConfigError, InputError, YTMakerError
 from ytmaker.files import inside, read_text_file
+from ytmaker.formats import DEFAULT_FORMAT, check_optional_format
 from ytmaker.language import normalise_language
 from ytmaker.media.visual import PATH_FIELDS, VisualConfig
 from ytmaker.models import BatchStatus, BatchTask, Project, ProjectStatus
@@ -50,7 +53,7 @@ from ytmaker.project_input import (
     youtube_settings,
 )
 from ytmaker.prompts import check_template
-from ytmaker.review import replaced_images
+from ytmaker.review import PERSON_DECIDES, WAITING, replaced_images
 
 # A batch of many projects with their text inline stays far below this.
 BATCH_FILE_MAX_BYTES = 16 * 1024 * 1024
@@ -73,11 +76,15 @@ class ProjectSpec(BaseModel):
     youtube: YouTubeSpec | None = None
     prompt_template: str | None = None
     visual_config: dict[str, Any] | None = None
+    review: bool | None = None  # a person approves it before upload (default: the batch's)
+    format: str | None = None  # landscape | shorts
 
     @field_validator("name", mode="after")
     @classmethod
     def _name(cls, value: str) -> str:
         return check_name(value)
+
+    _format = field_validator("format", mode="after")(check_optional_format)
 
     @field_validator("prompt_template", mode="after")
     @classmethod
@@ -92,7 +99,11 @@ class BatchSpec(BaseModel):
     language: str | None = None
     youtube: YouTubeSpec | None = None
     visual_config: dict[str, Any] | None = None  # defaults for every project, section by section
+    review: bool | None = None  # default for every project; unset: YTMAKER_REVIEW
+    format: str | None = None  # default for every project: landscape | shorts
     projects: list[ProjectSpec] = Field(min_length=1)
+
+    _format = field_validator("format", mode="after")(check_optional_format)
 
     @field_validator("name", mode="after")
     @classmethod
@@ -108,6 +119,8 @@ class NewProject:
     youtube_settings: dict[str, Any] = field(default_factory=dict)
     prompt_template: str | None = None
     visual_config: dict[str, Any] = field(default_factory=dict)
+    review_required: bool | None = None
+    format: str = "landscape"
 
 
 @dataclass
@@ -195,7 +208,16 @@ def parse_batch(
         visual = {**(spec.visual_config or {}), **(item.visual_config or {})}
         visual = _visual(visual, folder, f"{where}.visual_config", problems)
         projects.append(
-            NewProject(item.name, content, language, youtube, item.prompt_template, visual)
+            NewProject(
+                item.name,
+                content,
+                language,
+                youtube,
+                item.prompt_template,
+                visual,
+                spec.review if item.review is None else item.review,
+                item.format or spec.format or DEFAULT_FORMAT,
+            )
         )
     name = spec.name or _default_name(default_name, problems)
     if problems:
@@ -326,6 +348,8 @@ def create_batch(repo: Repository, plan: BatchPlan, **row: Any) -> BatchTask:
                     youtube_settings=item.youtube_settings,
                     prompt_template=item.prompt_template,
                     visual_config=item.visual_config,
+                    review_required=item.review_required,
+                    format=item.format,
                     batch_id=batch.id,
                 )
             )
@@ -394,14 +418,15 @@ def finish(repo: Repository, batch_id: int) -> BatchTask:
         total = sum(counts.values())
         batch.total = total
         batch.completed = counts.get(ProjectStatus.COMPLETED, 0)
-        waiting = counts.get(ProjectStatus.AWAITING_REVIEW, 0)
+        waiting = sum(counts.get(status, 0) for status in PERSON_DECIDES)
         batch.failed = total - batch.completed - waiting
         batch.status = final_status(total, batch.completed, batch.failed, waiting)
         return batch
 
 
 def final_status(total: int, completed: int, failed: int, waiting: int = 0) -> BatchStatus:
-    """A video held for a person is made, not failed: the batch is then PARTIAL."""
+    """A video held for (or rejected by) a person is made, not failed: the batch is then
+    PARTIAL."""
     if total and completed == total:
         return BatchStatus.COMPLETED
     if completed == 0 and waiting == 0:
@@ -416,8 +441,11 @@ def outcome(repo: Repository, project: Project) -> dict[str, Any]:
         result["partial"], result["replaced"] = True, replaced
     if project.status is ProjectStatus.COMPLETED:
         result["video_id"] = project.youtube_video_id
-    elif project.status is ProjectStatus.AWAITING_REVIEW:
-        result["waiting"] = f"held before upload: ytmaker publish {project.id}"
+    elif project.status in WAITING:
+        result["waiting"] = f"waiting for review: ytmaker review {project.id}"
+    elif project.status is ProjectStatus.REJECTED:
+        reason = ((project.review or {}).get("decision") or {}).get("reason")
+        result["rejected"] = reason or "rejected, no reason given"
     else:
         info = project.error_info or {}
         result["error"] = info.get("message") or f"stopped at {project.status.value}"
@@ -427,6 +455,7 @@ def outcome(repo: Repository, project: Project) -> dict[str, Any]:
 def summary(repo: Repository, batch_id: int) -> dict[str, Any]:
     """What the batch flow returns and `ytmaker batch status` shows."""
     batch = get_batch(repo, batch_id)
+    projects = batch_projects(repo, batch_id)
     return {
         "status": batch.status.value,
         "batch_id": batch.id,
@@ -434,8 +463,7 @@ def summary(repo: Repository, batch_id: int) -> dict[str, Any]:
         "total_projects": batch.total,
         "completed": batch.completed,
         "failed": batch.failed,
-        "awaiting_review": sum(
-            p.status is ProjectStatus.AWAITING_REVIEW for p in batch_projects(repo, batch_id)
-        ),
-        "results": [outcome(repo, p) for p in batch_projects(repo, batch_id)],
+        "awaiting_review": sum(p.status in WAITING for p in projects),
+        "rejected": sum(p.status is ProjectStatus.REJECTED for p in projects),
+        "results": [outcome(repo, p) for p in projects],
     }

@@ -33,6 +33,19 @@ class Settings(BaseSettings):
     segment_max_seconds: float = _env("YTMAKER_SEGMENT_MAX_SECONDS", default=20.0, gt=0)
     total_min_seconds: float = _env("YTMAKER_TOTAL_MIN_SECONDS", default=180.0, ge=0)
     total_max_seconds: float = _env("YTMAKER_TOTAL_MAX_SECONDS", default=600.0, gt=0)
+    # Shorts (ytmaker/formats.py): their own script rules; YouTube caps a Short at 180 s.
+    shorts_segment_min_seconds: float = _env(
+        "YTMAKER_SHORTS_SEGMENT_MIN_SECONDS", default=2.0, gt=0
+    )
+    shorts_segment_max_seconds: float = _env(
+        "YTMAKER_SHORTS_SEGMENT_MAX_SECONDS", default=10.0, gt=0
+    )
+    shorts_total_min_seconds: float = _env("YTMAKER_SHORTS_TOTAL_MIN_SECONDS", default=15.0, ge=0)
+    shorts_total_max_seconds: float = _env(
+        "YTMAKER_SHORTS_TOTAL_MAX_SECONDS", default=180.0, gt=0, le=180
+    )
+    # `#Shorts` at the end of a Short's description (YouTube needs no flag; an option only).
+    shorts_hashtag: bool = _env("YTMAKER_SHORTS_HASHTAG", default=False)
 
     script_provider: ProviderChoice = _env("YTMAKER_SCRIPT_PROVIDER", default="auto")
     voice_provider: ProviderChoice = _env("YTMAKER_VOICE_PROVIDER", default="auto")
@@ -65,6 +78,10 @@ class Settings(BaseSettings):
     )
     # A video with placeholder images: held before upload for a person, or published as is.
     on_partial: Literal["hold", "publish"] = _env("YTMAKER_ON_PARTIAL", default="hold")
+    # Every video waits for a person before upload (before_upload), or only as above (none);
+    # a project's own `review` flag wins. Seconds a video waits before REVIEW_EXPIRED.
+    review: Literal["none", "before_upload"] = _env("YTMAKER_REVIEW", default="none")
+    review_timeout: int = _env("YTMAKER_REVIEW_TIMEOUT", default=7 * 24 * 3600, ge=1)
     retries: int = _env("YTMAKER_RETRIES", default=3, ge=0, le=10)
     retry_delays: Annotated[list[float], NoDecode] = _env(
         "YTMAKER_RETRY_DELAYS", default=[2.0, 5.0, 10.0]

@@ -41,6 +41,26 @@ _FORM_FIELD = {
     "youtube.tags": "tags",
 }
 
+# Fields of the new-video form and of the review form (ytmaker/review_form.py).
+Privacy = Annotated[
+    Literal["private", "unlisted", "public"],
+    Field(
+        title="Privacy",
+        description="Who can see the uploaded video. A scheduled video stays private until "
+        "its publish time.",
+    ),
+]
+PublishAt = Annotated[
+    str,
+    Field(
+        title="Publish at",
+        description="When YouTube publishes it, e.g. `2026-12-24 20:00`: Asia/Taipei time "
+        "unless an offset is written (`+09:00`, `Z`). Must be in the future; empty: when "
+        "uploaded.",
+        pattern=PUBLISH_AT_PATTERN,
+    ),
+]
+
 
 class NewVideo(BaseModel):
     """A text to turn into a narrated video."""
@@ -66,24 +86,31 @@ class NewVideo(BaseModel):
         title="Language",
         description="zh-TW: Traditional Chinese narration and subtitles; en: English.",
     )
-    privacy: Literal["private", "unlisted", "public"] = Field(
-        default="private",
-        title="Privacy",
-        description="Who can see the uploaded video. A scheduled video stays private until "
-        "its publish time.",
-    )
-    publish_at: str = Field(
-        default="",
-        title="Publish at",
-        description="When YouTube publishes it, e.g. `2026-12-24 20:00`: Asia/Taipei time "
-        "unless an offset is written (`+09:00`, `Z`). Must be in the future; empty: when "
-        "uploaded.",
-        pattern=PUBLISH_AT_PATTERN,
-    )
+    privacy: Privacy = "private"
+    publish_at: PublishAt = ""
     tags: list[Annotated[str, Field(min_length=1, max_length=TAG_MAX)]] = Field(
         default_factory=list,
         title="Tags",
         description=f"YouTube tags: each 1-{TAG_MAX} characters, {TAGS_MAX_CHARS} together.",
+    )
+    review: bool = Field(
+        default=False,
+        title="Review before upload",
+        description="Wait for a person before publishing: the run stops after the thumbnail "
+        "and its Resume form approves (with the title, description, tags... as you edit them) "
+        "or rejects. Off: the worker's YTMAKER_REVIEW decides.",
+    )
+    format: Literal["landscape", "shorts"] = Field(
+        default="landscape",
+        title="Format",
+        description="landscape: a 1920x1080 video; shorts: a vertical 1080x1920 YouTube Short "
+        "(15-180 s, a hook first, no custom thumbnail).",
+    )
+    captions: Literal["line", "words"] = Field(
+        default="line",
+        title="Captions",
+        description="line: each subtitle line as a whole; words: each word (each character "
+        "for Chinese) lights up while it is spoken.",
     )
     prompt_template: str = Field(
         default="",
@@ -103,11 +130,20 @@ def video_fields(form: NewVideo, *, where: str = "", source: str = "The new-vide
         "tags": form.tags or None,
     }
     try:
-        return new_project(
-            form.name, form.content, form.language, youtube, form.prompt_template or None
+        fields = new_project(
+            form.name,
+            form.content,
+            form.language,
+            youtube,
+            form.prompt_template or None,
+            review=True if form.review else None,
+            video_format=form.format,
         )
     except InputError as exc:
         raise invalid(source, _renamed(exc, where)) from None
+    if form.captions == "words":
+        fields["visual_config"] = {"subtitles": {"style": "words"}}
+    return fields
 
 
 def _renamed(exc: InputError, where: str) -> list[tuple[str, str]]:
@@ -131,7 +167,8 @@ class NewBatch(BaseModel):
         description="The batch in the batch-file format (README, Batches): an optional "
         "`name:` and `language:`, then `projects:` with one `- name:` entry per video, its text "
         "inline under `content: |` (a `content_file` cannot be read from here), and optional "
-        "`language`, `prompt_template` and `youtube: {privacy, publish_at, tags}`. Leave empty "
+        "`language`, `format`, `prompt_template` and `youtube: {privacy, publish_at, tags}`. "
+        "Leave empty "
         "to give the projects as a list below instead.",
     )
     name: str = Field(

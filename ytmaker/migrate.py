@@ -1,15 +1,16 @@
 """Bring a database made by an earlier version up to the models: add the columns it lacks,
 then the indexes (a unique one included: SQLite cannot add a UNIQUE column).
 
-Every column added after the first release is nullable or has a default, so adding it is all
-an upgrade needs; `create_all` makes the tables that do not exist yet.
+Every column added after the first release is nullable or has a default (a constant server
+default is written into the ALTER, so existing rows get it), so adding it is all an upgrade
+needs; `create_all` makes the tables that do not exist yet.
 """
 
 from __future__ import annotations
 
 import logging
 
-from sqlalchemy import Engine, Index, inspect, text
+from sqlalchemy import Column, Engine, Index, inspect, text
 from sqlalchemy.exc import DatabaseError
 
 from ytmaker.models import Base
@@ -28,7 +29,7 @@ def add_missing_columns(engine: Engine) -> list[str]:
         for column in table.columns:
             if column.name in present:
                 continue
-            kind = column.type.compile(dialect=engine.dialect)
+            kind = column.type.compile(dialect=engine.dialect) + _server_default(column)
             with engine.begin() as conn:
                 conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
             added.append(f"{table.name}.{column.name}")
@@ -36,6 +37,15 @@ def add_missing_columns(engine: Engine) -> list[str]:
     if added:
         log.warning("Database upgraded: added %s", ", ".join(added))
     return added
+
+
+def _server_default(column: Column) -> str:
+    """` DEFAULT 'x'` for a column with a constant server default (existing rows get it)."""
+    default = column.server_default
+    value = getattr(default, "arg", None)
+    if not isinstance(value, str):
+        return ""
+    return " DEFAULT '" + value.replace("'", "''") + "'"
 
 
 def _add_missing_indexes(engine: Engine) -> list[str]:

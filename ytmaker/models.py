@@ -30,6 +30,9 @@ class ProjectStatus(enum.StrEnum):
     UPLOADING = "UPLOADING"
     # made, and held before the upload until a person decides (ytmaker/review.py)
     AWAITING_REVIEW = "AWAITING_REVIEW"
+    # a person said no (the reason is in `review`), or nobody decided within the review timeout
+    REJECTED = "REJECTED"
+    REVIEW_EXPIRED = "REVIEW_EXPIRED"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
 
@@ -94,6 +97,8 @@ class Project(Timestamps, Base):
     name: Mapped[str] = mapped_column(String(200))
     content: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(16), default="zh-TW")
+    # landscape | shorts (ytmaker/formats.py); rows from before formats get landscape.
+    format: Mapped[str] = mapped_column(String(16), default="landscape", server_default="landscape")
     status: Mapped[ProjectStatus] = mapped_column(
         _enum(ProjectStatus), default=ProjectStatus.INITIALIZED
     )
@@ -111,6 +116,8 @@ class Project(Timestamps, Base):
     error_info: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     # Why the video waits before upload, and whether a person approved it (ytmaker/review.py).
     review: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # A person approves it before upload: True/False as given, None: YTMAKER_REVIEW decides.
+    review_required: Mapped[bool | None] = mapped_column(default=None)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batch_tasks.id"), default=None)
     completed_at: Mapped[datetime | None] = mapped_column(default=None)
     # The flow run (`new-video`) that made it: a rerun of that run finds it instead of a copy.

@@ -27,6 +27,11 @@ def project_for_run(repo: Repository, run_id: str, fields: dict[str, Any]) -> tu
         return _find(repo, Project, run_id), False
 
 
+def made_by_run(repo: Repository, run_id: str) -> Project | None:
+    """The project an earlier attempt of this run made, if any."""
+    return _find(repo, Project, run_id)
+
+
 def batch_for_run(repo: Repository, run_id: str, plan: BatchPlan) -> tuple[BatchTask, bool]:
     """(the run's batch with its projects, whether this call made it)."""
     found = _find(repo, BatchTask, run_id)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from ytmaker.errors import InputError
+from ytmaker.formats import check_format
 from ytmaker.language import normalise_language
 from ytmaker.prompts import check_template
 from ytmaker.terminal import BIDI_CONTROLS, LINE_SEPARATORS
@@ -183,10 +184,13 @@ def new_project(
     youtube: dict[str, Any],
     prompt_template: str | None = None,
     *,
+    review: bool | None = None,
+    video_format: str | None = None,
     source: str = "The project",
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The checked fields of a new Project row; one InputError lists every problem."""
+    """The checked fields of a new Project row; one InputError lists every problem. `review`:
+    a person approves it before upload (None: YTMAKER_REVIEW decides)."""
     problems: list[tuple[str, str]] = []
     fields: dict[str, Any] = {}
     checks = {
@@ -195,6 +199,7 @@ def new_project(
         "language": lambda: normalise_language(language),
         "youtube_settings": lambda: _youtube(youtube, now, problems),
         "prompt_template": lambda: prompt_template and check_template(prompt_template),
+        "format": lambda: check_format(video_format),
     }
     for field, check in checks.items():
         try:
@@ -204,6 +209,7 @@ def new_project(
     if problems:
         raise invalid(source, problems)
     fields["prompt_template"] = fields["prompt_template"] or None
+    fields["review_required"] = review
     return fields
 
 

@@ -11,6 +11,10 @@ from typing import Any
 from ytmaker import stages
 from ytmaker.progress import Stage
 
+# Statuses whose summary shows no error: made, or waiting for (or decided by) a person.
+NO_ERROR = ("COMPLETED", "AWAITING_REVIEW", "REVIEW_EXPIRED", "REJECTED")
+SUBTITLES_MAX = 6000  # characters of subtitle text a review shows
+
 
 def slug(text: str, length: int = 40) -> str:
     """Lower-case words joined by dashes; letters of any script are kept (早餐店 stays)."""
@@ -48,7 +52,8 @@ def summary_markdown(
     state_message: str | None = None,
 ) -> str:
     status = result.get("status")
-    icon = {"COMPLETED": "✅", "AWAITING_REVIEW": "⏸️"}.get(str(status), "❌")
+    icon = {"COMPLETED": "✅", "AWAITING_REVIEW": "⏸️", "REVIEW_EXPIRED": "⏸️", "REJECTED": "🚫"}
+    icon = icon.get(str(status), "❌")
     title = result.get("title") or result.get("name") or f"Project {result.get('project_id')}"
     rows = [
         ("project", f"{result.get('project_id')} — {result.get('name', '')}"),
@@ -65,7 +70,7 @@ def summary_markdown(
     lines = [f"# {title}", "", "| | |", "|---|---|"]
     lines += [f"| {key} | {value} |" for key, value in rows if value not in (None, "", "-")]
     error = result.get("error")
-    if error or (status not in ("COMPLETED", "AWAITING_REVIEW") and state_message):
+    if error or (status not in NO_ERROR and state_message):
         error = error or {}
         lines += [
             "",
@@ -114,7 +119,7 @@ def batch_summary_markdown(summary: dict[str, Any], names: dict[int, str]) -> st
     ]
     for item in summary["results"]:
         detail = item.get("video_id") if "video_id" in item else item.get("error")
-        detail = item.get("waiting", detail)
+        detail = item.get("waiting", item.get("rejected", detail))
         if item.get("partial"):
             detail = f"{detail or ''} ({_replaced(item['replaced'])})"
         lines.append(
@@ -122,3 +127,63 @@ def batch_summary_markdown(summary: dict[str, Any], names: dict[int, str]) -> st
             f"{item['status']} | {_cell(detail or '')} |"
         )
     return "\n".join(lines) + "\n"
+
+
+# --- a video waiting for review ----------------------------------------------------------------
+
+
+def review_markdown(info: dict[str, Any], thumbnail_uri: str | None = None) -> str:
+    """A video waiting for review (ytmaker.review_report.review_summary) as markdown: the
+    artifact beside the Resume form (with `thumbnail_uri` embedded), and `ytmaker review ID`."""
+    project_id = info["project_id"]
+    meta = info.get("proposed") or {}
+    lines = [f"# Review: {_cell(meta.get('title') or info.get('name'))}", ""]
+    if thumbnail_uri:
+        lines += [f"![thumbnail]({thumbnail_uri})", ""]
+    rows = [
+        ("project", f"{project_id} — {_cell(info.get('name', ''))}"),
+        ("status", info.get("status")),
+        ("why it waits", _why(info.get("review") or {})),
+        ("waiting since", info.get("waiting_since")),
+        ("expires (UTC)", info.get("expires_at")),
+        ("video length", _seconds(info.get("duration"))),
+        ("video", _code(info.get("video_path"))),
+        ("thumbnail", _code(info.get("thumbnail_path"))),
+        ("replaced images", _replaced(info.get("replaced"))),
+        ("refused last time", _cell((info.get("review") or {}).get("refused") or "")),
+    ]
+    lines += ["| | |", "|---|---|"]
+    lines += [f"| {key} | {value} |" for key, value in rows if value not in (None, "", "-")]
+    lines += ["", "## Metadata proposed for upload", "", "| | |", "|---|---|"]
+    for key in ("title", "description", "tags", "privacy", "publish_at", "ai_generated"):
+        value = meta.get(key)
+        shown = ", ".join(value) if isinstance(value, list) else value
+        lines.append(f"| {key} | {_cell(shown if shown not in (None, '') else '-')} |")
+    if info.get("providers"):
+        lines += ["", "## Made by", "", "| asset | provider | made by it | placeholders |"]
+        lines += ["|---|---|---:|---:|"]
+        for row in info["providers"]:
+            lines.append(
+                f"| {row['asset']} | {row['provider']} | {row['made_by_it']}/{row['total']} | "
+                f"{row['placeholders']} |"
+            )
+    subtitles = info.get("subtitles") or ""
+    if subtitles:
+        shown = subtitles[:SUBTITLES_MAX] + ("\n…" if len(subtitles) > SUBTITLES_MAX else "")
+        lines += ["", "## Subtitles", "", "```text", shown.replace("```", "'''"), "```"]
+    lines += [
+        "",
+        "## Decide",
+        "",
+        "Prefect UI: this run → **Resume** (approve or reject, edit the metadata). "
+        f"Command line: `ytmaker review {project_id} --approve [--title …]` or "
+        f"`ytmaker review {project_id} --reject --reason …`.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _why(record: dict[str, Any]) -> str | None:
+    return {
+        "review": "review is on for this project",
+        "partial": "some images are placeholders",
+    }.get(record.get("reason", ""))

@@ -1,23 +1,40 @@
-"""A video with placeholder pictures waits for a person before it is published.
+"""A person approves a finished video before it is published.
 
-Refused or failing images are replaced by offline placeholders (a partial success). Such a
-video is held before the upload (`AWAITING_REVIEW`) unless YTMAKER_ON_PARTIAL=publish:
-`ytmaker publish ID` publishes it as it is, `ytmaker retry-failed ID` makes the images again.
+A video waits before the upload (`AWAITING_REVIEW`) when review is on for its project (`review:
+true`, `project create --review`, or YTMAKER_REVIEW=before_upload), or when refused or failing
+images were replaced by placeholders (a partial success) unless YTMAKER_ON_PARTIAL=publish.
+
+The decision is taken once, by whoever comes first (the Prefect UI's Resume form, `ytmaker
+review ID --approve/--reject`, `ytmaker publish ID`): `decide` moves the project out of its
+waiting status in one conditional UPDATE, so a second approval finds it decided and uploads
+nothing. Approved: THUMBNAIL_GENERATED (the upload is what is left; `recover` resumes it),
+with the edited metadata kept in `review.decision`. Rejected: REJECTED with the reason. Nobody
+within YTMAKER_REVIEW_TIMEOUT: REVIEW_EXPIRED, which can still be approved later.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from sqlalchemy import select, update
+
+from ytmaker.config import Settings
 from ytmaker.context import Context
 from ytmaker.db import Repository
-from ytmaker.models import AssetStatus, AssetType, ProjectStatus
+from ytmaker.models import AssetStatus, AssetType, Project, ProjectStatus
 from ytmaker.progress import Stage, utc_timestamp
+from ytmaker.providers.base import PublishRequest
 from ytmaker.state import Replace, update_state
 
 log = logging.getLogger(__name__)
+WAITING = (ProjectStatus.AWAITING_REVIEW, ProjectStatus.REVIEW_EXPIRED)
+# Statuses a person moves on from, never a run by itself (recover, batch reruns leave them).
+PERSON_DECIDES = (*WAITING, ProjectStatus.REJECTED)
+Outcome = Literal["upload", "held", "rejected"]
 
 
 def replaced_images(repo: Repository, project_id: int) -> list[dict[str, Any]]:
@@ -36,54 +53,202 @@ def replaced_images(repo: Repository, project_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def hold_before_upload(ctx: Context, project_id: int) -> bool:
-    """Stop before the upload when a person must look first; True when held."""
+def required(project: Project, settings: Settings) -> bool:
+    """Review on for this project: its own flag, else YTMAKER_REVIEW."""
+    if project.review_required is not None:
+        return project.review_required
+    return settings.review == "before_upload"
+
+
+def hold_before_upload(ctx: Context, project_id: int) -> Outcome:
+    """What happens at the upload: go on, wait for a person (held now), or nothing (rejected)."""
     project = ctx.repo.get_project(project_id)
+    state = (project.review or {}).get("status")
+    if project.youtube_video_id or state == "approved":
+        return "upload"
+    if state == "rejected":
+        _set(ctx, project_id, ProjectStatus.REJECTED, project.review)
+        return "rejected"
     replaced = replaced_images(ctx.repo, project_id)
-    approved = (project.review or {}).get("status") == "approved"
-    if project.youtube_video_id or not replaced or approved:
-        return False
-    if ctx.settings.on_partial == "publish":
-        return False
-    review = {"status": "awaiting", "reason": "partial", "replaced": replaced}
-    review["since"] = utc_timestamp()
-    ctx.repo.update_project(project_id, status=ProjectStatus.AWAITING_REVIEW, review=review)
+    partial = bool(replaced) and ctx.settings.on_partial == "hold"
+    if not partial and not required(project, ctx.settings):
+        return "upload"
+    _hold(ctx, project, "partial" if partial else "review", replaced)
+    return "held"
+
+
+def _hold(ctx: Context, project: Project, reason: str, replaced: list[dict[str, Any]]) -> None:
+    since = datetime.now(UTC)
+    expires = since + timedelta(seconds=ctx.settings.review_timeout)
+    kept = {k: v for k, v in (project.review or {}).items() if k == "refused"}
+    review = {
+        **kept,
+        "status": "awaiting",
+        "reason": reason,
+        "replaced": replaced,
+        "since": utc_timestamp(),
+        "expires_at": _timestamp(expires),
+    }
+    _set(ctx, project.id, ProjectStatus.AWAITING_REVIEW, review)
+    how = f"`ytmaker review {project.id} --approve` (or --reject), or Resume in the Prefect UI"
+    if reason == "partial":
+        log.warning(
+            "Project %s is held before upload: %d image(s) are placeholders; publish it with %s, "
+            "or make them again with `ytmaker retry-failed %s`",
+            project.id,
+            len(replaced),
+            how,
+            project.id,
+        )
+        message = (
+            f"等待審核：{len(replaced)} 張圖片以替代圖片呈現（ytmaker publish {project.id} "
+            f"照常發布，ytmaker retry-failed {project.id} 重新生成）"
+        )
+    else:
+        log.warning("Project %s waits for a person before upload: %s", project.id, how)
+        message = (
+            f"等待審核：請確認影片後核准或退回（ytmaker review {project.id} --approve / --reject，"
+            "或 Prefect UI 的 Resume）"
+        )
+    data = {
+        "status": ProjectStatus.AWAITING_REVIEW.value,
+        "reason": reason,
+        "replaced": replaced,
+        "expires_at": review["expires_at"],
+    }
+    ctx.bus.publish(project.id, Stage.UPLOAD, 0, message, data=data)
+
+
+def _timestamp(when: datetime) -> str:
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _set(ctx: Context, project_id: int, status: ProjectStatus, review: dict | None) -> None:
+    ctx.repo.update_project(project_id, status=status, review=review)
+    _mirror(ctx, project_id, status, review)
+
+
+def _mirror(ctx: Context, project_id: int, status: ProjectStatus, review: dict | None) -> None:
     update_state(
         ctx.project_dir(project_id),
-        {"status": ProjectStatus.AWAITING_REVIEW.value.lower(), "review": Replace(review)},
+        {"status": status.value.lower(), "review": None if review is None else Replace(review)},
     )
-    log.warning(
-        "Project %s is held before upload: %d image(s) are placeholders; publish it with "
-        "`ytmaker publish %s` or make them again with `ytmaker retry-failed %s`",
-        project_id,
-        len(replaced),
-        project_id,
-        project_id,
-    )
-    ctx.bus.publish(
-        project_id,
-        Stage.UPLOAD,
-        0,
-        f"等待審核：{len(replaced)} 張圖片以替代圖片呈現（ytmaker publish {project_id} 照常發布，"
-        f"ytmaker retry-failed {project_id} 重新生成）",
-        data={
-            "status": ProjectStatus.AWAITING_REVIEW.value,
-            "reason": "partial",
-            "replaced": replaced,
-        },
-    )
+
+
+def decide(ctx: Context, project_id: int, decision: dict[str, Any], by: str) -> bool:
+    """Record a person's decision once: True when this call decided it; False when the project
+    was no longer waiting (decided before, published, running...)."""
+    approve = decision.get("decision", "approve") == "approve"
+    status = ProjectStatus.THUMBNAIL_GENERATED if approve else ProjectStatus.REJECTED
+    with ctx.repo.session() as session:
+        current = session.scalar(select(Project.review).where(Project.id == project_id))
+        review = {
+            **{k: v for k, v in (current or {}).items() if k != "refused"},
+            "status": "approved" if approve else "rejected",
+            "decision": decision,
+            "decided_by": by,
+            "decided_at": utc_timestamp(),
+        }
+        done = session.execute(
+            update(Project)
+            .where(Project.id == project_id, Project.status.in_(WAITING))
+            .values(status=status, review=review)
+        )
+        if done.rowcount != 1:
+            return False
+    _mirror(ctx, project_id, status, review)
+    if approve:
+        ctx.bus.publish(project_id, Stage.UPLOAD, 0, f"已核准（{by}），準備上傳")
+    else:
+        reason = decision.get("reason") or "no reason given"
+        ctx.bus.publish(
+            project_id,
+            Stage.UPLOAD,
+            0,
+            f"已退回（{by}）：{reason}",
+            data={"status": ProjectStatus.REJECTED.value, "reason": reason},
+        )
     return True
 
 
-def approve(ctx: Context, project_id: int) -> None:
-    """Publish as it is: the next run uploads despite the placeholders."""
-    project = ctx.repo.get_project(project_id)
-    review = {**(project.review or {}), "status": "approved", "approved_at": utc_timestamp()}
-    ctx.repo.update_project(project_id, review=review)
-    update_state(ctx.project_dir(project_id), {"review": Replace(review)})
+def approve(ctx: Context, project_id: int, decision: dict[str, Any] | None = None) -> bool:
+    """Publish it (as it is, or with `decision`'s metadata): the next run uploads."""
+    return decide(ctx, project_id, decision or {"decision": "approve"}, by="cli")
 
 
 def reopen(ctx: Context, project_id: int) -> None:
     """New images are on their way: an earlier approval no longer applies."""
     ctx.repo.update_project(project_id, review=None)
     update_state(ctx.project_dir(project_id), {"review": None})
+
+
+def note(ctx: Context, project_id: int, **fields: Any) -> None:
+    """Add to a waiting project's review record (the run that waits, a refused form)."""
+    review = {**(ctx.repo.get_project(project_id).review or {}), **fields}
+    ctx.repo.update_project(project_id, review=review)
+    update_state(ctx.project_dir(project_id), {"review": Replace(review)})
+
+
+def expire_overdue(ctx: Context) -> list[int]:
+    """Projects that waited longer than their review timeout become REVIEW_EXPIRED, with a
+    message (they can still be approved). Returns their ids."""
+    now = datetime.now(UTC)
+    expired = []
+    for project in waiting(ctx.repo, ProjectStatus.AWAITING_REVIEW):
+        review = project.review or {}
+        deadline = _parse(review.get("expires_at"))
+        if deadline is None or deadline > now:
+            continue
+        review = {**review, "status": "expired"}
+        with ctx.repo.session() as session:
+            done = session.execute(
+                update(Project)
+                .where(Project.id == project.id, Project.status == ProjectStatus.AWAITING_REVIEW)
+                .values(status=ProjectStatus.REVIEW_EXPIRED, review=review)
+            )
+        if done.rowcount == 1:
+            _mirror(ctx, project.id, ProjectStatus.REVIEW_EXPIRED, review)
+            ctx.bus.publish(
+                project.id,
+                Stage.UPLOAD,
+                0,
+                f"審核逾時：{review.get('since')} 起無人核准（YTMAKER_REVIEW_TIMEOUT）；"
+                f"仍可核准：ytmaker review {project.id} --approve",
+                data={"status": ProjectStatus.REVIEW_EXPIRED.value},
+            )
+            expired.append(project.id)
+    return expired
+
+
+def _parse(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def waiting(repo: Repository, *statuses: ProjectStatus) -> list[Project]:
+    """Projects waiting for a person (AWAITING_REVIEW and REVIEW_EXPIRED), oldest first."""
+    with repo.session() as session:
+        query = select(Project).where(Project.status.in_(statuses or WAITING))
+        return list(session.scalars(query.order_by(Project.id)))
+
+
+def edited(request: PublishRequest, review: dict[str, Any] | None) -> PublishRequest:
+    """The upload as the person approved it: their title, description, tags, privacy, publish
+    time and AI flag replace the proposed ones (cleaned for YouTube like the LLM's)."""
+    from ytmaker.providers.youtube import clean_description, clean_tags, clean_title
+
+    decision = (review or {}).get("decision") or {}
+    if (review or {}).get("status") != "approved" or "title" not in decision:
+        return request
+    youtube = decision.get("youtube") or {}
+    return dataclasses.replace(
+        request,
+        title=clean_title(decision["title"]),
+        description=clean_description(decision.get("description", "")),
+        tags=clean_tags(list(youtube.get("tags") or [])),
+        privacy=youtube.get("privacy", request.privacy),
+        publish_at=youtube.get("publish_at"),
+        synthetic_media=bool(decision.get("ai_generated", True)),
+    )

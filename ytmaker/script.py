@@ -18,6 +18,9 @@ class ScriptRules(BaseModel):
     segment_max: float = 20.0
     total_min: float = 180.0
     total_max: float = 600.0
+    # Open with a hook, not a greeting (a Short). Left out of model_dump: the rules a script
+    # was written under are fingerprinted by their numbers, and landscape ones must not change.
+    hook: bool = Field(False, exclude=True)
 
 
 class Narration(BaseModel):

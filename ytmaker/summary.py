@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from ytmaker import formats
 from ytmaker.attempt import retrying_text
 from ytmaker.bookkeeping import fail_project, project_state
 from ytmaker.context import Context
 from ytmaker.errors import YTMakerError
 from ytmaker.layout import piece_paths
 from ytmaker.models import Project, ProjectStatus
-from ytmaker.review import replaced_images
+from ytmaker.review import PERSON_DECIDES, replaced_images
 from ytmaker.script import Script
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,8 @@ _STAGE_OF = {
     ProjectStatus.THUMBNAIL_GENERATED: "upload",
     ProjectStatus.UPLOADING: "upload",
     ProjectStatus.AWAITING_REVIEW: "upload",
+    ProjectStatus.REVIEW_EXPIRED: "upload",
+    ProjectStatus.REJECTED: "upload",
 }
 
 
@@ -45,6 +48,7 @@ def project_summary(ctx: Context, project_id: int) -> dict[str, Any]:
         "error": project.error_info,
         "retrying": retrying_of(ctx, project),
         "review": project.review,
+        **formats.summary_of(project.format),
     }
     result["replaced"] = replaced_images(ctx.repo, project_id)
     result["partial"] = bool(result["replaced"])
@@ -61,7 +65,7 @@ def project_summary(ctx: Context, project_id: int) -> dict[str, Any]:
 
 def retrying_of(ctx: Context, project: Project) -> dict[str, Any] | None:
     """The retry a running project waits for, if any (from its state file)."""
-    idle = (ProjectStatus.INITIALIZED, ProjectStatus.AWAITING_REVIEW)
+    idle = (ProjectStatus.INITIALIZED, *PERSON_DECIDES)
     if project.status not in _STAGE_OF or project.status in idle:
         return None
     return retry_pending(project_state(ctx, project.id))
@@ -99,11 +103,7 @@ def mark_failed_if_running(
         project = ctx.repo.get_project(project_id)
     except YTMakerError:
         return
-    if project.status in (
-        ProjectStatus.FAILED,
-        ProjectStatus.COMPLETED,
-        ProjectStatus.AWAITING_REVIEW,
-    ):
+    if project.status in (ProjectStatus.FAILED, ProjectStatus.COMPLETED, *PERSON_DECIDES):
         return
     stage = _STAGE_OF.get(project.status, "script")
     fail_project(

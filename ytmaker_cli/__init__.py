@@ -12,7 +12,7 @@ import sys
 import typer
 
 from ytmaker.errors import YTMakerError
-from ytmaker_cli import batches, projects, recovery, services, watching  # noqa: F401 - commands
+from ytmaker_cli import batches, projects, recovery, review, services, watching  # noqa: F401
 from ytmaker_cli.app import app, fail
 
 __all__ = ["app", "main"]

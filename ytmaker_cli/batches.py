@@ -118,9 +118,10 @@ def batch_status(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """A table of the batch's projects: status, stage and progress, video id or error."""
-    from ytmaker import batch
+    from ytmaker import batch, review
 
     ctx = context()
+    review.expire_overdue(ctx)  # a review nobody answered in time says so here too
     try:
         result = batch.summary(ctx.repo, batch_id)
     except YTMakerError as exc:

@@ -62,9 +62,11 @@ def show_summary(result: dict[str, Any]) -> None:
     for key in (
         "title",
         "language",
+        "format",
         "duration",
         "video_path",
         "thumbnail_path",
+        "thumbnail_note",
         "video_id",
         "video_url",
     ):

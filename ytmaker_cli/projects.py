@@ -10,10 +10,11 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from ytmaker import project_input
+from ytmaker import project_input, review
 from ytmaker.context import Context
 from ytmaker.errors import YTMakerError
 from ytmaker.files import read_text_file
+from ytmaker.formats import demo_sample
 from ytmaker.language import normalise_language
 from ytmaker.prompts import TEMPLATE_MAX_BYTES
 from ytmaker.summary import project_summary, retrying_of, status_text
@@ -23,7 +24,6 @@ from ytmaker_cli.display import show_summary
 from ytmaker_cli.running import run_and_report
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
-DEMO_SAMPLES = {"zh-TW": "night-markets.zh-TW.md", "en": "bubble-tea.en.md"}
 
 
 @project_app.command("create")
@@ -43,6 +43,16 @@ def project_create(
         Path | None,
         typer.Option(help="JSON: subtitles, avatar, logo, music... (see README); checked now."),
     ] = None,
+    review: Annotated[
+        bool | None,
+        typer.Option(
+            "--review/--no-review",
+            help="A person approves it before upload (`ytmaker review`); default YTMAKER_REVIEW.",
+        ),
+    ] = None,
+    video_format: Annotated[
+        str, typer.Option("--format", help="landscape (1920x1080) or shorts (1080x1920).")
+    ] = "landscape",
 ) -> None:
     """Create a project; prints its id."""
     content = _read_text(content_file, "--content-file", project_input.CONTENT_MAX_BYTES)
@@ -54,7 +64,18 @@ def project_create(
     )
     visual = _visual_config(visual_config) if visual_config else None
     ctx = context()
-    screen.out.print(create_project(ctx, name, content, lang, youtube, template, visual).get("id"))
+    made = create_project(
+        ctx,
+        name,
+        content,
+        lang,
+        youtube,
+        template,
+        visual,
+        review=review,
+        video_format=video_format,
+    )
+    screen.out.print(made["id"])
 
 
 VISUAL_CONFIG_MAX_BYTES = 64 * 1024
@@ -101,9 +122,19 @@ def create_project(
     youtube: dict[str, Any] | None = None,
     prompt_template: str | None = None,
     visual_config: dict[str, Any] | None = None,
+    review: bool | None = None,
+    video_format: str = "landscape",
 ) -> dict[str, Any]:
     try:
-        fields = project_input.new_project(name, content, lang, youtube or {}, prompt_template)
+        fields = project_input.new_project(
+            name,
+            content,
+            lang,
+            youtube or {},
+            prompt_template,
+            review=review,
+            video_format=video_format,
+        )
     except YTMakerError as exc:
         fail(exc.message)
     project = ctx.repo.create_project(**fields, visual_config=visual_config or {})
@@ -122,15 +153,23 @@ def generate(
 def demo(
     lang: Annotated[str, typer.Option("--lang", help="zh-TW or en.")] = "zh-TW",
     as_json: Annotated[bool, typer.Option("--json", help="End with one JSON line.")] = False,
+    video_format: Annotated[
+        str, typer.Option("--format", help="landscape or shorts (a vertical Short).")
+    ] = "landscape",
 ) -> None:
     """Make a video from a bundled sample article, fully offline."""
     try:
         language = normalise_language(lang)
+        sample = demo_sample(SAMPLES, language, video_format)
     except YTMakerError as exc:
         fail(exc.message)
-    sample = SAMPLES / DEMO_SAMPLES[language]
+    except ValueError as exc:
+        fail(f"--format: {exc}")
     ctx = context()
-    project_id = create_project(ctx, f"demo: {sample.stem}", sample.read_text("utf-8"), language)
+    text = sample.read_text("utf-8")
+    project_id = create_project(
+        ctx, f"demo: {sample.stem}", text, language, video_format=video_format
+    )
     screen.err.print(f"Project {project_id['id']} from {sample.name} ({language})")
     run_and_report(ctx, project_id["id"], as_json)
 
@@ -141,6 +180,7 @@ def status(
 ) -> None:
     """Show one project (with its assets), or list recent projects."""
     ctx = context()
+    review.expire_overdue(ctx)  # a review nobody answered in time says so here too
     if project_id is None:
         table = Table("id", "name", "language", "status", "video_id")
         for project in ctx.repo.list_projects():
@@ -177,8 +217,6 @@ def retry_failed(project_id: ProjectId) -> None:
     from ytmaker.models import AssetStatus
 
     ctx = context()
-    from ytmaker import review
-
     try:
         project = ctx.repo.get_project(project_id)
     except YTMakerError as exc:
@@ -207,19 +245,7 @@ def retry_failed(project_id: ProjectId) -> None:
 def publish(
     project_id: ProjectId, as_json: Annotated[bool, typer.Option("--json")] = False
 ) -> None:
-    """Publish a video held before upload (placeholder images) as it is."""
-    from ytmaker import review
-    from ytmaker.models import ProjectStatus
+    """Publish a video waiting for review as it is: `ytmaker review ID --approve`."""
+    from ytmaker_cli.review import review_command
 
-    ctx = context()
-    try:
-        project = ctx.repo.get_project(project_id)
-    except YTMakerError as exc:
-        fail(exc.message)
-    if project.status is ProjectStatus.COMPLETED:
-        screen.out.print(f"Project {project_id} is already published: {project.video_url}")
-        return
-    if project.status is not ProjectStatus.AWAITING_REVIEW:
-        fail(f"Project {project_id} is not waiting for review (status {project.status.value}).")
-    review.approve(ctx, project_id)
-    run_and_report(ctx, project_id, as_json)
+    review_command(project_id, approve=True, as_json=as_json)

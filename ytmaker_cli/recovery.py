@@ -47,10 +47,11 @@ def interrupted_projects(ctx: Context) -> list[dict[str, Any]]:
     from ytmaker.db import valid_id
     from ytmaker.errors import ProjectNotFound
     from ytmaker.models import AssetStatus, ProjectStatus
+    from ytmaker.review import PERSON_DECIDES
     from ytmaker.state import recover_interrupted_tasks
     from ytmaker.summary import stage_of
 
-    settled = (ProjectStatus.COMPLETED, ProjectStatus.INITIALIZED, ProjectStatus.AWAITING_REVIEW)
+    settled = (ProjectStatus.COMPLETED, ProjectStatus.INITIALIZED, *PERSON_DECIDES)
     ids = {p.id for p in ctx.repo.list_projects(limit=1000) if p.status not in settled}
     ids |= {
         s["project_id"]

@@ -31,14 +31,25 @@ def run_and_report(ctx: Context, project_id: int, as_json: bool) -> None:
         show_summary(result)
     if error is not None:
         fail(error)
-    if result["status"] == "AWAITING_REVIEW":
-        screen.err.print(
+    if hint := waiting_hint(result):
+        screen.err.print(hint, markup=False, highlight=False)
+
+
+def waiting_hint(result: dict[str, Any]) -> str | None:
+    """What `generate` says when the video waits for a person."""
+    if result["status"] not in ("AWAITING_REVIEW", "REVIEW_EXPIRED"):
+        return None
+    project_id = result["project_id"]
+    if (result.get("review") or {}).get("reason") == "partial":
+        return (
             f"Held before upload: {len(result['replaced'])} image(s) are placeholders. "
             f"Publish as it is: ytmaker publish {project_id}; make them again: "
-            f"ytmaker retry-failed {project_id}",
-            markup=False,
-            highlight=False,
+            f"ytmaker retry-failed {project_id}"
         )
+    return (
+        f"Waiting for review before upload: look with `ytmaker review {project_id}`, then "
+        f"`ytmaker review {project_id} --approve [--title ...]` or `--reject --reason ...`."
+    )
 
 
 def run_flow(ctx: Context, project_id: int) -> str | None:

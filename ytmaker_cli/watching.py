@@ -34,6 +34,8 @@ def watch_command(
     outcome = follow(ctx, project_id, timeout=timeout)
     if outcome == "FAILED":
         raise typer.Exit(1)
+    if outcome in ("AWAITING_REVIEW", "REVIEW_EXPIRED", "REJECTED"):
+        screen.err.print(f"Project {project_id}: {outcome} (ytmaker review {project_id})")
 
 
 def follow(
@@ -46,11 +48,13 @@ def follow(
     """Draw the stage bars from Redis until the project completes or fails.
 
     The stored latest message comes first, so someone who starts watching mid-run sees the
-    earlier stages as done and the current one where it is. Returns COMPLETED, FAILED, or None
-    when `timeout` passed without news.
+    earlier stages as done and the current one where it is. Returns COMPLETED, FAILED, a status
+    where a person decides (AWAITING_REVIEW...), or None when `timeout` passed without news.
     """
     from ytmaker.models import ProjectStatus
+    from ytmaker.review import PERSON_DECIDES
 
+    settled = (ProjectStatus.COMPLETED, ProjectStatus.FAILED, *PERSON_DECIDES)
     stop = threading.Event()
     outcome: list[str] = []
 
@@ -58,7 +62,7 @@ def follow(
         while not stop.wait(5.0):
             with contextlib.suppress(Exception):
                 status = ctx.repo.get_project(project_id).status
-                if status in (ProjectStatus.COMPLETED, ProjectStatus.FAILED):
+                if status in settled:
                     outcome.append(status.value)
                     stop.set()
 
@@ -83,7 +87,7 @@ def follow(
     if not outcome:
         with contextlib.suppress(Exception):
             status = ctx.repo.get_project(project_id).status
-            if status in (ProjectStatus.COMPLETED, ProjectStatus.FAILED):
+            if status in settled:
                 outcome.append(status.value)
     return outcome[0] if outcome else None
 

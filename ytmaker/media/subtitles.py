@@ -67,7 +67,9 @@ def _flat(text: str) -> str:
 def wrap_lines(text: str, width: int, cjk: bool) -> list[str]:
     """Latin: greedy word wrap. CJK: whole clauses packed per line, long clauses split evenly."""
     if not cjk:
-        return textwrap.wrap(text, width=width, break_on_hyphens=False) or [text]
+        # textwrap keeps the space before a long word it breaks ('00 0000' at 3: '00 ').
+        wrapped = textwrap.wrap(text, width=width, break_on_hyphens=False)
+        return [line.strip() for line in wrapped if line.strip()] or [text]
     lines: list[str] = []
     for clause in _clauses(text):
         for part in _even_parts(clause, width):
@@ -154,6 +156,7 @@ class AssStyle:
     font_family: str | None = None  # default: the bundled font's own family name
     font_size: int = 54
     primary: str = "&H00FFFFFF"
+    secondary: str = "&H000000FF"  # karaoke: the colour before a syllable's time
     outline_colour: str = "&H00000000"
     back_colour: str = "&H80000000"
     outline: float = 3.0
@@ -168,6 +171,17 @@ def to_ass(
     cues: list[Cue], width: int = 1920, height: int = 1080, style: AssStyle | None = None
 ) -> str:
     """An ASS script with one centred style (bottom or top by `style.alignment`)."""
+    events = [
+        f"Dialogue: 0,{_ass_time(c.start)},{_ass_time(c.end)},Default,,0,0,0,,{ass_escape(c.text)}"
+        for c in cues
+    ]
+    return ass_script(events, width, height, style)
+
+
+def ass_script(
+    events: list[str], width: int = 1920, height: int = 1080, style: AssStyle | None = None
+) -> str:
+    """The header with our one style, then the `Dialogue:` lines given."""
     style = style or AssStyle()
     family = ass_field(style.font_family or ass_font_family())
     header = [
@@ -182,17 +196,13 @@ def to_ass(
         "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, "
         "BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, "
         "BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding",
-        f"Style: Default,{family},{style.font_size},{style.primary},&H000000FF,"
+        f"Style: Default,{family},{style.font_size},{style.primary},{style.secondary},"
         f"{style.outline_colour},{style.back_colour},0,0,0,0,100,100,0,0,1,"
         f"{style.outline:g},{style.shadow:g},{style.alignment},"
         f"{style.margin_l},{style.margin_r},{style.margin_v},1",
         "",
         "[Events]",
         "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
-    ]
-    events = [
-        f"Dialogue: 0,{_ass_time(c.start)},{_ass_time(c.end)},Default,,0,0,0,,{ass_escape(c.text)}"
-        for c in cues
     ]
     return "\n".join(header + events) + "\n"
 

@@ -7,7 +7,8 @@ file paths (logo, music, subtitle font) against `base_dirs` and checks the files
     {
       "subtitles": {"font_file": "fonts/Brand.otf", "size": 60, "color": "#FFFFFF",
                     "outline_color": "#000000", "outline": 3, "shadow": 1.5,
-                    "position": "bottom", "margin": 60, "max_chars_per_line": null},
+                    "position": "bottom", "margin": 60, "max_chars_per_line": null,
+                    "style": "line" | "words", "highlight_color": "#FFD400"},
       "avatar": {"mode": "full" | "pip", "corner": "bottom-right", "size": 0.3},
       "logo": {"path": "logo.png", "corner": "top-right", "scale": 0.1, "opacity": 0.9},
       "music": {"path": "music.mp3", "level_db": -20},
@@ -71,8 +72,11 @@ class SubtitleStyle(_Strict):
     position: Literal["bottom", "top"] = "bottom"
     margin: int = Field(60, ge=0, le=500)  # pixels from the bottom (or top) edge
     max_chars_per_line: int | None = Field(None, ge=4, le=120)  # default: 18 CJK / 42 Latin
+    # line: each cue as a whole; words: each word (Chinese: character) lights up when spoken
+    style: Literal["line", "words"] = "line"
+    highlight_color: str = "#FFD400"  # words: the colour a word takes once it is spoken
 
-    _colors = field_validator("color", "outline_color")(_color)
+    _colors = field_validator("color", "outline_color", "highlight_color")(_color)
 
     @field_validator("font_family", mode="after")
     @classmethod

@@ -12,7 +12,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from ytmaker import quota
+from ytmaker import formats, quota
 from ytmaker.bookkeeping import error_info
 from ytmaker.context import Context
 from ytmaker.errors import ProviderError
@@ -49,6 +49,7 @@ def image_jobs(ctx: Context, project_id: int) -> list[Job]:
     script = load_script(ctx, project_id)
     provider = image_provider_name(ctx)
     paths = piece_paths(ctx, project_id, script)["images"]
+    shape = formats.image_shape(ctx.repo.get_project(project_id).format)
     return [
         Job(
             s.index,
@@ -58,6 +59,7 @@ def image_jobs(ctx: Context, project_id: int) -> list[Job]:
                 seed_for(project_id, s.index),
                 provider,
                 _where(home, paths[s.index]),
+                *shape,
             ),
         )
         for s in script.segments
@@ -134,7 +136,7 @@ def make_image(
     if record.made():
         return str(path)
     segment = next(s for s in script.segments if s.index == segment_index)
-    maker = ctx.providers.images()
+    maker = ctx.providers.images(formats.frame_of(ctx.repo.get_project(project_id).format))
     with record, gated(gate):
         maker.make(segment.image_description, seed_for(project_id, segment_index), path)
     quota.meter(ctx, maker, "image", project_id)
@@ -239,7 +241,9 @@ def _placeholder(ctx: Context, project_id: int, script: Script, entry: dict[str,
     index = entry["segment_index"]
     segment = next(s for s in script.segments if s.index == index)
     path = piece_paths(ctx, project_id, script)["images"][index]
-    PillowImages().make(segment.image_description, seed_for(project_id, index), path)
+    frame = formats.frame_of(ctx.repo.get_project(project_id).format)
+    size = (frame.width, frame.height)
+    PillowImages(size=size).make(segment.image_description, seed_for(project_id, index), path)
     record_asset(ctx, project_id, AssetType.IMAGE, index, path, entry["error"])
 
 

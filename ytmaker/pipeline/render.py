@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ytmaker import formats
 from ytmaker.bookkeeping import run_stage
 from ytmaker.context import Context
 from ytmaker.errors import MediaError
@@ -21,6 +22,7 @@ def run(ctx: Context, project_id: int) -> dict[str, Any]:
     with run_stage(ctx, project_id, "render") as report:
         script = load_script(ctx, project_id)
         paths = piece_paths(ctx, project_id, script)
+        frame = formats.frame_of(ctx.repo.get_project(project_id).format)
         pieces = [
             RenderPiece(
                 text=piece.text,
@@ -36,7 +38,9 @@ def run(ctx: Context, project_id: int) -> dict[str, Any]:
                 pieces,
                 paths["video"],
                 paths["work"],
-                RenderSettings(preset=ctx.settings.x264_preset),
+                RenderSettings(
+                    width=frame.width, height=frame.height, preset=ctx.settings.x264_preset
+                ),
                 on_progress=lambda f: report(f * 99, f"影片合成中 {f:.0%}"),
                 language=script.language,
                 visual=visual_config(ctx, project_id),

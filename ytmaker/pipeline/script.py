@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ytmaker import quota
+from ytmaker import formats, quota
 from ytmaker.bookkeeping import fail_project, run_stage
 from ytmaker.context import Context
 from ytmaker.errors import InputError, YTMakerError
@@ -22,22 +22,25 @@ def run(ctx: Context, project_id: int) -> dict[str, Any]:
     check_stored_project(ctx, project_id)
     with run_stage(ctx, project_id, "script") as report:
         project = ctx.repo.get_project(project_id)
-        writer = ctx.providers.script_writer(project.prompt_template)
+        prompt = project.prompt_template or formats.default_prompt(project.format)
+        rules = formats.rules_for(ctx.settings, project.format)
+        writer = ctx.providers.script_writer(prompt)
         source = fingerprint(
             project.content,
             project.language,
-            ctx.settings.rules.model_dump(),
+            rules.model_dump(),
             writer.name,
-            *([project.prompt_template] if project.prompt_template else []),
+            *([prompt] if prompt else []),
         )
         if project.script and project.script_fingerprint == source:
             script = Script.model_validate(project.script)
             report(90, "沿用先前生成的腳本（內容未變更）")
             return plan_of(script)
         report(20, "正在撰寫腳本...")
-        script = writer.write(project.content, project.language, ctx.settings.rules)
-        quota.meter(ctx, writer, "generateContent", project_id)
-        validate_script(script, ctx.settings.rules)
+        with formats.named_rules(rules, project.format):
+            script = writer.write(project.content, project.language, rules)
+            quota.meter(ctx, writer, "generateContent", project_id)
+            validate_script(script, rules)
         ctx.repo.update_project(
             project_id, script=script.model_dump(mode="json"), script_fingerprint=source
         )

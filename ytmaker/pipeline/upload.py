@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ytmaker import quota
+from ytmaker import formats, quota, review
 from ytmaker.bookkeeping import run_stage
 from ytmaker.context import Context
 from ytmaker.layout import piece_paths
@@ -26,6 +26,10 @@ def run(ctx: Context, project_id: int) -> dict[str, Any]:
         script = Script.model_validate(project.script)
         paths = piece_paths(ctx, project_id, script)
         request = publish_request(project, script, ctx.settings.default_privacy)
+        request = review.edited(request, project.review)  # as a person approved it
+        request.description = formats.with_hashtag(
+            request.description, project.format, ctx.settings.shorts_hashtag
+        )
         report(1, "正在上傳影片...")
         publisher = ctx.providers.publisher(
             on_progress=lambda done, total: report(done / max(total, 1) * 95, "上傳中"),
@@ -34,8 +38,9 @@ def run(ctx: Context, project_id: int) -> dict[str, Any]:
         )
         if publisher.metered_service == "youtube":
             quota.ensure_upload_fits(ctx, resuming=bool(project.upload_session_uri))
+        thumbnail = paths["thumbnail"] if formats.custom_thumbnail(project.format) else None
         published = publisher.publish(
-            paths["video"], paths["thumbnail"], request, resume_uri=project.upload_session_uri
+            paths["video"], thumbnail, request, resume_uri=project.upload_session_uri
         )
         ctx.repo.update_project(
             project_id,

@@ -12,6 +12,7 @@ from typing import Any
 
 from ytmaker.config import Settings
 from ytmaker.errors import ConfigError
+from ytmaker.formats import FRAMES, Frame
 from ytmaker.providers.base import (
     AvatarMaker,
     ImageMaker,
@@ -84,7 +85,8 @@ def voice(settings: Settings) -> Voice:
     return EspeakVoice()
 
 
-def image_maker(settings: Settings) -> ImageMaker:
+def image_maker(settings: Settings, frame: Frame = FRAMES["landscape"]) -> ImageMaker:
+    """Pictures for `frame`: a Short's are made portrait (9:16), not cut from landscape ones."""
     if _choose(
         "IMAGE_PROVIDER",
         settings.image_provider,
@@ -98,10 +100,12 @@ def image_maker(settings: Settings) -> ImageMaker:
             _key(settings.stability_api_key),
             base_url=settings.stability_base_url,
             timeout=settings.timeout_request,
+            size=(frame.width, frame.height),
+            aspect_ratio=frame.aspect,
         )
     from ytmaker.providers.local.images import PillowImages
 
-    return PillowImages()
+    return PillowImages(size=(frame.width, frame.height))
 
 
 def avatar_maker(settings: Settings) -> AvatarMaker:
@@ -201,8 +205,12 @@ class Providers:
     def voice(self) -> Voice:
         return self._given_or_built("voice", voice)
 
-    def images(self) -> ImageMaker:
-        return self._given_or_built("images", image_maker)
+    def images(self, frame: Frame = FRAMES["landscape"]) -> ImageMaker:
+        """One image maker per frame (a Short's pictures are portrait)."""
+        given = self._given["images"]
+        if given is not None:
+            return given  # type: ignore[return-value]
+        return self._once(("images", frame), lambda: image_maker(self.settings, frame))
 
     def avatar(self) -> AvatarMaker:
         return self._given_or_built("avatar", avatar_maker)

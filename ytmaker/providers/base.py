@@ -89,10 +89,11 @@ class Publisher(Service, Protocol):
     def publish(
         self,
         video: Path,
-        thumbnail: Path,
+        thumbnail: Path | None,
         request: PublishRequest,
         *,
         resume_uri: str | None = None,
     ) -> Published:
-        """Upload video and thumbnail; `resume_uri` continues an interrupted resumable upload."""
+        """Upload video and thumbnail (None: no custom thumbnail, as for a Short);
+        `resume_uri` continues an interrupted resumable upload."""
         ...

@@ -1,4 +1,5 @@
-"""Stability AI v2beta Stable Image through httpx: one 1920x1080 PNG per description."""
+"""Stability AI v2beta Stable Image through httpx: one PNG per description, 1920x1080 (16:9)
+or, for a Short, 1080x1920 (asked for as 9:16, so nothing is cropped away but the rounding)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,8 @@ class StabilityImages:
         style_preset: str | None = None,
         timeout: float = 120.0,
         gate: Gate = paid_call,
+        size: tuple[int, int] = SIZE,
+        aspect_ratio: str = "16:9",
     ) -> None:
         if not api_key:
             raise ServiceError(
@@ -59,6 +62,7 @@ class StabilityImages:
         self.style_preset = style_preset
         self.timeout = timeout
         self.gate = gate
+        self.size, self.aspect_ratio = size, aspect_ratio
 
     def __repr__(self) -> str:
         return f"StabilityImages(engine={self.engine!r}, base_url={self.base_url!r})"
@@ -73,7 +77,7 @@ class StabilityImages:
             )
         fields = {
             "prompt": description.strip()[:MAX_PROMPT],
-            "aspect_ratio": "16:9",
+            "aspect_ratio": self.aspect_ratio,
             "seed": str(int(seed) % (MAX_SEED + 1)),
             "output_format": "png",
         }
@@ -121,7 +125,7 @@ class StabilityImages:
             )
         if finish != "SUCCESS":
             raise invalid_response("stability", f"finish-reason {finish}", secrets=secrets)
-        write_cover_png(data, Path(out_path))
+        write_cover_png(data, Path(out_path), self.size)
         return Path(out_path)
 
 

@@ -179,13 +179,14 @@ class YouTubePublisher:
     def publish(
         self,
         video: Path,
-        thumbnail: Path,
+        thumbnail: Path | None,
         request: PublishRequest,
         *,
         resume_uri: str | None = None,
     ) -> Published:
-        video, thumbnail = Path(video), Path(thumbnail)
-        for path, what in ((video, "video"), (thumbnail, "thumbnail")):
+        """`thumbnail` None: no custom thumbnail is set (a Short cannot have one)."""
+        files = [(Path(video), "video")] + ([(Path(thumbnail), "thumbnail")] if thumbnail else [])
+        for path, what in files:
             if not path.is_file():
                 raise ServiceError(
                     f"The {what} file {path} does not exist.",
@@ -194,9 +195,11 @@ class YouTubePublisher:
                     reason=f"no_{what}",
                 )
         service = self._call(self.service)
-        video_id = self.upload_video(service, video, request, resume_uri=resume_uri)
+        video_id = self.upload_video(service, Path(video), request, resume_uri=resume_uri)
+        if thumbnail is None:
+            return Published(video_id=video_id, video_url=watch_url(video_id))
         try:
-            self.set_thumbnail(video_id, thumbnail, service=service)
+            self.set_thumbnail(video_id, Path(thumbnail), service=service)
         except ServiceError as exc:
             # The video exists: say so, and do not let a task retry upload it a second time
             # (retry only set_thumbnail(video_id, ...) when `thumbnail_retryable`).

@@ -11,6 +11,7 @@ import ffmpeg
 
 from ytmaker.errors import MediaError
 from ytmaker.files import atomic_output, atomic_write_text
+from ytmaker.media import vertical
 from ytmaker.media.render.plan import (
     MISSING_GLYPH,
     PAN_OVERSCAN,
@@ -188,7 +189,11 @@ def _avatar_stream(
     source = _input(avatar.path, start, ss=f"{seek:.3f}") if seek else _input(avatar.path, start)
     stream = source.video.filter("setpts", "PTS-STARTPTS").filter("fps", fps)
     width, height = box or (settings.width, settings.height)
-    stream = _fit(stream, width, height).filter("tpad", stop_mode="clone", stop=-1)
+    if box is None and vertical.is_vertical(width, height):
+        stream = vertical.backdrop_fit(stream, width, height)
+    else:
+        stream = _fit(stream, width, height)
+    stream = stream.filter("tpad", stop_mode="clone", stop=-1)
     skip = round(start_s * fps) - round(seek * fps)
     return stream.filter("trim", start_frame=max(skip, 0), end_frame=max(skip, 0) + frames)
 
@@ -203,9 +208,11 @@ def _pip_stream(pip: Pip, start: int, frames: int, settings: RenderSettings) -> 
     background = _rate(background, settings.fps)
     box_w = even(w * pip.size)
     box = (box_w, even(box_w * h / w))
+    x, y = corner_xy(pip.corner, box, (w, h), pip.margin)
+    if vertical.is_vertical(w, h):
+        box, (x, y) = vertical.pip_box(w, h, pip.size, pip.corner, pip.margin)
     avatar = _avatar_stream(pip.avatar, start, frames, settings, box)
     avatar = _rate(avatar, settings.fps)
-    x, y = corner_xy(pip.corner, box, (w, h), pip.margin)
     return background.overlay(avatar, x=x, y=y, eof_action="repeat").filter(
         "trim", end_frame=frames
     )

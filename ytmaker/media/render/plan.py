@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from ytmaker.errors import MediaError
+from ytmaker.media import vertical
 from ytmaker.media.audio import SoundSpec
+from ytmaker.media.karaoke import piece_captions
 from ytmaker.media.probe import probe, wav_duration
 from ytmaker.media.subtitles import (
     AssStyle,
@@ -26,8 +28,6 @@ from ytmaker.media.subtitles import (
     ass_font_family,
     is_cjk,
     line_width,
-    split_cues,
-    to_ass,
 )
 from ytmaker.media.visual import VisualConfig, ass_color
 
@@ -209,8 +209,16 @@ def plan_clips(
         length = frames[i] / fps
         style = _ass_style(visuals[i], visual, settings, family)
         max_chars = _max_chars(visual, style, settings, language)
-        piece_cues = split_cues(piece.text, 0.0, min(spoken[i], length), language, max_chars)
-        ass = to_ass(piece_cues, settings.width, settings.height, style) if piece_cues else None
+        piece_cues, ass = piece_captions(
+            piece.text,
+            Path(piece.audio),
+            min(spoken[i], length),
+            language,
+            max_chars,
+            style,
+            (settings.width, settings.height),
+            _highlight(visual),
+        )
         cues += [Cue(c.start + offset, c.end + offset, c.text) for c in piece_cues]
         offset += length
         tail = visuals[i - 1] if fades[i] else None
@@ -285,7 +293,7 @@ def _ass_style(
             margin_l = max(margin_l, reserved)
         else:
             margin_r = max(margin_r, reserved)
-    return AssStyle(
+    style = AssStyle(
         font_family=family,
         font_size=round(sub.size * scale),
         primary=ass_color(sub.color),
@@ -298,6 +306,15 @@ def _ass_style(
         margin_r=margin_r,
         margin_v=round(sub.margin * scale),
     )
+    if vertical.is_vertical(settings.width, settings.height):
+        return vertical.caption_style(style, sub, settings.width, settings.height)
+    return style
+
+
+def _highlight(visual: VisualConfig) -> str | None:
+    """Words mode: the ASS colour a spoken word takes; line mode: None."""
+    sub = visual.subtitles
+    return ass_color(sub.highlight_color) if sub.style == "words" else None
 
 
 def _max_chars(

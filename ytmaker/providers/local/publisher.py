@@ -63,7 +63,12 @@ def metadata(request: PublishRequest, video_id: str, folder: Path) -> dict[str, 
         "video_id": video_id,
         **dataclasses.asdict(request),
         "uploaded_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "files": {name: (folder / name).stat().st_size for name in (VIDEO_FILE, THUMBNAIL_FILE)},
+        "files": {
+            name: (folder / name).stat().st_size
+            for name in (VIDEO_FILE, THUMBNAIL_FILE)
+            if (folder / name).exists()
+        },
+        "custom_thumbnail": (folder / THUMBNAIL_FILE).exists(),
     }
 
 
@@ -79,15 +84,17 @@ class LocalChannel:
     def publish(
         self,
         video: Path,
-        thumbnail: Path,
+        thumbnail: Path | None,
         request: PublishRequest,
         *,
         resume_uri: str | None = None,
     ) -> Published:
-        """Copy into the channel folder (`resume_uri` is for the YouTube protocol; unused)."""
-        video, thumbnail = Path(video), Path(thumbnail)
+        """Copy into the channel folder (`resume_uri` is for the YouTube protocol; unused);
+        `thumbnail` None: the video has no custom thumbnail (a Short)."""
+        video, thumbnail = Path(video), Path(thumbnail) if thumbnail else None
         _require_file(video, "video")
-        _require_file(thumbnail, "thumbnail")
+        if thumbnail is not None:
+            _require_file(thumbnail, "thumbnail")
         self.channel_dir.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=self.channel_dir, prefix=".publishing-"))
         try:
@@ -108,10 +115,11 @@ class LocalChannel:
 
     @staticmethod
     def _fill(
-        folder: Path, video: Path, thumbnail: Path, request: PublishRequest, video_id: str
+        folder: Path, video: Path, thumbnail: Path | None, request: PublishRequest, video_id: str
     ) -> None:
         with atomic_output(folder / VIDEO_FILE) as tmp:
             shutil.copyfile(video, tmp)
-        copy_thumbnail(thumbnail, folder / THUMBNAIL_FILE)
+        if thumbnail is not None:
+            copy_thumbnail(thumbnail, folder / THUMBNAIL_FILE)
         info = metadata(request, video_id, folder)
         atomic_write_text(folder / METADATA_FILE, json.dumps(info, ensure_ascii=False, indent=2))

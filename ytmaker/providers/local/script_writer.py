@@ -81,6 +81,12 @@ OUTRO = {
     "en": "That was {title}. Thanks for watching! If you enjoyed it, like and subscribe. "
     "See you next time.",
 }
+# A Short opens with its first sentence as the hook (no greeting) and ends in one line.
+SHORT_OUTRO = {
+    "zh": "追蹤頻道，看更多「{title}」的故事！",
+    "en": "Follow for more stories like this.",
+}
+HOOK_SECONDS = 3.0  # a hook shorter than this takes the next sentence too
 DISCLOSURE = {
     "zh": "本影片由 YTMaker Flow 以 AI 工具協助製作。",
     "en": "Made with AI tools by YTMaker Flow.",
@@ -106,6 +112,8 @@ class LocalScriptWriter:
             raise InputError(
                 "The content has no sentences to narrate; add some text.", field="content"
             )
+        lang = family(language)
+        hook = _hook(sentences, language) if rules.hook else None
         texts = group_segments(sentences, language, rules)
         segments = [
             Segment(
@@ -116,9 +124,8 @@ class LocalScriptWriter:
             )
             for i, text in enumerate(texts, start=1)
         ]
-        lang = family(language)
-        intro = _narration(INTRO[lang].format(title=title), language)
-        outro = _narration(OUTRO[lang].format(title=title), language)
+        intro = _narration(hook or INTRO[lang].format(title=title), language)
+        outro = _narration((SHORT_OUTRO if hook else OUTRO)[lang].format(title=title), language)
         total = round(intro.duration + outro.duration + sum(s.duration for s in segments), 2)
         _check_total(total, rules)
         return Script(
@@ -133,6 +140,22 @@ class LocalScriptWriter:
             ),
             total_duration=total,
         )
+
+
+def _hook(sentences: list[str], language: str) -> str | None:
+    """A Short's opening: its first sentence (two if the first is a mere "Did you know?"),
+    taken from `sentences`; None when that would leave nothing to narrate after it."""
+    count = 1
+    while count < len(sentences) and estimate_seconds(" ".join(sentences[:count]), language) < (
+        HOOK_SECONDS + PAUSE_SECONDS
+    ):
+        count += 1
+    if count >= len(sentences):
+        return None
+    joiner = "" if family(language) == "zh" else " "
+    hook = joiner.join(sentences[:count])
+    del sentences[:count]
+    return hook
 
 
 def _narration(text: str, language: str) -> Narration:

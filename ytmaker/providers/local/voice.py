@@ -12,6 +12,7 @@ import numpy as np
 
 from ytmaker.errors import ProviderError
 from ytmaker.files import atomic_output
+from ytmaker.media.karaoke import WordMark, write_marks
 
 VOICES = {"zh": "cmn", "en": "en"}
 RATE_WPM = {"cmn": 175, "en": 160}  # espeak's words-per-minute setting per voice
@@ -29,8 +30,28 @@ _POS_CHARACTER = 1
 _ESPEAK_CHARS_UTF8 = 1
 _ESPEAK_RATE = 1
 _EE_OK = 0
+_EVENT_END_OF_LIST = 0
+_EVENT_WORD = 1
+
+
+class _Event(ctypes.Structure):
+    """espeak_EVENT (speak_lib.h): a WORD event gives the word's 1-based character position
+    and length in the text, and where it starts in the audio (ms, and as a sample number)."""
+
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("unique_identifier", ctypes.c_uint),
+        ("text_position", ctypes.c_int),
+        ("length", ctypes.c_int),
+        ("audio_position", ctypes.c_int),
+        ("sample", ctypes.c_int),
+        ("user_data", ctypes.c_void_p),
+        ("id", ctypes.c_char * 8),
+    ]
+
+
 _SynthCallback = ctypes.CFUNCTYPE(
-    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p
+    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event)
 )
 
 
@@ -42,11 +63,18 @@ class _Espeak:
         self.lib: ctypes.CDLL | None = None
         self.sample_rate = 0
         self._chunks: list[np.ndarray] = []
+        self._words: list[tuple[int, int, int]] = []  # (text position, length, sample)
         self._callback = _SynthCallback(self._collect)  # kept alive: C holds a pointer to it
 
-    def _collect(self, wav: Any, count: int, _events: Any) -> int:
+    def _collect(self, wav: Any, count: int, events: Any) -> int:
         if count > 0 and wav:
             self._chunks.append(np.ctypeslib.as_array(wav, shape=(count,)).copy())
+        index = 0
+        while events and events[index].type != _EVENT_END_OF_LIST:
+            event = events[index]
+            if event.type == _EVENT_WORD:
+                self._words.append((event.text_position, event.length, event.sample))
+            index += 1
         return 0  # 0 = keep synthesising
 
     def _load(self) -> ctypes.CDLL:
@@ -76,6 +104,11 @@ class _Espeak:
 
     def speak(self, voice: str, text: str) -> tuple[np.ndarray, int]:
         """Int16 mono samples for `text` and their sample rate."""
+        samples, rate, _ = self.speak_words(voice, text)
+        return samples, rate
+
+    def speak_words(self, voice: str, text: str) -> tuple[np.ndarray, int, list[WordMark]]:
+        """Int16 mono samples for `text`, their sample rate, and where each word starts."""
         with self.lock:
             lib = self._load()
             if lib.espeak_SetVoiceByName(voice.encode()) != _EE_OK:
@@ -83,13 +116,14 @@ class _Espeak:
                     f"espeak-ng has no voice {voice!r}.", code="LOCAL_VOICE_MISSING", voice=voice
                 )
             lib.espeak_SetParameter(_ESPEAK_RATE, RATE_WPM[voice], 0)
-            self._chunks = []
+            self._chunks, self._words = [], []
             data = text.encode("utf-8")
             result = lib.espeak_Synth(
                 data, len(data) + 1, 0, _POS_CHARACTER, 0, _ESPEAK_CHARS_UTF8, None, None
             )
             lib.espeak_Synchronize()
             chunks, self._chunks = self._chunks, []
+            words, self._words = self._words, []
         if result != _EE_OK or not chunks:
             raise ProviderError(
                 "espeak-ng produced no audio for the text.",
@@ -97,7 +131,12 @@ class _Espeak:
                 result=result,
                 chars=len(text),
             )
-        return np.concatenate(chunks), self.sample_rate
+        marks = [
+            WordMark(position - 1, length, sample / self.sample_rate)
+            for position, length, sample in words
+            if position >= 1
+        ]
+        return np.concatenate(chunks), self.sample_rate, marks
 
 
 def _declare(lib: ctypes.CDLL) -> None:
@@ -144,7 +183,8 @@ def write_wav(path: Path, samples: np.ndarray, sample_rate: int) -> None:
 
 
 class EspeakVoice:
-    """Implements Voice offline: 16-bit mono WAV, `pause` seconds of silence appended."""
+    """Implements Voice offline: 16-bit mono WAV, `pause` seconds of silence appended, and
+    beside it `<name>.words.json`: where each word starts (word-by-word captions use it)."""
 
     name = "espeak-ng"
     metered_service = None
@@ -161,8 +201,11 @@ class EspeakVoice:
                 code="LOCAL_VOICE_EMPTY_TEXT",
                 language=language,
             )
-        speech, rate = _ENGINE.speak(voice_for(language), text.strip())
+        spoken = text.strip()
+        speech, rate, marks = _ENGINE.speak_words(voice_for(language), spoken)
         silence = np.zeros(round(self.pause * rate), dtype=np.int16)
         samples = np.concatenate([speech, silence])
+        # the marks first: the WAV is the file that says the piece is made
+        write_marks(Path(out_path), spoken, marks, "espeak-ng", len(samples))
         write_wav(Path(out_path), samples, rate)
         return len(samples) / rate

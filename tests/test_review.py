@@ -1,0 +1,219 @@
+"""A person approves before anything is published: in-process (`ytmaker generate` with review
+on exits 0 and publishes nothing; `ytmaker review ID --approve/--reject` decides), as a user of
+the command line sees it: exit codes, one-line refusals, rows, and what reached the channel.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.test_batch import SHORT_EN, SHORT_ZH
+from ytmaker import batch, review
+from ytmaker.bootstrap import bootstrap
+from ytmaker.config import Settings, reload_settings
+from ytmaker.errors import InputError
+from ytmaker.models import BatchStatus, ProjectStatus
+from ytmaker.providers.base import PublishRequest
+from ytmaker.review_form import checked_decision
+
+
+def cli(*args: str) -> tuple[int, str]:
+    from ytmaker_cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, " ".join(result.output.split())
+
+
+def uploads(settings: Settings) -> list[dict]:
+    """What the local channel received: one metadata.json per upload."""
+    folder = settings.channel_dir
+    found = sorted(folder.glob("*/metadata.json")) if folder.exists() else []
+    return [json.loads(path.read_text(encoding="utf-8")) for path in found]
+
+
+def held_project(settings: Settings, **fields: object) -> int:
+    """A project made up to its review: `generate` exits 0 and says how to go on."""
+    ctx = bootstrap(settings)
+    project = ctx.repo.create_project(
+        name="早餐店", content=SHORT_ZH, language="zh-TW", **{"review_required": True, **fields}
+    )
+    code, said = cli("generate", str(project.id))
+    assert code == 0, said
+    assert f"ytmaker review {project.id} --approve" in said
+    assert ctx.repo.get_project(project.id).status is ProjectStatus.AWAITING_REVIEW
+    assert uploads(settings) == []  # nothing published while it waits
+    return project.id
+
+
+# --- the rules of the form, without a video --------------------------------------------------
+
+
+def test_a_decision_is_checked_by_the_rules_of_project_create() -> None:
+    good = {"decision": "approve", "title": " 早餐店 ", "tags": ["台灣"], "privacy": "unlisted"}
+    decided = checked_decision(good)
+    assert decided["title"] == "早餐店"
+    assert decided["youtube"] == {"privacy": "unlisted", "tags": ["台灣"]}
+    refusals = {
+        "title": {"title": "a\u202eb"},  # a bidi override: project create refuses it in names
+        "publish_at": {"publish_at": "2020-01-01 08:00"},
+        "privacy": {"privacy": "secret"},
+        "tags": {"tags": ["<b>"]},
+    }
+    for field, change in refusals.items():
+        with pytest.raises(InputError) as refused:
+            checked_decision({**good, **change})
+        assert refused.value.details["field"].startswith(field), refused.value.message
+    scheduled = checked_decision({**good, "privacy": "private", "publish_at": "2099-12-24 20:00"})
+    assert scheduled["youtube"]["publish_at"] == "2099-12-24T12:00:00Z"  # Asia/Taipei, in UTC
+    with pytest.raises(InputError, match="must be private"):
+        checked_decision({**good, "publish_at": "2099-12-24 20:00"})  # unlisted and scheduled
+    assert checked_decision({"decision": "reject", "title": "x", "reason": "no"})["reason"] == "no"
+
+
+def test_the_prefilled_form_keeps_every_rule_the_ui_checks() -> None:
+    """RunInput.with_initial_data drops lengths and patterns; the form Prefect saves keeps them."""
+    from prefect._internal.pydantic.v2_schema import create_v2_schema
+
+    from flows.review_gate import prefilled
+
+    form = prefilled("look first", {"title": "早餐店", "tags": ["台灣"], "privacy": "unlisted"})
+    schema = create_v2_schema(form.__name__, model_base=form)
+    title = schema["properties"]["title"]
+    assert (title["default"], title["maxLength"], title["minLength"]) == ("早餐店", 100, 1)
+    assert schema["properties"]["tags"]["items"]["maxLength"] == 100
+    assert schema["properties"]["privacy"]["default"] == "unlisted"
+    assert schema["properties"]["publish_at"]["pattern"]
+    assert schema["required"] == ["decision"] and schema["additionalProperties"] is False
+    assert form._description == "look first"
+
+
+def test_an_approved_decision_is_what_is_uploaded() -> None:
+    proposed = PublishRequest(title="LLM title", description="LLM", tags=["x"], privacy="private")
+    decision = checked_decision(
+        {"decision": "approve", "title": "Mine", "description": "d", "tags": ["a", "b"],
+         "privacy": "public", "ai_generated": False}
+    )  # fmt: skip
+    upload = review.edited(proposed, {"status": "approved", "decision": decision})
+    assert (upload.title, upload.description, upload.tags) == ("Mine", "d", ["a", "b"])
+    assert (upload.privacy, upload.publish_at, upload.synthetic_media) == ("public", None, False)
+    assert review.edited(proposed, {"status": "awaiting", "decision": decision}) == proposed
+
+
+# --- whole videos, in-process ------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_approve_with_an_edited_title_uploads_once(
+    prefect_harness: None, settings: Settings
+) -> None:
+    project_id = held_project(settings)
+    code, listed = cli("review", "--json")
+    assert code == 0
+    (waiting,) = json.loads(listed)
+    assert (waiting["project_id"], waiting["status"]) == (project_id, "AWAITING_REVIEW")
+    assert waiting["why"] == "review" and waiting["flow_run_id"] is None  # in-process: no run waits
+    code, shown = cli("review", str(project_id))
+    assert code == 0 and "Metadata proposed for upload" in shown and "video length" in shown
+    assert "Subtitles" in shown and "pillow" in shown and "espeak-ng" in shown
+
+    # a field the rules refuse: one line naming the option, nothing decided
+    code, said = cli("review", str(project_id), "--approve", "--publish-at", "2020-01-01T08:00")
+    assert code == 1 and "--publish-at: 2020-01-01T08:00:00+08:00 is in the past" in said
+    assert "Traceback" not in said
+    ctx = bootstrap(settings)
+    assert ctx.repo.get_project(project_id).status is ProjectStatus.AWAITING_REVIEW
+
+    code, said = cli(
+        "review", str(project_id), "--approve", "--title", "核准的標題", "--privacy", "unlisted"
+    )
+    assert code == 0, said
+    project = ctx.repo.get_project(project_id)
+    assert project.status is ProjectStatus.COMPLETED and project.youtube_video_id
+    assert project.review["decided_by"] == "cli"
+    (uploaded,) = uploads(settings)
+    assert uploaded["title"] == "核准的標題" and uploaded["privacy"] == "unlisted"
+
+    # approving again (also as `publish`) uploads nothing more
+    for again in (("review", str(project_id), "--approve"), ("publish", str(project_id))):
+        code, said = cli(*again)
+        assert code == 0 and "already published" in said
+    assert len(uploads(settings)) == 1
+
+
+@pytest.mark.slow
+def test_reject_ends_rejected_with_the_reason_and_uploads_nothing(
+    prefect_harness: None, settings: Settings
+) -> None:
+    project_id = held_project(settings)
+    code, said = cli("watch", str(project_id), "--timeout", "30")  # returns: a person decides
+    assert code == 0 and f"Project {project_id}: AWAITING_REVIEW (ytmaker review" in said
+    code, said = cli("review", str(project_id), "--reject", "--reason", "標題不對")
+    assert code == 0 and "rejected: 標題不對" in said
+    ctx = bootstrap(settings)
+    project = ctx.repo.get_project(project_id)
+    assert project.status is ProjectStatus.REJECTED
+    assert project.review["decision"]["reason"] == "標題不對"
+    code, said = cli("review", str(project_id), "--approve")
+    assert code == 1 and "already rejected" in said
+    code, said = cli("generate", str(project_id))  # a run again (recover, a batch) stops at once
+    assert code == 0 and ctx.repo.get_project(project_id).status is ProjectStatus.REJECTED
+    code, listed = cli("review")
+    assert code == 0 and "No video is waiting" in listed
+    assert uploads(settings) == []
+
+
+@pytest.mark.slow
+def test_a_review_that_waits_too_long_expires_and_can_still_be_approved(
+    prefect_harness: None, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("YTMAKER_REVIEW_TIMEOUT", "2")
+    monkeypatch.setenv("YTMAKER_REVIEW", "before_upload")  # the default, not the project's flag
+    reload_settings()
+    project_id = held_project(settings, review_required=None)
+    time.sleep(2.5)
+    code, listed = cli("review", "--json")
+    assert code == 0 and [row["status"] for row in json.loads(listed)] == ["REVIEW_EXPIRED"]
+    ctx = bootstrap(reload_settings())
+    project = ctx.repo.get_project(project_id)
+    assert project.status is ProjectStatus.REVIEW_EXPIRED and project.review["status"] == "expired"
+    latest = ctx.bus.latest(project_id)
+    assert (
+        latest["data"]["status"] == "REVIEW_EXPIRED"
+        and "YTMAKER_REVIEW_TIMEOUT" in (latest["message"])
+    )
+    code, said = cli("review", str(project_id), "--approve")
+    assert code == 0, said
+    assert ctx.repo.get_project(project_id).status is ProjectStatus.COMPLETED
+    assert len(uploads(settings)) == 1
+
+
+@pytest.mark.slow
+def test_a_batch_with_review_finishes_its_other_projects_meanwhile(
+    prefect_harness: None, settings: Settings, tmp_path: Path
+) -> None:
+    text = (
+        "name: 審核\nprojects:\n"
+        f"  - name: 早餐店\n    review: true\n    content: {json.dumps(SHORT_ZH)}\n"
+        f"  - name: Bubble tea\n    language: en\n    content: {json.dumps(SHORT_EN)}\n"
+    )
+    (tmp_path / "b.yaml").write_text(text, encoding="utf-8")
+    code, said = cli("batch", "create", "--file", str(tmp_path / "b.yaml"))
+    assert code == 0, said
+    ctx = bootstrap(settings)
+    row = ctx.repo.list_projects()[0].batch_id
+    code, said = cli("batch", "run", str(row))
+    assert code == 0, said
+    waiting, made = batch.batch_projects(ctx.repo, row)
+    assert (waiting.status, made.status) == (ProjectStatus.AWAITING_REVIEW, ProjectStatus.COMPLETED)
+    summary = batch.summary(ctx.repo, row)
+    assert summary["status"] == BatchStatus.PARTIAL.value
+    assert (summary["completed"], summary["failed"], summary["awaiting_review"]) == (1, 0, 1)
+    assert summary["results"][0]["waiting"] == f"waiting for review: ytmaker review {waiting.id}"
+    code, said = cli("batch", "status", str(row), "--json")
+    assert code == 0 and json.loads(said)["awaiting_review"] == 1
+    assert len(uploads(settings)) == 1

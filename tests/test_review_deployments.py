@@ -1,0 +1,217 @@
+"""The review step on `make up`'s kind of stack: a real Prefect server, the deployments of
+prefect.yaml and a process worker, uploads going to the local YouTube server
+(tests/servers/youtube.py). A run waiting for review is suspended (the worker is free); it is
+resumed through the API the UI's Resume button calls, or by `ytmaker review ID`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+
+from tests.servers.youtube import FakeYouTube
+from tests.test_batch import SHORT_EN, SHORT_ZH
+from tests.test_deployments import ROOT, RUN_TIMEOUT, Stack, _wait, running_stack
+from tests.test_ui_deployments import _api, _artifacts, _children, _submit
+from ytmaker.db import Repository
+from ytmaker.models import ProjectStatus
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+UPLOADS = "/upload/youtube/v3/videos"
+
+
+@pytest.fixture
+def youtube() -> Iterator[FakeYouTube]:
+    with FakeYouTube() as fake:
+        yield fake
+
+
+@pytest.fixture
+def stack(tmp_path: Path, youtube: FakeYouTube, request: pytest.FixtureRequest) -> Iterator[Stack]:
+    """make up's stack uploading to the local YouTube server; `request.param`: more settings."""
+    token = tmp_path / "token.json"
+    expiry = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    token.write_text(
+        json.dumps(
+            {"token": youtube.access_token, "refresh_token": "r", "client_id": "c",
+             "client_secret": "s", "expiry": expiry}
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    env = {
+        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",  # as make up runs the worker
+        "YTMAKER_PUBLISHER": "youtube",
+        "YOUTUBE_TOKEN_FILE": str(token),
+        "YOUTUBE_API_ENDPOINT": youtube.url,
+        "YOUTUBE_UPLOAD_CHUNK_SIZE": str(256 * 1024),
+        **getattr(request, "param", {}),
+    }
+    if os.environ.get("REDIS_URL"):  # the test session's own Redis, if it has one
+        env["REDIS_URL"] = os.environ["REDIS_URL"]
+    with running_stack(tmp_path, **env) as running:
+        subprocess.run(  # make up's zombie-run automation, as make up creates it
+            [sys.executable, "deployments/automations.py", "deployments/zombie.yaml"],
+            cwd=ROOT,
+            env=running.env,
+            check=True,
+            capture_output=True,
+        )
+        yield running
+
+
+def _paused(client, run_id: UUID, timeout: float = RUN_TIMEOUT):
+    """The run once it waits for input (the UI shows it Suspended, with a Resume button)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        run = client.read_flow_run(run_id)
+        if run.state and run.state.is_paused():
+            return run
+        assert not (run.state and run.state.is_final()), run.state
+        assert time.monotonic() < deadline, run.state
+        time.sleep(1)
+
+
+def _waiting_video(repo: Repository, client, name: str, content: str, language: str) -> tuple:
+    """A project with review on, made by a video-generation run until it waits:
+    (project, run, the run as it waits)."""
+    project = repo.create_project(
+        name=name, content=content, language=language, review_required=True
+    )
+    run = _submit(client, "video-generation", {"project_id": project.id})
+    return project, run, _paused(client, run.id)
+
+
+def _ytmaker(stack: Stack, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "ytmaker_cli", *args],
+        cwd=ROOT,
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+    )
+
+
+def test_suspended_run_approved_through_the_api_uploads_the_edited_title_once(
+    stack: Stack, youtube: FakeYouTube
+) -> None:
+    repo = Repository(stack.database_url)
+    with _api(stack.api_url) as client:
+        project, run, waiting = _waiting_video(repo, client, "早餐店審核", SHORT_ZH, "zh-TW")
+        assert waiting.state.name == "Suspended"  # the process ended: the worker is free
+        # no heartbeat comes from a suspended run: the zombie automation (90 s) leaves it be
+        time.sleep(max(0.0, 100 - (datetime.now(UTC) - waiting.state.timestamp).total_seconds()))
+        assert client.read_flow_run(run.id).state.is_paused()
+        held = repo.get_project(project.id)
+        assert held.status is ProjectStatus.AWAITING_REVIEW
+        assert held.review["flow_run_id"] == str(run.id) and held.review["reason"] == "review"
+        assert youtube.requests_to(UPLOADS, "POST") == []  # nothing published while it waits
+        (artifact,) = _artifacts(client, run.id, f"video-{project.id}-review")
+        assert "data:image/jpeg;base64," in artifact and "video length" in artifact
+        assert "## Subtitles" in artifact and "| images | pillow |" in artifact
+
+        # the form Prefect shows: a field it refuses keeps the run waiting
+        refused = client.resume_flow_run(
+            run.id, run_input={"decision": "approve", "title": "x" * 101}
+        )
+        assert refused.status.value == "REJECT" and "title" in refused.details.reason
+        assert client.read_flow_run(run.id).state.is_paused()
+        # a rule the form cannot express: the run goes on, then waits again saying why
+        past = client.resume_flow_run(
+            run.id,
+            run_input={"decision": "approve", "title": "x", "publish_at": "2020-01-01 08:00"},
+        )
+        assert past.status.value == "ACCEPT", past.details
+        _paused(client, run.id)
+        again = repo.get_project(project.id)
+        assert again.status is ProjectStatus.AWAITING_REVIEW
+        assert again.review["pause_key"] == f"review-{project.id}-2"
+        assert "publish_at: 2020-01-01T08:00:00+08:00 is in the past" in again.review["refused"]
+
+        approved = client.resume_flow_run(
+            run.id,
+            run_input={"decision": "approve", "title": "UI 核准的標題", "privacy": "unlisted"},
+        )
+        assert approved.status.value == "ACCEPT", approved.details
+        done = _wait(client, [run.id], RUN_TIMEOUT)[run.id]
+        assert done.state.is_completed(), done.state
+
+        again = client.resume_flow_run(run.id, run_input={"decision": "approve", "title": "2"})
+        assert again.status.value == "ABORT"  # not waiting any more
+    published = repo.get_project(project.id)
+    assert published.status is ProjectStatus.COMPLETED
+    assert published.review["decided_by"] == "prefect-ui"
+    (metadata,) = youtube.metadata_json()
+    assert metadata["snippet"]["title"] == "UI 核准的標題"
+    assert metadata["status"]["privacyStatus"] == "unlisted"
+
+    twice = _ytmaker(stack, "review", str(project.id), "--approve")
+    assert twice.returncode == 0 and "already published" in twice.stdout, twice.stderr
+    assert len(youtube.requests_to(UPLOADS, "POST")) == 1  # approving twice uploaded once
+
+
+def test_new_videos_with_review_approved_and_rejected_from_the_command_line(
+    stack: Stack, youtube: FakeYouTube
+) -> None:
+    repo = Repository(stack.database_url)
+    form = {"content": SHORT_EN, "language": "en", "review": True}
+    with _api(stack.api_url) as client:
+        runs = {
+            verdict: _submit(client, "new-video", {"video": {**form, "name": f"Tea {verdict}"}})
+            for verdict in ("approve", "reject")
+        }
+        projects = {}
+        for verdict, run in runs.items():
+            _paused(client, run.id)  # the new-video run itself waits: its video is a sub-flow
+            (child,) = _children(client, run.id)
+            assert child.state.is_completed()
+            projects[verdict] = repo.get_project(child.parameters["project_id"])
+            assert projects[verdict].status is ProjectStatus.AWAITING_REVIEW
+            assert projects[verdict].review_required is True
+
+        approve = _ytmaker(
+            stack, "review", str(projects["approve"].id), "--approve", "--title", "Tea, approved"
+        )
+        reject = _ytmaker(
+            stack, "review", str(projects["reject"].id), "--reject", "--reason", "Wrong tone"
+        )
+        for verdict, said in (("approve", approve), ("reject", reject)):
+            assert said.returncode == 0, said.stderr
+            assert f"its run {runs[verdict].id} was resumed" in " ".join(said.stderr.split())
+        done = _wait(client, [run.id for run in runs.values()], RUN_TIMEOUT)
+        assert all(run.state.is_completed() for run in done.values()), done
+    published = repo.get_project(projects["approve"].id)
+    assert published.status is ProjectStatus.COMPLETED and published.youtube_video_id
+    (metadata,) = youtube.metadata_json()
+    assert metadata["snippet"]["title"] == "Tea, approved"
+    rejected = repo.get_project(projects["reject"].id)
+    assert rejected.status is ProjectStatus.REJECTED
+    assert rejected.review["decision"]["reason"] == "Wrong tone"
+    assert len(youtube.requests_to(UPLOADS, "POST")) == 1
+
+
+@pytest.mark.parametrize("stack", [{"YTMAKER_REVIEW_TIMEOUT": "5"}], indirect=True)
+def test_an_unanswered_review_expires_and_can_still_be_approved(
+    stack: Stack, youtube: FakeYouTube
+) -> None:
+    repo = Repository(stack.database_url)
+    with _api(stack.api_url) as client:
+        project, run, _ = _waiting_video(repo, client, "Tea, late", SHORT_EN, "en")
+        expired = _wait(client, [run.id], 120)[run.id]  # the server's pause-expiration service
+        assert expired.state.is_failed() and "never resumed" in expired.state.message
+    listed = _ytmaker(stack, "review", "--json")
+    assert [row["status"] for row in json.loads(listed.stdout)] == ["REVIEW_EXPIRED"]
+    late = _ytmaker(stack, "review", str(project.id), "--approve")
+    assert late.returncode == 0, late.stderr
+    assert f"Run {run.id} is not waiting any more" in " ".join(late.stderr.split())
+    assert repo.get_project(project.id).status is ProjectStatus.COMPLETED
+    assert len(youtube.requests_to(UPLOADS, "POST")) == 1

@@ -10,7 +10,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows import review_gate
 from flows.hooks import instrument
 from tasks.assets import generate_assets
-from tasks.limits import ensure_limits
+from tasks.limits import ensure_limits, give_back_expired
 from tasks.locks import exclusive
 from tasks.policy import configured
 from tasks.render import render_video
@@ -49,6 +49,7 @@ def generate_video(project_id: int) -> dict[str, Any]:
     for stage in (render_video, generate_thumbnail):
         with exclusive(project_id, stage.name):
             configured(stage, settings)(project_id)
+    give_back_expired()  # a dead run's slots that expired while this one rendered
     if review_gate.gate(project_id) == "upload":  # or it waits for a person (flows/review_gate)
         with exclusive(project_id, "upload"):  # the racer then finds the video_id recorded
             configured(upload_video, settings)(project_id)

@@ -53,6 +53,13 @@ def ensure_limits(settings: Settings) -> None:
     _reclaimer(IMAGES_IN_FLIGHT)()
 
 
+def give_back_expired() -> None:
+    """Expired image slots of runs that died are given back when this run's images are done,
+    not only while a run waits: a run that got by with the slots left to it (images finishing
+    one by one) would otherwise leave a dead run's slot counted until the next run starts."""
+    _reclaimer(IMAGES_IN_FLIGHT)()
+
+
 def _upsert(name: str, limit: int, decay: float | None = None) -> None:
     """Prefect's upsert reads, then creates: two runs starting at once (on two workers) both
     create, and one is told the limit exists (409); it then updates what the other made."""

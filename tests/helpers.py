@@ -28,6 +28,16 @@ FAST_RULES = {
 TEST_PREFECT = ("PREFECT_HOME", "PREFECT_LOCAL_STORAGE_PATH", "PREFECT_API_URL")
 
 
+def outside_env() -> dict[str, str]:
+    """This process's environment without Prefect, YTMaker, database or Redis settings: the
+    start of a stack's own environment (a server and workers set every one of them)."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PREFECT_", "YTMAKER_")) and k not in ("DATABASE_URL", "REDIS_URL")
+    }
+
+
 def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
     """The environment of a user running `ytmaker` on `data_dir`: fast rules, and Prefect's
     home, API and results left to the CLI (the data dir's own in-process API)."""

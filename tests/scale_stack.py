@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.helpers import FAST_RULES, PG_URL
+from tests.helpers import FAST_RULES, PG_URL, outside_env
 from tests.test_deployments import _cli, _free_port, _start, _stop
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,11 +142,7 @@ def databases() -> Iterator[tuple[str, str]]:
 
 
 def base_env(tmp_path: Path, port: int, redis_url: str, prefect_db: str, app_db: str) -> dict:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("PREFECT_", "YTMAKER_")) and k not in ("DATABASE_URL", "REDIS_URL")
-    }
+    env = outside_env()
     env.update(
         {
             "PREFECT_HOME": str(tmp_path / "prefect"),

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import FAST_RULES
+from tests.helpers import FAST_RULES, outside_env
 from tests.test_batch import SHORT_EN, SHORT_ZH
 from ytmaker import batch
 from ytmaker.db import Repository, dispose_engines
@@ -103,11 +103,7 @@ def running_stack(tmp_path: Path, **extra_env: str) -> Iterator[Stack]:
     logs = tmp_path / "logs"
     logs.mkdir()
     database_url = f"sqlite:///{data_dir / 'ytmaker.db'}"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("PREFECT_", "YTMAKER_")) and k not in ("DATABASE_URL", "REDIS_URL")
-    }
+    env = outside_env()
     env.update(
         {
             "PREFECT_HOME": str(tmp_path / "prefect"),

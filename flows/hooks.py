@@ -25,6 +25,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import ArtifactCreate
 
 from flows.artifacts import ProgressWatcher
+from tasks import run_logs
 from ytmaker.bootstrap import bootstrap
 from ytmaker.reports import slug, summary_markdown
 from ytmaker.summary import project_summary
@@ -73,6 +74,7 @@ def on_video_running(flow: Any, flow_run: Any, state: Any) -> None:
         if flow_run.id in _watchers:  # on_running also fires for Retrying
             return
         _watchers[flow_run.id] = watcher = ProgressWatcher(flow_run.id, int(project_id))
+    run_logs.remember_parent(flow_run)  # a batch's sub-flow: its log lines name the batch run
     tags = project_tags(int(project_id))
     if tags and not set(tags) <= set(flow_run.tags or []):
         try:

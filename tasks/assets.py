@@ -3,6 +3,7 @@ the avatar clips; each sub-asset cached and retried on its own."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from prefect import task
@@ -49,17 +50,24 @@ def generate_assets(project_id: int, plan: dict) -> dict:
     gone is made again.
     """
     ctx = bootstrap()
+
+    def cached(kind: str) -> Callable[[int | str], None]:
+        """Counts each `kind` Prefect gives back from its cache (a `cached` timings row)."""
+        return partial(assets.count_cached, ctx, project_id, kind)
+
     with run_stage(ctx, project_id, "assets") as report:
         voice_jobs = assets.voice_jobs(ctx, project_id)
         image_jobs = assets.image_jobs(ctx, project_id)
         progress = Tally(report, len(voice_jobs) + len(image_jobs) + 2)
         voices = submit(synthesize_voice, ctx, project_id, voice_jobs)
         images = Window(generate_image, ctx, project_id, image_jobs, ctx.settings.image_concurrency)
-        progress.wait(finished(voice_jobs, voices))
+        progress.wait(finished(voice_jobs, voices), cached=cached("voice"))
         assets.record_durations(ctx, project_id, [future.result() for future in voices])
         avatar_jobs = assets.avatar_jobs(ctx, project_id)
         avatars = submit(generate_avatar, ctx, project_id, avatar_jobs)
-        failures = progress.wait(images.finished(), tolerate=assets.is_tolerable)
-        progress.wait(finished(avatar_jobs, avatars))
+        failures = progress.wait(
+            images.finished(), tolerate=assets.is_tolerable, cached=cached("image")
+        )
+        progress.wait(finished(avatar_jobs, avatars), cached=cached("avatar"))
         outcome = assets.settle_images(ctx, project_id, failures)
     return outcome

@@ -85,9 +85,13 @@ class Tally:
         self.report, self.total, self.done = report, total, 0
 
     def wait(
-        self, pairs: Finished, tolerate: Callable[[BaseException], bool] | None = None
+        self,
+        pairs: Finished,
+        tolerate: Callable[[BaseException], bool] | None = None,
+        cached: Callable[[int | str], None] | None = None,
     ) -> dict[int | str, BaseException]:
-        """Wait for all; return the failures `tolerate` accepts (by job index), raise others."""
+        """Wait for all; return the failures `tolerate` accepts (by job index), raise others.
+        `cached(index)` hears of each result Prefect gave back from its cache."""
         failures: dict[int | str, BaseException] = {}
         for job, future in pairs:
             try:
@@ -96,6 +100,9 @@ class Tally:
                 if tolerate is None or not tolerate(exc):
                     raise
                 failures[job.index] = exc
+            else:
+                if cached is not None and future.state.name == "Cached":
+                    cached(job.index)
             self.done += 1
             self.report(self.done / self.total * 99, f"素材 {self.done}/{self.total} 完成")
         return failures

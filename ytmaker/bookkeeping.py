@@ -9,9 +9,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ytmaker import deadline
+from ytmaker import deadline, logs, timings
 from ytmaker.context import Context
-from ytmaker.errors import StorageError, YTMakerError
+from ytmaker.errors import ConfigError, InputError, StorageError, YTMakerError
 from ytmaker.models import Asset, AssetType, Project, ProjectStatus
 from ytmaker.progress import Stage, utc_timestamp
 from ytmaker.script import Script
@@ -33,27 +33,30 @@ DISK_ERRORS = {
 
 @contextlib.contextmanager
 def run_stage(ctx: Context, project_id: int, name: str) -> Iterator[Report]:
-    """Mark the stage running, yield a progress reporter, then mark it done or failed."""
+    """Mark the stage running, yield a progress reporter, then mark it done or failed; each
+    attempt is a `timings` row written with the status, and a start and an end log line."""
     spec = BY_NAME[name]
-    ctx.repo.get_project(project_id)  # an unknown id fails here, with nothing to record
+    project = ctx.repo.get_project(project_id)  # an unknown id fails here, with nothing to record
 
     def report(progress: float, message: str, **data: Any) -> None:
         ctx.bus.publish(project_id, spec.stage, progress, message, data=data or None)
 
-    try:
-        ensure_writable(ctx.project_dir(project_id))
-        ctx.repo.update_project(project_id, status=spec.running, error_info=None)
-        _start(ctx, project_id, spec)
-        with deadline.within(name, *ctx.settings.stage_timeout(name)):
-            yield report
-    except BaseException as exc:
-        retry_in = ctx.attempt.retry_in(exc)
-        if retry_in is None:
-            fail_project(ctx, project_id, name, exc)
-        else:
-            announce_retry(ctx, project_id, name, exc, retry_in)
-        raise
-    ctx.repo.update_project(project_id, status=spec.done)
+    with logs.bound(project_id=project_id, batch_id=project.batch_id, stage=name):
+        clock = timings.Clock.start(project_id, name, ctx.attempt.number)
+        try:
+            ensure_writable(ctx.project_dir(project_id))
+            ctx.repo.update_project(project_id, status=spec.running, error_info=None)
+            _start(ctx, project_id, spec)
+            with deadline.within(name, *ctx.settings.stage_timeout(name)):
+                yield report
+        except BaseException as exc:
+            retry_in = ctx.attempt.retry_in(exc)
+            if retry_in is None:
+                fail_project(ctx, project_id, name, exc, clock)
+            else:
+                announce_retry(ctx, project_id, name, exc, retry_in, clock=clock)
+            raise
+        ctx.repo.update_project(project_id, status=spec.done, timing=clock.row(timings.OK))
     _write_state(ctx, project_id, spec.done, {name: {"status": "completed"}})
     ctx.bus.publish(project_id, spec.stage, 100, spec.done_message)
 
@@ -81,6 +84,7 @@ def announce_retry(
     exc: BaseException,
     retry_in: float,
     asset: str | None = None,
+    clock: timings.Clock | None = None,
 ) -> dict[str, Any]:
     """A failure that will be tried again (of the stage, or of one `asset` in it): the project
     keeps its running status, and a progress message (same stage, never lower) says which
@@ -97,7 +101,12 @@ def announce_retry(
         attempt.max_attempts,
         info["code"],
         attempt.retry_text(retry_in),
+        extra={"project_id": project_id, "stage": stage, "asset": asset, "attempt": attempt.number}
+        | logs.error_fields(info),
     )
+    if clock is not None:
+        with contextlib.suppress(Exception):
+            ctx.repo.add_timing(clock.row(timings.RETRY, info))
     entry = Replace(status="retrying", **data)
     changes = {"assets": {asset: entry}} if asset else {"stages": {stage: entry}}
     with contextlib.suppress(Exception):  # bookkeeping trouble must not hide the retry
@@ -223,11 +232,30 @@ def error_info(exc: BaseException, stage: str) -> dict[str, Any]:
     return {**info, "stage": stage}
 
 
-def fail_project(ctx: Context, project_id: int, stage: str, exc: BaseException) -> dict[str, Any]:
-    """Record a failure everywhere the user looks; bookkeeping trouble never hides the cause."""
+def fail_project(
+    ctx: Context,
+    project_id: int,
+    stage: str,
+    exc: BaseException,
+    clock: timings.Clock | None = None,
+) -> dict[str, Any]:
+    """Record a failure everywhere the user looks (and an ERROR log line with its traceback,
+    but for an input error); bookkeeping trouble never hides the cause."""
     info = error_info(exc, stage)
+    timing = None if clock is None else clock.row(timings.FAILED, info)
+    log.error(
+        "Project %s, %s failed (%s): %s",
+        project_id,
+        stage,
+        info["code"],
+        info["message"],
+        exc_info=None if isinstance(exc, (InputError, ConfigError)) else exc,
+        extra={"project_id": project_id, "stage": stage, **logs.error_fields(info)},
+    )
     try:
-        ctx.repo.update_project(project_id, status=ProjectStatus.FAILED, error_info=info)
+        ctx.repo.update_project(
+            project_id, status=ProjectStatus.FAILED, error_info=info, timing=timing
+        )
         _write_state(
             ctx, project_id, ProjectStatus.FAILED, {stage: {"status": "failed"}}, error=info
         )

@@ -11,7 +11,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
-from ytmaker import redaction, secret_refs
+from ytmaker import logs, redaction, secret_refs
 from ytmaker.errors import ConfigError
 from ytmaker.script import ScriptRules
 
@@ -110,6 +110,8 @@ class Settings(BaseSettings):
     # YouTube Data API defaults; a project granted more by Google raises them.
     youtube_daily_units: int = _env("YTMAKER_YOUTUBE_DAILY_UNITS", default=10_000, ge=1)
     youtube_daily_uploads: int = _env("YTMAKER_YOUTUBE_DAILY_UPLOADS", default=100, ge=1)
+    # Log lines on stderr: text for a person, or one JSON object a line for a log store.
+    log_format: Literal["text", "json"] = _env("YTMAKER_LOG_FORMAT", default="text")
 
     @field_validator("gemini_api_key", "stability_api_key", "did_api_key", mode="before")
     @classmethod
@@ -199,6 +201,7 @@ def get_settings() -> Settings:
     except (ValidationError, SettingsError) as exc:
         raise ConfigError(f"Invalid settings: {_explain(exc)}") from None
     redaction.register(settings.secret_values())
+    logs.use(settings.log_format)
     return settings
 
 

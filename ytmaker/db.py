@@ -27,6 +27,7 @@ from ytmaker.models import (
     Base,
     Project,
     ProjectStatus,
+    Timing,
     utcnow,
 )
 
@@ -191,8 +192,13 @@ class Repository:
             return project
 
     @retrying
-    def update_project(self, project_id: int, **fields: Any) -> Project:
+    def update_project(
+        self, project_id: int, *, timing: Timing | None = None, **fields: Any
+    ) -> Project:
+        """`timing`: the stage attempt's row, written in the same transaction."""
         with self.session() as session:
+            if timing is not None:
+                session.add(timing)
             project = session.get(Project, project_id) if valid_id(project_id) else None
             if project is None:
                 raise ProjectNotFound(
@@ -220,9 +226,13 @@ class Repository:
         path: str | None = None,
         error: dict[str, Any] | None = None,
         fingerprint: str | None = None,
+        timing: Timing | None = None,
     ) -> Asset:
-        """Insert or update the one row for (project, type, segment)."""
+        """Insert or update the one row for (project, type, segment); `timing`, the making
+        of it, in the same transaction."""
         with self.session() as session:
+            if timing is not None:
+                session.add(timing)
             asset = session.scalars(
                 select(Asset).where(
                     Asset.project_id == project_id,
@@ -250,3 +260,8 @@ class Repository:
                     select(Asset).where(Asset.project_id == project_id).order_by(Asset.id)
                 )
             )
+
+    @retrying
+    def add_timing(self, timing: Timing) -> None:
+        with self.session() as session:
+            session.add(timing)

@@ -176,3 +176,30 @@ class QuotaSnapshot(Base):
     source: Mapped[str] = mapped_column(String(32), default="")
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     taken_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Timing(Base):
+    """One stage attempt, or one sub-asset (voice piece, image, avatar, the script call, the
+    upload): how long it took and what came of it (ytmaker/timings.py)."""
+
+    __tablename__ = "timings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    # `image:3`, `voice:0`, `avatar:intro`, `script`, `upload`; None for the stage itself
+    asset: Mapped[str | None] = mapped_column(String(32), default=None)
+    attempt: Mapped[int] = mapped_column(default=1)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    finished_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seconds: Mapped[float] = mapped_column(default=0.0)
+    outcome: Mapped[str] = mapped_column(String(8))  # ok | retry | failed | cached
+    error_code: Mapped[str | None] = mapped_column(String(64), default=None)
+    # who did the work (`stability`, `espeak-ng`...), and whether it is a service over the
+    # network (time spent waiting) rather than work on this machine
+    service: Mapped[str | None] = mapped_column(String(32), default=None)
+    remote: Mapped[bool] = mapped_column(default=False)
+    # the run process's CPU (its FFmpeg children included) and peak memory, for a stage row
+    cpu_seconds: Mapped[float | None] = mapped_column(default=None)
+    peak_rss_mb: Mapped[float | None] = mapped_column(default=None)
+    trace_id: Mapped[str | None] = mapped_column(String(64), default=None)

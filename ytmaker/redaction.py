@@ -78,6 +78,12 @@ def redact(text: str | None, secrets: Iterable[str | None] = ()) -> str:
     return _AUTH_HEADER.sub(lambda m: f"{m.group(1)} ***", out)
 
 
+def scrub_value(value: Any) -> Any:
+    """`value` (text, or lists and dicts of it) with the registered secrets and anything shaped
+    like a key masked: for structured log fields, which the record factory does not see."""
+    return redact_value(value, sorted(_secrets))
+
+
 def redact_value(value: Any, secrets: list[str]) -> Any:
     if isinstance(value, str):
         return redact(value, secrets)

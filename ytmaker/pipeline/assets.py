@@ -12,7 +12,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from ytmaker import formats, quota
+from ytmaker import formats, quota, timings
 from ytmaker.bookkeeping import error_info
 from ytmaker.context import Context
 from ytmaker.errors import ProviderError
@@ -112,11 +112,11 @@ def synthesize_piece(
     """Voice one piece (0 = intro, last = outro); returns its audio length in seconds."""
     script = load_script(ctx, project_id)
     path = piece_paths(ctx, project_id, script)["audio"][piece_index]
-    record = AssetRecord(ctx, project_id, AssetType.AUDIO, piece_index, path, fingerprint)
-    if record.made():
+    voice = ctx.providers.voice()
+    record = AssetRecord(ctx, project_id, AssetType.AUDIO, piece_index, path, fingerprint, voice)
+    if record.reused():
         return wav_duration(path)
     text = script.pieces()[piece_index].text
-    voice = ctx.providers.voice()
     with record:
         seconds = voice.synthesize(text, script.language, path)
     quota.meter(ctx, voice, "speech", project_id)
@@ -132,11 +132,11 @@ def make_image(
 ) -> str:
     script = load_script(ctx, project_id)
     path = piece_paths(ctx, project_id, script)["images"][segment_index]
-    record = AssetRecord(ctx, project_id, AssetType.IMAGE, segment_index, path, fingerprint)
-    if record.made():
+    maker = ctx.providers.images(formats.frame_of(ctx.repo.get_project(project_id).format))
+    record = AssetRecord(ctx, project_id, AssetType.IMAGE, segment_index, path, fingerprint, maker)
+    if record.reused():
         return str(path)
     segment = next(s for s in script.segments if s.index == segment_index)
-    maker = ctx.providers.images(formats.frame_of(ctx.repo.get_project(project_id).format))
     with record, gated(gate):
         maker.make(segment.image_description, seed_for(project_id, segment_index), path)
     quota.meter(ctx, maker, "image", project_id)
@@ -164,12 +164,27 @@ def make_avatar(ctx: Context, project_id: int, role: str, fingerprint: str | Non
     paths = piece_paths(ctx, project_id, script)
     audio = paths["audio"][0 if role == "intro" else len(script.pieces()) - 1]
     kind = AssetType.AVATAR_INTRO if role == "intro" else AssetType.AVATAR_OUTRO
-    record = AssetRecord(ctx, project_id, kind, None, paths["avatar"][role], fingerprint)
-    if record.made():
+    maker = ctx.providers.avatar()
+    record = AssetRecord(ctx, project_id, kind, None, paths["avatar"][role], fingerprint, maker)
+    if record.reused():
         return str(paths["avatar"][role])
     with record:
-        ctx.providers.avatar().make(audio, role, paths["avatar"][role])  # type: ignore[arg-type]
+        maker.make(audio, role, paths["avatar"][role])  # type: ignore[arg-type]
     return str(paths["avatar"][role])
+
+
+def count_cached(ctx: Context, project_id: int, kind: str, index: int | str) -> None:
+    """A sub-asset Prefect gave back from its cache without running the task: a `cached`
+    timings row, as when the task finds its file made (`kind`: voice, image or avatar)."""
+    project = ctx.repo.get_project(project_id)
+    if kind == "avatar":
+        provider, asset = ctx.providers.avatar(), f"avatar_{index}"
+    elif kind == "voice":
+        provider, asset = ctx.providers.voice(), f"audio:{index}"
+    else:
+        provider, asset = ctx.providers.images(formats.frame_of(project.format)), f"image:{index}"
+    clock = timings.Clock.start(project_id, "assets", ctx.attempt.number, asset, provider)
+    ctx.repo.add_timing(clock.row(timings.CACHED))
 
 
 def record_durations(ctx: Context, project_id: int, seconds: list[float]) -> Script:

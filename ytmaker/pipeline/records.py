@@ -3,15 +3,18 @@ tells finished work from work to redo, so no asset is paid for twice."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ytmaker import timings
 from ytmaker.bookkeeping import announce_retry, asset_key, error_info
 from ytmaker.context import Context
-from ytmaker.models import AssetStatus, AssetType
+from ytmaker.models import AssetStatus, AssetType, Timing
 from ytmaker.state import Replace, update_state
 
 
@@ -42,7 +45,8 @@ def fingerprint(*parts: Any) -> str:
 
 
 class AssetRecord:
-    """Asset row and state-file entry around the making of one file."""
+    """Asset row and state-file entry around the making of one file; with the `provider` that
+    makes it, a `timings` row too (ok, retry, failed, or cached when it is reused)."""
 
     def __init__(
         self,
@@ -52,9 +56,11 @@ class AssetRecord:
         index: int | None,
         path: Path,
         fingerprint: str | None = None,
+        provider: object | None = None,
     ) -> None:
         self.ctx, self.project_id, self.kind, self.index = ctx, project_id, kind, index
-        self.path, self.fingerprint = path, fingerprint
+        self.path, self.fingerprint, self.provider = path, fingerprint, provider
+        self.clock: timings.Clock | None = None
 
     def made(self) -> bool:
         """Made before from the same inputs (its row says so and the file is there): a run
@@ -69,7 +75,21 @@ class AssetRecord:
             for a in self.ctx.repo.assets(self.project_id)
         )
 
+    def reused(self) -> bool:
+        """`made()`, and then counted as reused."""
+        if not self.made():
+            return False
+        if self.provider is not None:
+            self.ctx.repo.add_timing(self._clock().row(timings.CACHED))
+        return True
+
+    def _clock(self) -> timings.Clock:
+        return timings.Clock.start(
+            self.project_id, "assets", self.ctx.attempt.number, self.key, self.provider
+        )
+
     def __enter__(self) -> None:
+        self.clock = None if self.provider is None else self._clock()
         self.ctx.repo.save_asset(
             self.project_id, self.kind, self.index, status=AssetStatus.PENDING, path=str(self.path)
         )
@@ -77,17 +97,37 @@ class AssetRecord:
     def __exit__(self, exc_type: Any, exc: BaseException | None, _tb: Any) -> None:
         retry_in = None if exc is None else self.ctx.attempt.retry_in(exc)
         if exc is not None and retry_in is not None:  # the row stays PENDING: not a failure
-            announce_retry(self.ctx, self.project_id, "assets", exc, retry_in, self.key)
+            announce_retry(self.ctx, self.project_id, "assets", exc, retry_in, self.key, self.clock)
             return
         error = None if exc is None else error_info(exc, "assets")
         fingerprint = self.fingerprint if exc is None else None
+        timing = None
+        if self.clock is not None:
+            timing = self.clock.row(timings.OK if exc is None else timings.FAILED, error)
         record_asset(
-            self.ctx, self.project_id, self.kind, self.index, self.path, error, fingerprint
+            self.ctx, self.project_id, self.kind, self.index, self.path, error, fingerprint, timing
         )
 
     @property
     def key(self) -> str:
         return asset_key(self.kind, self.index)
+
+
+@contextlib.contextmanager
+def timed_call(
+    ctx: Context, project_id: int, stage: str, what: str, provider: object
+) -> Iterator[None]:
+    """A `timings` row for one call to a provider that makes no file of its own (the script,
+    the upload): ok, retry or failed."""
+    clock = timings.Clock.start(project_id, stage, ctx.attempt.number, what, provider)
+    try:
+        yield
+    except BaseException as exc:
+        outcome = timings.FAILED if ctx.attempt.retry_in(exc) is None else timings.RETRY
+        with contextlib.suppress(Exception):  # the failure itself matters more
+            ctx.repo.add_timing(clock.row(outcome, error_info(exc, stage)))
+        raise
+    ctx.repo.add_timing(clock.row(timings.OK))
 
 
 def record_asset(
@@ -98,11 +138,19 @@ def record_asset(
     path: Path,
     error: dict[str, Any] | None,
     fingerprint: str | None = None,
+    timing: Timing | None = None,
 ) -> None:
     """The Asset row and the state file say the same thing about one file."""
     status = AssetStatus.COMPLETED if error is None else AssetStatus.FAILED
     ctx.repo.save_asset(
-        project_id, kind, index, status=status, path=str(path), error=error, fingerprint=fingerprint
+        project_id,
+        kind,
+        index,
+        status=status,
+        path=str(path),
+        error=error,
+        fingerprint=fingerprint,
+        timing=timing,
     )
     entry: dict[str, Any] = {"status": status.value.lower(), "path": str(path)}
     if error is not None:

@@ -10,7 +10,7 @@ from ytmaker.context import Context
 from ytmaker.errors import InputError, YTMakerError
 from ytmaker.layout import visual_config
 from ytmaker.models import Project
-from ytmaker.pipeline.records import fingerprint
+from ytmaker.pipeline.records import fingerprint, timed_call
 from ytmaker.project_input import check_content as check_content_text
 from ytmaker.project_input import check_name
 from ytmaker.prompts import check_template
@@ -38,7 +38,8 @@ def run(ctx: Context, project_id: int) -> dict[str, Any]:
             return plan_of(script)
         report(20, "正在撰寫腳本...")
         with formats.named_rules(rules, project.format):
-            script = writer.write(project.content, project.language, rules)
+            with timed_call(ctx, project_id, "script", "script", writer):
+                script = writer.write(project.content, project.language, rules)
             quota.meter(ctx, writer, "generateContent", project_id)
             validate_script(script, rules)
         ctx.repo.update_project(

@@ -9,6 +9,7 @@ from ytmaker.bookkeeping import run_stage
 from ytmaker.context import Context
 from ytmaker.layout import piece_paths
 from ytmaker.models import Project
+from ytmaker.pipeline.records import timed_call
 from ytmaker.providers.base import PublishRequest
 from ytmaker.providers.youtube import clean_description, clean_tags, clean_title
 from ytmaker.script import Script
@@ -39,9 +40,10 @@ def run(ctx: Context, project_id: int) -> dict[str, Any]:
         if publisher.metered_service == "youtube":
             quota.ensure_upload_fits(ctx, resuming=bool(project.upload_session_uri))
         thumbnail = paths["thumbnail"] if formats.custom_thumbnail(project.format) else None
-        published = publisher.publish(
-            paths["video"], thumbnail, request, resume_uri=project.upload_session_uri
-        )
+        with timed_call(ctx, project_id, "upload", "upload", publisher):
+            published = publisher.publish(
+                paths["video"], thumbnail, request, resume_uri=project.upload_session_uri
+            )
         ctx.repo.update_project(
             project_id,
             youtube_video_id=published.video_id,

@@ -145,6 +145,21 @@ def main() -> None:
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "batch.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    print_stats(out / "stats-chart.png")
+
+
+def print_stats(chart: Path) -> None:
+    """What `ytmaker stats --chart` says of these runs (the README's chart comes from here)."""
+    from datetime import UTC, datetime, timedelta
+
+    from ytmaker import charts, stats
+    from ytmaker.config import get_settings
+
+    repo = bootstrap(get_settings()).repo
+    window = stats.Window(datetime.now(UTC) - timedelta(days=1))
+    print("\n" + stats.text(stats.gather(repo, window)))
+    charts.draw(*stats.load(repo, window), chart)
+    print(f"chart: {chart}")
 
 
 if __name__ == "__main__":

@@ -11,14 +11,19 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from prefect.artifacts import create_markdown_artifact, create_progress_artifact
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+)
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import ArtifactCreate, ArtifactUpdate
 
 from ytmaker.bootstrap import bootstrap
 from ytmaker.progress import sent_at
 from ytmaker.quota import QuotaReading, markdown_table, warnings_for
-from ytmaker.reports import batch_summary_markdown, describe, overall_progress
+from ytmaker.reports import batch_summary_markdown, describe, overall_progress, stats_markdown
+from ytmaker.stats import table_rows
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
@@ -165,3 +170,21 @@ def quota_artifacts(readings: list[QuotaReading], threshold: float) -> list[str]
     except Exception:  # noqa: BLE001
         log.warning("Could not create the quota artifacts", exc_info=True)
     return warnings
+
+
+def stats_artifacts(figures: dict[str, Any], chart: bytes) -> None:
+    """`ytmaker-stats`: the per-stage table; `ytmaker-stats-chart`: the chart and the targets
+    (what `ytmaker stats` prints, for whoever looks in the UI)."""
+    try:
+        create_table_artifact(
+            table=table_rows(figures),
+            key="ytmaker-stats",
+            description=f"Per stage since {figures['since']} (ytmaker stats)",
+        )
+        create_markdown_artifact(
+            stats_markdown(figures, chart),
+            key="ytmaker-stats-chart",
+            description="Time per stage and success rate (ytmaker stats --chart)",
+        )
+    except Exception:  # noqa: BLE001
+        log.warning("Could not create the stats artifacts", exc_info=True)

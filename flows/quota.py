@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 
-from flows.artifacts import quota_artifacts
+from flows.artifacts import quota_artifacts, stats_artifacts
 from ytmaker import quota
 from ytmaker.bootstrap import bootstrap
 from ytmaker.config import get_settings
@@ -29,9 +29,23 @@ def store_quota(readings: list[dict[str, Any]]) -> dict[str, bool]:
     return quota.store(bootstrap(), [quota.QuotaReading(**r) for r in readings])
 
 
+@task(name="publish-stats")
+def publish_stats() -> dict[str, Any]:
+    """The week's `ytmaker stats` as a table artifact, and its chart as a markdown one."""
+    from ytmaker import charts, stats
+
+    ctx = bootstrap()
+    window = stats.Window(datetime.now(UTC) - timedelta(days=7))
+    figures = stats.gather(ctx.repo, window)
+    projects, rows = stats.load(ctx.repo, window)
+    stats_artifacts(figures, charts.png(projects, rows))
+    return figures["videos"]
+
+
 @flow(name="quota-sync", flow_run_name=_run_name)
 def quota_sync() -> dict[str, Any]:
-    """Read D-ID credits, YouTube units spent today and the Gemini/Stability calls we counted."""
+    """Read D-ID credits, YouTube units spent today and the Gemini/Stability calls we counted;
+    attach the week's figures (`ytmaker stats`) and their chart."""
     logger = get_run_logger()
     settings = get_settings()
     readings = [read_quota(service) for service in quota.SERVICES]
@@ -49,4 +63,5 @@ def quota_sync() -> dict[str, Any]:
             "" if reading.percent is None else f", {reading.percent:.1f}%",
             reading.error or reading.source,
         )
-    return {"readings": readings, "warnings": warnings, "stored": stored}
+    videos = publish_stats()
+    return {"readings": readings, "warnings": warnings, "stored": stored, "videos": videos}

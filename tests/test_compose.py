@@ -54,8 +54,8 @@ def mounts(service: dict) -> dict[str, str]:
 
 def test_services_exist_with_health_checks(compose: dict) -> None:
     services = compose["services"]
-    assert set(services) == {"redis", "postgres", "prefect-server", "worker"}
-    for name in ("redis", "postgres", "prefect-server"):
+    assert set(services) == {"redis", "postgres", "prefect-server", "worker", "metrics"}
+    for name in ("redis", "postgres", "prefect-server", "metrics"):
         assert services[name]["healthcheck"]["test"], name
     depends = services["worker"]["depends_on"]
     assert {name: d["condition"] for name, d in depends.items()} == {
@@ -192,3 +192,18 @@ def test_prefect_yaml_deployments(compose: dict) -> None:
     assert deployments["quota-sync"]["schedules"] == [
         {"cron": "0 * * * *", "timezone": "Asia/Taipei", "active": True}
     ]
+
+
+def test_the_metrics_exporter_reads_what_the_worker_writes(compose: dict) -> None:
+    """Same database and Prefect API as the worker, the port it serves published."""
+    services = compose["services"]
+    exporter, worker = env_of(services["metrics"]), env_of(services["worker"])
+    for name in ("DATABASE_URL", "PREFECT_API_URL", "YTMAKER_DATA_DIR"):
+        assert exporter[name] == worker[name], name
+    command = services["metrics"]["command"]
+    assert command[:3] == ["ytmaker", "metrics", "serve"]
+    port = command[command.index("--port") + 1]
+    assert command[command.index("--host") + 1] == "0.0.0.0"
+    assert any(interpolate(str(p)).endswith(f":{port}") for p in services["metrics"]["ports"])
+    assert services["metrics"]["image"] == services["worker"]["image"]
+    assert Settings(YTMAKER_LOG_FORMAT=worker["YTMAKER_LOG_FORMAT"]).log_format == "json"

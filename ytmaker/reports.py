@@ -5,6 +5,7 @@ Prefect shows them as artifacts (flows/artifacts.py); building them needs no Pre
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
@@ -187,3 +188,15 @@ def _why(record: dict[str, Any]) -> str | None:
         "review": "review is on for this project",
         "partial": "some images are placeholders",
     }.get(record.get("reason", ""))
+
+
+def stats_markdown(figures: dict[str, Any], chart: bytes) -> str:
+    """The chart (embedded) above the targets, as `ytmaker stats` judges them."""
+    from ytmaker.stats import text
+
+    image = "data:image/png;base64," + base64.b64encode(chart).decode("ascii")
+    lines = text(figures).splitlines()
+    return (
+        f"# YTMaker stats since {figures['since']}\n\n![time per stage and success rate]({image})"
+        "\n\n```\n" + "\n".join(lines) + "\n```\n"
+    )

@@ -12,8 +12,16 @@ import sys
 import typer
 
 from ytmaker.errors import YTMakerError
-from ytmaker_cli import batches, projects, recovery, review, services, watching  # noqa: F401
-from ytmaker_cli.app import app, fail
+from ytmaker_cli import (  # noqa: F401
+    batches,
+    observing,
+    projects,
+    recovery,
+    review,
+    services,
+    watching,
+)
+from ytmaker_cli.app import app, fail, log_format_output
 
 __all__ = ["app", "main"]
 
@@ -22,7 +30,8 @@ def main(args: list[str] | None = None) -> None:
     """The `ytmaker` command (`args`: the command line, else sys.argv): a typed error anywhere
     (settings, database, Redis) is one line."""
     try:
-        app(args)
+        with log_format_output():
+            app(args)
     except KeyboardInterrupt:
         sys.exit(130)
     except YTMakerError as exc:

@@ -3,6 +3,10 @@ as one line."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -34,6 +38,47 @@ class Screen:
 
 
 screen = Screen()
+log = logging.getLogger("ytmaker_cli")
+
+
+class LogLines(io.TextIOBase):
+    """A stream whose lines become log records: with YTMAKER_LOG_FORMAT=json, what commands
+    print on stderr arrives as JSON lines like every other log line."""
+
+    def __init__(self) -> None:
+        self.level, self._pending = logging.INFO, ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        while "\n" in self._pending:
+            line, self._pending = self._pending.split("\n", 1)
+            if line.strip():
+                log.log(self.level, line.rstrip())
+        return len(text)
+
+
+@contextlib.contextmanager
+def log_format_output() -> Iterator[None]:
+    """stderr as JSON log lines for one command when the settings ask for JSON logs."""
+    from ytmaker.config import get_settings
+
+    if get_settings().log_format != "json":
+        yield
+        return
+    kept = screen.err
+    screen.err = Console(file=LogLines(), width=10_000, no_color=True, highlight=False)
+    try:
+        yield
+    finally:
+        screen.err = kept
+
+
+def live() -> bool:
+    """Whether progress is drawn live on stderr (not when stderr carries JSON log lines)."""
+    return not isinstance(screen.err.file, LogLines)
 
 
 def an_id(value: int | None) -> int | None:
@@ -48,6 +93,9 @@ BatchId = Annotated[int, typer.Argument(help="A batch id.", callback=an_id)]
 
 
 def fail(message: str) -> None:
+    if not live():
+        log.error(message)
+        raise typer.Exit(1)
     screen.err.print(
         f"[bold red]錯誤 Error:[/] {markup_safe(message, multiline=True)}",
         highlight=False,

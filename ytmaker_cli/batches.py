@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,7 +15,7 @@ from tasks import prefect_env
 from ytmaker.context import Context
 from ytmaker.errors import YTMakerError
 from ytmaker.terminal import json_line, literal
-from ytmaker_cli.app import BatchId, batch_app, context, fail, screen
+from ytmaker_cli.app import BatchId, batch_app, context, fail, live, screen
 from ytmaker_cli.display import batch_table
 from ytmaker_cli.running import check_prefect_api, one_line_errors, submit_deployment
 
@@ -76,25 +78,8 @@ def batch_run(
 
     one_line_errors()
 
-    error: str | None = None
-    stop = threading.Event()
-    from rich.live import Live
-
-    with Live(batch_table(ctx, batch_id), console=screen.err, refresh_per_second=2) as live:
-        updater = threading.Thread(
-            target=_refresh_batch, args=(ctx, batch_id, live, stop), daemon=True
-        )
-        updater.start()
-        try:
-            batch_processing(batch_id)
-        except YTMakerError as exc:
-            error = exc.message
-        except Exception as exc:  # noqa: BLE001 - one line; details are in Prefect's log
-            error = f"{type(exc).__name__}: {exc}"
-        finally:
-            stop.set()
-            updater.join(timeout=3)
-            live.update(batch_table(ctx, batch_id))
+    with _batch_display(ctx, batch_id):
+        error = _run_batch(batch_processing, batch_id)
     result = batch.summary(ctx.repo, batch_id)
     if as_json:
         print(json_line(result))
@@ -102,6 +87,39 @@ def batch_run(
         fail(error)
     if result["status"] == "FAILED":
         raise typer.Exit(1)
+
+
+def _run_batch(batch_processing: Any, batch_id: int) -> str | None:
+    """The batch flow here; its error as one line, or None."""
+    try:
+        batch_processing(batch_id)
+    except YTMakerError as exc:
+        return exc.message
+    except Exception as exc:  # noqa: BLE001 - one line; details are in Prefect's log
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+@contextlib.contextmanager
+def _batch_display(ctx: Context, batch_id: int) -> Iterator[None]:
+    """The batch table, redrawn while the batch runs (not with JSON log lines on stderr)."""
+    if not live():
+        yield
+        return
+    from rich.live import Live
+
+    stop = threading.Event()
+    with Live(batch_table(ctx, batch_id), console=screen.err, refresh_per_second=2) as shown:
+        updater = threading.Thread(
+            target=_refresh_batch, args=(ctx, batch_id, shown, stop), daemon=True
+        )
+        updater.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            updater.join(timeout=3)
+            shown.update(batch_table(ctx, batch_id))
 
 
 def _refresh_batch(ctx: Context, batch_id: int, live: Any, stop: threading.Event) -> None:

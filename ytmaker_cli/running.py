@@ -14,7 +14,7 @@ from ytmaker.errors import YTMakerError
 from ytmaker.progress import Stage
 from ytmaker.summary import project_summary
 from ytmaker.terminal import json_line, literal
-from ytmaker_cli.app import fail, screen
+from ytmaker_cli.app import fail, live, screen
 from ytmaker_cli.display import draw, show_summary, stage_bars
 
 
@@ -62,7 +62,8 @@ def run_flow(ctx: Context, project_id: int) -> str | None:
 
     stop = threading.Event()
     watcher = threading.Thread(target=watch, args=(ctx, project_id, stop), daemon=True)
-    watcher.start()
+    if live():  # with JSON log lines on stderr, the stage lines are the progress
+        watcher.start()
     try:
         generate_video(project_id)
         return None
@@ -73,7 +74,8 @@ def run_flow(ctx: Context, project_id: int) -> str | None:
         return f"{type(exc).__name__}: {exc}"
     finally:
         stop.set()
-        watcher.join(timeout=3)
+        if watcher.is_alive():
+            watcher.join(timeout=3)
 
 
 class _RunErrorsFilter(logging.Filter):

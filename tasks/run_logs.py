@@ -32,6 +32,8 @@ def run_fields() -> dict[str, Any]:
     if task is not None:
         fields["trace_id"] = fields.get("trace_id") or str(task.task_run.flow_run_id)
         fields["attempt"] = task.task_run.run_count
+        if "project_id" in (task.parameters or {}):  # a batch's task for one project
+            fields["project_id"] = task.parameters["project_id"]
     return fields
 
 

@@ -243,6 +243,7 @@ def fail_project(
     but for an input error); bookkeeping trouble never hides the cause."""
     info = error_info(exc, stage)
     timing = None if clock is None else clock.row(timings.FAILED, info)
+    logs.remember_failure(project_id, info)
     log.error(
         "Project %s, %s failed (%s): %s",
         project_id,

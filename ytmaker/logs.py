@@ -37,6 +37,8 @@ FIELDS = (
 )
 _bound: ContextVar[dict[str, Any] | None] = ContextVar("ytmaker_log_fields", default=None)
 _sources: list[Callable[[], dict[str, Any]]] = []
+_failures: dict[int, dict[str, Any]] = {}  # project id -> its last final error (error_info)
+KEPT_FAILURES = 256
 
 
 @contextlib.contextmanager
@@ -66,6 +68,28 @@ def current() -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
 
 
+def remember_failure(project_id: int, info: dict[str, Any]) -> None:
+    """A project's final error: the ERROR lines that follow it (Prefect's "Finished in state
+    Failed", the command's one line) name the same code."""
+    _failures.pop(project_id, None)
+    _failures[project_id] = info
+    while len(_failures) > KEPT_FAILURES:
+        _failures.pop(next(iter(_failures)))
+
+
+def _error_of(record: logging.LogRecord, project_id: Any) -> dict[str, Any]:
+    """The error an ERROR record is about when it does not say: its exception's, else its
+    project's last failure."""
+    exc = record.exc_info[1] if record.exc_info else None
+    if exc is not None:
+        to_info = getattr(exc, "to_info", None)
+        info = to_info() if callable(to_info) else {"code": type(exc).__name__.upper()}
+        return error_fields(info)
+    if isinstance(project_id, int) and project_id in _failures:
+        return error_fields(_failures[project_id])
+    return {}
+
+
 def error_fields(info: dict[str, Any]) -> dict[str, Any]:
     """The `extra` of an error record: its code and the rest of its error_info."""
     details = {k: v for k, v in info.items() if k not in ("code", "message")}
@@ -87,6 +111,8 @@ class JsonFormatter(logging.Formatter):
             value = getattr(record, name, None)
             if value is not None:
                 entry[name] = value
+        if record.levelno >= logging.ERROR and "error_code" not in entry:
+            entry.update(_error_of(record, entry.get("project_id")))
         if record.exc_info or record.exc_text:
             entry["traceback"] = record.exc_text or "".join(
                 traceback.format_exception(*record.exc_info)  # type: ignore[misc]

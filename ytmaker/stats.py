@@ -223,6 +223,11 @@ def targets(figures: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def queue_target(pool: str, waiting: int) -> dict[str, Any]:
+    """The work pool's backlog (runs due and not started), asked of the Prefect API."""
+    return _target(f"runs waiting in {pool}", waiting, "0 (no backlog)", waiting == 0)
+
+
 def _target(name: str, value: Any, goal: str, met: bool) -> dict[str, Any]:
     return {"name": name, "value": value, "target": goal, "met": None if value is None else met}
 

@@ -36,5 +36,5 @@ def main(args: list[str] | None = None) -> None:
         sys.exit(130)
     except YTMakerError as exc:
         with contextlib.suppress(typer.Exit):
-            fail(exc.message)
+            fail(exc.message, exc.to_info())
         sys.exit(1)

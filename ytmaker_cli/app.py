@@ -8,7 +8,7 @@ import io
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -92,9 +92,13 @@ ProjectId = Annotated[int, typer.Argument(help="A project id.", callback=an_id)]
 BatchId = Annotated[int, typer.Argument(help="A batch id.", callback=an_id)]
 
 
-def fail(message: str) -> None:
+def fail(message: str, error: dict[str, Any] | None = None) -> None:
+    """The command's error in one line and exit 1; `error` (an error_info) gives a JSON log
+    line its code and details."""
     if not live():
-        log.error(message)
+        from ytmaker import logs
+
+        log.error(message, extra=logs.error_fields(error) if error else None)
         raise typer.Exit(1)
     screen.err.print(
         f"[bold red]錯誤 Error:[/] {markup_safe(message, multiline=True)}",

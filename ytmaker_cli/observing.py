@@ -41,6 +41,11 @@ def stats_command(
         fail(f"--since: {exc}")
     ctx = context()
     figures = stats.gather(ctx.repo, window)
+    pool = os.environ.get("YTMAKER_WORK_POOL", POOL)
+    waiting = _backlog(pool)
+    if waiting is not None:  # a server to ask (make up, compose): its queue is a target too
+        figures["queue"] = {"pool": pool, "waiting": waiting}
+        figures["targets"].append(stats.queue_target(pool, waiting))
     if chart is not None:
         from ytmaker import charts
 
@@ -132,6 +137,21 @@ class PoolCollector:
         yield _gauge("ytmaker_workers_online", "Workers of the pool online", online, self.pool)
         yield _gauge("ytmaker_images_in_flight", "Image slots in use", limit.active_slots)
         yield _gauge("ytmaker_image_slots", "YTMAKER_IMAGE_CONCURRENCY (the slots)", limit.limit)
+
+
+def _backlog(pool: str) -> int | None:
+    """Runs of the pool due and not started (Scheduled, Late, Pending), or None without a
+    Prefect server to ask."""
+    if not os.environ.get("PREFECT_API_URL"):  # not even importing Prefect then
+        return None
+    from prefect.client.orchestration import get_client
+
+    try:
+        with get_client(sync_client=True) as client:
+            counts = _pool_counts(client, pool)
+    except Exception:  # noqa: BLE001 - the figures from the database stand on their own
+        return None
+    return counts["Scheduled"] + counts["Late"] + counts["Pending"]
 
 
 def _pool_counts(client: SyncPrefectClient, pool: str) -> dict[str, int]:

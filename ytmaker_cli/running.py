@@ -30,7 +30,7 @@ def run_and_report(ctx: Context, project_id: int, as_json: bool) -> None:
     else:
         show_summary(result)
     if error is not None:
-        fail(error)
+        fail(error, result.get("error"))
     if hint := waiting_hint(result):
         screen.err.print(hint, markup=False, highlight=False)
 

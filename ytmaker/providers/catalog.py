@@ -54,7 +54,7 @@ def _gemini_writer(settings: Settings, prompt_template: str | None = None) -> An
         prompt_template=prompt_template,
         timeout=settings.timeout_request,
     )
-    writer.variant = _changed(settings, "gemini_model")
+    writer.variant = _changed(settings, "gemini_model")  # type: ignore[attr-defined]
     return writer
 
 
@@ -124,7 +124,7 @@ def _gemini_voice(settings: Settings, own: VoiceSettings | None = None) -> Any:
         base_url=settings.gemini_base_url,
         timeout=settings.timeout_request,
     )
-    voice.variant = _changed(settings, "gemini_tts_model")
+    voice.variant = _changed(settings, "gemini_tts_model")  # type: ignore[attr-defined]
     return voice
 
 

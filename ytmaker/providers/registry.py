@@ -122,7 +122,7 @@ def choose(settings: Settings, stage: str) -> Choice:
             if entry.ready(settings):
                 return Choice(stage, entry, setting, f"auto: {entry.needs} is set")
         missing = "; ".join(e.needs for e in ranked)
-        why = "auto: no service configured" + (f" (set {missing} to use one)" if missing else "")
+        why = "auto: no service configured" + (f" (none of: {missing})" if missing else "")
         return Choice(stage, _local(stage), setting, why)
     entry = next((e for e in entries(stage) if e.name == value), None)
     if entry is None:

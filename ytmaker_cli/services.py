@@ -100,7 +100,10 @@ def providers_command(
     rows = registry.explain(settings)
     if as_json:
         voices = [{"name": v.name, "language": v.language, "label": v.label} for v in VOICES]
-        print(json_line({"stages": rows, "edge_voices": voices, "edge_defaults": DEFAULTS}))
+        print(
+            json_line({"stages": rows, "edge_voices": voices, "edge_defaults": DEFAULTS}),
+            flush=True,
+        )
         return
     table = Table("stage", "provider", "setting", "why", "detail")
     for row in rows:

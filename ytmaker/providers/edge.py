@@ -40,6 +40,11 @@ RECEIVE_SECONDS = 60
 SILENT_DBFS = -50.0  # a piece whose loudest sample is below this holds no speech
 WORDS_REACH = 0.85  # the timed words must reach this far into the text
 SOUND_SHARE = 0.35  # and the sound last at least this share of the time the text takes
+# An MP3 decoder's output starts with the codec's priming: the encoder's delay (576 samples for
+# LAME-style encoders) and the decoder's own (529). Word offsets count from the first real
+# sample, and edge-tts's stream carries no tag to trim by, so it is cut here (46 ms at 24 kHz;
+# measured with bench/karaoke.py: without the cut, words lit ~46 ms before they are heard).
+MP3_PRIMING = 576 + 529
 _url_lock = threading.Lock()
 
 
@@ -96,7 +101,7 @@ class EdgeVoice:
         spoken, voice = text.strip(), self.voice_for(language)
         audio, boundaries = run(self._stream(spoken, voice))
         try:
-            speech = decode_speech(audio, SAMPLE_RATE)
+            speech = decode_speech(audio, SAMPLE_RATE)[MP3_PRIMING:]
         except ValueError as exc:
             raise _broken(f"the audio cannot be decoded ({exc})", voice) from None
         marks = align(spoken, boundaries)

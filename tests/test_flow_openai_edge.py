@@ -1,0 +1,160 @@
+"""A whole video from the `openai` script writer and the `edge` voice with word-by-word
+captions: the real openai SDK and edge-tts against local servers speaking their protocols,
+through the same checks as the landscape video (tests/test_flow_e2e.py), with a 503, two 403s
+and a stream cut mid-audio on the way, all retried."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.servers.edge import FakeEdge
+from tests.servers.gemini import valid_script
+from tests.servers.openai import FakeOpenAI
+from tests.test_flow_e2e import STAGES, Subscriber
+from tests.test_flow_real_providers import _everything_written
+from ytmaker import quota
+from ytmaker.bootstrap import bootstrap
+from ytmaker.config import Settings, reload_settings
+from ytmaker.media.karaoke import read_marks
+from ytmaker.media.probe import frame_at, probe
+from ytmaker.models import AssetStatus, AssetType, ProjectStatus
+from ytmaker.script import Script
+from ytmaker.state import read_state
+
+pytestmark = pytest.mark.slow
+KEY = "sk-e2e-openai-key-31337"
+
+
+@pytest.fixture
+def servers(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[FakeOpenAI, FakeEdge, Settings]]:
+    with FakeOpenAI(KEY) as llm, FakeEdge() as edge:
+        llm.script_text = valid_script(segments=3, seconds=6)
+        for name, value in {
+            "OPENAI_API_KEY": KEY,
+            "OPENAI_BASE_URL": llm.base_url,
+            "OPENAI_MODEL": "qwen2.5:7b",
+            "YTMAKER_SCRIPT_PROVIDER": "openai",
+            "YTMAKER_VOICE_PROVIDER": "edge",
+            "EDGE_TTS_URL": edge.url,
+            "YTMAKER_RETRY_DELAYS": "0.1,0.1,0.1",
+            "YTMAKER_RETRY_JITTER": "0",
+        }.items():
+            monkeypatch.setenv(name, value)
+        yield llm, edge, reload_settings()
+
+
+def test_openai_script_and_edge_voice_make_a_video_with_word_captions(
+    servers: tuple[FakeOpenAI, FakeEdge, Settings],
+    prefect_harness: None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from flows.video import generate_video
+
+    llm, edge, settings = servers
+    caplog.set_level(logging.DEBUG)
+    llm.fail_next(503)  # the writer's first answer: tried again by our retries
+    edge.refuse_next(403, times=2)  # past edge-tts's own retry: ours
+    ctx = bootstrap(settings)
+    project = ctx.repo.create_project(
+        name="夜市",
+        content="台灣夜市的小吃很多。",
+        language="zh-TW",
+        visual_config={"subtitles": {"style": "words"}},
+    )
+    subscriber = Subscriber(ctx, project.id)
+    edge.cut_next()  # one piece's stream is cut mid-audio: never kept, voiced again
+    result = generate_video(project.id)
+    messages = subscriber.close()
+
+    # what the flow returns and the database holds
+    assert result["status"] == "COMPLETED", result
+    stored = ctx.repo.get_project(project.id)
+    assert stored.status is ProjectStatus.COMPLETED and stored.youtube_video_id
+    script = Script.model_validate(stored.script)
+    assert len(script.segments) == 3 and script.metadata.title == "台灣夜市小吃"
+    assert len(llm.chats()) == 2  # the 503, then the script
+    pieces = len(script.pieces())
+    voiced = [r for r in edge.requests]
+    assert len(voiced) == pieces + 1  # every piece once, the cut one twice
+    assert {r.short_voice for r in voiced} == {"zh-TW-HsiaoChenNeural"}
+    assets = ctx.repo.assets(project.id)
+    counts = {kind: sum(a.type is kind for a in assets) for kind in AssetType}
+    assert counts[AssetType.AUDIO] == pieces and counts[AssetType.IMAGE] == 3
+    assert {a.status for a in assets} == {AssetStatus.COMPLETED}
+
+    # each piece's word timings came from the voice, as with espeak-ng
+    audio_dir = ctx.project_dir(project.id) / "audio"
+    for index, piece in enumerate(script.pieces()):
+        wav = audio_dir / f"piece_{index:03d}.wav"
+        spoken, marks = read_marks(wav) or ("", [])
+        assert spoken == piece.text.strip() and len(marks) >= 5
+        assert json.loads(wav.with_suffix(".words.json").read_text("utf-8"))["engine"] == (
+            "edge:zh-TW-HsiaoChenNeural"
+        )
+
+    # the video a user opens
+    video = Path(result["video_path"])
+    info = probe(video)
+    assert (info.video.codec, info.video.width, info.video.height) == ("h264", 1920, 1080)
+    assert info.video.fps == pytest.approx(30, abs=0.01)
+    assert info.audio.codec == "aac" and info.video_streams == 1 and info.audio_streams == 1
+    assert info.duration == pytest.approx(script.realised_duration(), rel=0.02)
+    first, second = script.segments[0], script.segments[1]
+    start = script.intro.spoken_duration
+    frame_one = np.asarray(frame_at(video, start + first.spoken_duration / 2), dtype=float)
+    frame_two = np.asarray(
+        frame_at(video, start + first.spoken_duration + second.spoken_duration / 2), dtype=float
+    )
+    assert np.abs(frame_one - frame_two).mean() > 10  # a different picture per segment
+    image_one = np.asarray(
+        Image.open(ctx.project_dir(project.id) / "images" / "segment_001.png").convert("RGB"),
+        dtype=float,
+    )
+    band = slice(int(1080 * 0.8), 1080)
+    assert np.abs(frame_one[band] - image_one[band]).mean() > 2  # subtitles burned in
+    with Image.open(result["thumbnail_path"]) as thumb:
+        assert (thumb.format, thumb.size) == ("JPEG", (1280, 720))
+    assert first.text.split("：")[0] in video.with_suffix(".srt").read_text("utf-8")
+
+    # the state file, the local channel, the quota
+    state = read_state(ctx.project_dir(project.id))
+    assert state["status"] == "completed"
+    assert {s["status"] for s in state["stages"].values()} == {"completed"}
+    published = settings.channel_dir / stored.youtube_video_id / "metadata.json"
+    assert json.loads(published.read_text("utf-8"))["title"] == script.metadata.title
+    used = quota.counted(ctx.repo, "openai", datetime.now(UTC) - timedelta(hours=1))
+    assert used == {"chat.completions": 1.0, "tokens": 1200.0}
+    assert {row["stage"]: row["provider"] for row in result["providers"]} == {
+        "script": "openai",
+        "voice": "edge",
+        "images": "local",
+        "avatar": "local",
+        "publisher": "local",
+    }
+
+    # the progress a subscriber saw: retries announced, never a failure
+    stages = [m["stage"] for m in messages]
+    assert [s for i, s in enumerate(stages) if i == 0 or stages[i - 1] != s] == STAGES
+    for stage in STAGES:
+        values = [m["progress"] for m in messages if m["stage"] == stage]
+        assert values[0] == 0 and values[-1] == 100 and values == sorted(values)
+    retries = [m for m in messages if (m.get("data") or {}).get("retry_in") is not None]
+    assert {m["data"]["error"]["code"] for m in retries} >= {
+        "OPENAI_UNAVAILABLE",
+        "EDGE_FORBIDDEN",
+        "EDGE_INVALID_RESPONSE",
+    }
+
+    # the key is nowhere a user or operator can read
+    written = _everything_written(ctx, project.id, messages) + caplog.text
+    assert KEY not in written

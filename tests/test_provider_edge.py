@@ -146,7 +146,7 @@ def test_edge_tts_url_is_what_the_package_uses(edge: FakeEdge, tmp_path: Path) -
     import edge_tts.constants
 
     EdgeVoice(url=edge.url).synthesize("Hi there.", "en", tmp_path / "a.wav")
-    assert edge_tts.communicate.WSS_URL == edge.url
+    assert edge.url == edge_tts.communicate.WSS_URL
     from ytmaker.providers.edge import point_at
 
     point_at(None)

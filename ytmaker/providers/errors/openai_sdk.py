@@ -110,17 +110,10 @@ def from_openai_exception(
 
     if isinstance(exc, openai.APIStatusError):
         return from_status_error(exc, provider=provider, secrets=secrets, model=model, chars=chars)
-    if isinstance(exc, openai.APITimeoutError):
-        error = ServiceError(
-            message_for(provider, "TIMEOUT"),
-            provider=provider,
-            kind="TIMEOUT",
-            reason="APITimeoutError",
-            secrets=secrets,
-        )
-        return chain(error, exc, secrets)
-    if isinstance(exc, openai.APIConnectionError):
+    if isinstance(exc, openai.APIConnectionError):  # and APITimeoutError: httpx's error inside
         cause = exc.__cause__ or exc
+        if cause is exc and isinstance(exc, openai.APITimeoutError):
+            cause = TimeoutError("the request timed out")
         return from_transport_error(provider, cause, secrets=secrets)
     if is_transport_error(exc):
         return from_transport_error(provider, exc, secrets=secrets)

@@ -141,7 +141,8 @@ class NewVideo(BaseModel):
     prompt_template: str = Field(
         default="",
         title="Prompt template",
-        description="This project's own prompt for the script writer (Gemini); must contain "
+        description="This project's own prompt for the LLM script writer (Gemini or an "
+        "OpenAI-compatible server); must contain "
         "{content}. Other placeholders: {language}, {language_name}, {segment_min}, "
         "{segment_max}, {total_min}, {total_max}, {rate}. Empty: the default prompt.",
     )

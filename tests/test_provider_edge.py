@@ -117,6 +117,15 @@ def test_a_socket_dropped_mid_audio_never_leaves_a_cut_piece(edge: FakeEdge, tmp
     assert not out.exists() and not out.with_suffix(".words.json").exists()
 
 
+def test_without_word_events_a_cut_stream_is_caught_by_its_length(edge, tmp_path) -> None:
+    edge.with_words = False
+    edge.cut_next(percent=30)
+    with pytest.raises(ServiceError) as cut:
+        EdgeVoice(url=edge.url).synthesize(TEXTS["en"], "en", tmp_path / "a.wav")
+    assert cut.value.code == "EDGE_INVALID_RESPONSE" and "takes about" in cut.value.message
+    assert not (tmp_path / "a.wav").exists()
+
+
 def test_a_socket_closed_before_any_audio_is_retryable(edge: FakeEdge, tmp_path) -> None:
     edge.drop_next()
     with pytest.raises(ServiceError) as dropped:

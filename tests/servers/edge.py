@@ -89,8 +89,9 @@ class FakeEdge:
     def refuse_next(self, status: int = 403, times: int = 1) -> None:
         self._script.extend([("refuse", status)] * times)
 
-    def cut_next(self, times: int = 1) -> None:
-        self._script.extend([("cut", 0)] * times)
+    def cut_next(self, times: int = 1, percent: int = 50) -> None:
+        """Close the socket after `percent` of the audio (and of the words before it)."""
+        self._script.extend([("cut", percent)] * times)
 
     def drop_next(self, times: int = 1) -> None:
         self._script.extend([("drop", 0)] * times)
@@ -154,17 +155,18 @@ class FakeEdge:
             return ws
         audio, words = await asyncio.to_thread(speak, said.text, said.short_voice)
         self.words = words if self.with_words else []
-        await self._answer(ws, audio, self.words, cut=scripted[0] == "cut")
+        cut = scripted[1] if scripted[0] == "cut" else None
+        await self._answer(ws, audio, self.words, cut=cut)
         return ws
 
-    async def _answer(self, ws: Any, audio: bytes, words: list[Word], *, cut: bool) -> None:
+    async def _answer(self, ws: Any, audio: bytes, words: list[Word], *, cut: int | None) -> None:
         request_id = uuid.uuid4().hex
         await ws.send_str(_text_frame(request_id, "turn.start", '{"context":{}}'))
         chunks = [audio[i : i + CHUNK] for i in range(0, len(audio), CHUNK)]
         seconds_per_chunk = CHUNK * 8 / 48_000
         pending = deque(words)
         for number, chunk in enumerate(chunks):
-            if cut and number >= len(chunks) // 2:
+            if cut is not None and number >= len(chunks) * cut // 100:
                 await ws.close()  # mid-audio: no turn.end, the rest never comes
                 return
             while pending and pending[0].start < (number + 1) * seconds_per_chunk:

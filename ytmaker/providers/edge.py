@@ -39,7 +39,7 @@ CONNECT_SECONDS = 10
 RECEIVE_SECONDS = 60
 SILENT_DBFS = -50.0  # a piece whose loudest sample is below this holds no speech
 WORDS_REACH = 0.85  # the timed words must reach this far into the text
-SOUND_SHARE = 0.35  # and the sound last at least this share of the time the text takes
+SOUND_SHARE = 0.5  # and the sound last at least this share of the time the text takes
 # An MP3 decoder's output starts with the codec's priming: the encoder's delay (576 samples for
 # LAME-style encoders) and the decoder's own (529). Word offsets count from the first real
 # sample, and edge-tts's stream carries no tag to trim by, so it is cut here (46 ms at 24 kHz;
@@ -153,11 +153,18 @@ class EdgeVoice:
         boundaries: list[Boundary],
         marks: list[Any],
     ) -> None:
-        """Never a silent or cut piece: sound, words that reach the end of the text, and
+        """Never a silent or cut piece: sound, as long as the text takes to say (within a wide
+        margin: voices differ), and with word events, words that reach the end of the text and
         sound that lasts as long as its words."""
         seconds = len(speech) / SAMPLE_RATE
         if peak_dbfs(speech) < SILENT_DBFS:
             raise _broken(f"the {seconds:.1f} s of audio are silent", voice)
+        expected = spoken_seconds(text, language) / _speed(self.own)
+        if seconds < expected * SOUND_SHARE:
+            raise _broken(
+                f"{seconds:.1f} s of audio for a text that takes about {expected:.0f} s to say",
+                voice,
+            )
         if boundaries:
             reach = coverage(text, marks)
             last_word_end = max(b.start + b.length for b in boundaries)
@@ -172,13 +179,6 @@ class EdgeVoice:
                     f"{last_word_end:.1f} s (the stream was cut)",
                     voice,
                 )
-            return
-        expected = spoken_seconds(text, language) / _speed(self.own)
-        if seconds < expected * SOUND_SHARE:
-            raise _broken(
-                f"{seconds:.1f} s of audio for a text that takes about {expected:.0f} s to say",
-                voice,
-            )
 
 
 def _speed(own: VoiceSettings | None) -> float:

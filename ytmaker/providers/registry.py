@@ -124,12 +124,12 @@ def choose(settings: Settings, stage: str) -> Choice:
         missing = "; ".join(e.needs for e in ranked)
         why = "auto: no service configured" + (f" (none of: {missing})" if missing else "")
         return Choice(stage, _local(stage), setting, why)
-    entry = next((e for e in entries(stage) if e.name == value), None)
-    if entry is None:
+    named = next((e for e in entries(stage) if e.name == value), None)
+    if named is None:
         raise ConfigError(f"{variable}: {value!r} cannot do this stage; use {_listed(stage)}.")
-    if not entry.ready(settings):
-        raise ConfigError(f"{variable}={value} needs {entry.needs}.", field=variable)
-    return Choice(stage, entry, setting, "named by the setting")
+    if not named.ready(settings):
+        raise ConfigError(f"{variable}={value} needs {named.needs}.", field=variable)
+    return Choice(stage, named, setting, "named by the setting")
 
 
 def _listed(stage: str) -> str:
@@ -143,7 +143,7 @@ def build(settings: Settings, stage: str, **options: Any) -> Any:
 
 def explain(settings: Settings, overrides: Mapping[str, Choice] | None = None) -> list[dict]:
     """Per stage: what would be used and why; a stage whose setting is wrong says so."""
-    rows = []
+    rows: list[dict] = []
     for stage, (_, variable) in STAGES.items():
         try:
             choice = (overrides or {}).get(stage) or choose(settings, stage)

@@ -375,21 +375,23 @@ def _globe(f: Frame) -> None:
 
 
 def gathering(c: Canvas) -> None:
-    """Family and friends around a round table of dishes under a warm lamp."""
-    wall(c, c.pick(((236, 200, 160), (220, 190, 170), (200, 210, 190))))
-    lamp = Frame(c, c.w / 2, c.top + 60 * c.u, 100 * c.u)
-    c.line([(c.w / 2, 0), lamp.p(0, 0)], (40, 36, 30), 4)
+    """Family and friends around a table of dishes under a warm lamp, a window behind."""
+    wall(c, c.pick(((236, 200, 160), (220, 190, 170), (200, 210, 190), (214, 200, 226))))
+    side = c.pick((-1, 1))
+    _window(c, Frame(c, c.w / 2 + side * c.w * 0.32, c.stage(0.1), 100 * c.u))
+    lamp = Frame(c, c.w / 2 + c.uniform(-0.1, 0.1) * c.w, c.top + 60 * c.u, 100 * c.u)
+    c.line([(lamp.x, 0), lamp.p(0, 0)], (40, 36, 30), 4)
     c.glow(*lamp.p(0, 0.6), 520 * c.u, WARM, 0.55)
     lamp.chord((-1.1, -0.2, 1.1, 1.2), 180, 360, c.lit((200, 120, 60), glow=0.6))
     f = Frame(c, c.w / 2, c.ground - 90 * c.u, 100 * c.u)  # (0, 0): the middle of the table top
-    seats = 3 if c.tall else 5
+    seats = int(c.rng.integers(2, 4) if c.tall else c.rng.integers(3, 6))
     gap = min(2.8, c.w / (seats + 0.5) / f.s)
     for k in range(seats):
         middle = k - (seats - 1) / 2
         sitter(c, *f.p(middle * gap, -2.3 - abs(middle) * 0.12), 62 * c.u)
     half = min(c.w * 0.46, 820 * c.u) / f.s
     f.ellipse(0, 0, half, 0.7, c.lit((150, 90, 50)))
-    f.rect((-half, 0, half, 0.92), c.lit((120, 70, 40)))
+    f.rect((-half, 0, half, 0.92), c.lit(c.pick(((120, 70, 40), (170, 50, 50), (60, 90, 130)))))
     dishes = ((220, 120, 60), (110, 160, 70), (230, 200, 110), (190, 70, 50))
     for k in range(-3, 4):
         x = k * half * 0.26
@@ -398,6 +400,15 @@ def gathering(c: Canvas) -> None:
     f.chord((-1, -1.1, 1, 0.1), 0, 180, c.lit((190, 60, 40)))  # the hot pot in the middle
     steam(c, c.w / 2, f.p(0, -0.6)[1], 110 * c.u, 120 * c.u)
     c.ground_band((110, 66, 40))
+
+
+def _window(c: Canvas, f: Frame) -> None:
+    """A window (units of 100 px from its top middle) onto an evening sky with a moon."""
+    f.rect((-1.6, 0, 1.6, 2.6), c.lit((120, 90, 60)), 0.05)
+    c.gradient(f.box(-1.45, 0.15, 1.45, 2.45), (40, 50, 100), (230, 140, 110))
+    f.circle(0.7, 0.7, 0.22, (250, 240, 210))
+    f.rect((-0.04, 0.15, 0.04, 2.45), c.lit((120, 90, 60)))
+    f.rect((-1.45, 1.26, 1.45, 1.34), c.lit((120, 90, 60)))
 
 
 def games(c: Canvas) -> None:

@@ -1,8 +1,8 @@
 """The shared brush of the offline pictures: sky, ground, light, and shapes with smooth edges.
 
 Every motif draws through one Canvas, so the sky, the ground band under the subtitles, the time
-of day and the finishing (calm band, vignette, grain) are one piece of code. Shapes are drawn at
-SS times the size and reduced at the end: Pillow does not anti-alias polygons itself.
+of day and the finishing (a darker subtitle band, a vignette) are one piece of code. Shapes are
+drawn at SS times the size and reduced at the end: Pillow does not anti-alias polygons itself.
 """
 
 from __future__ import annotations
@@ -90,8 +90,8 @@ class Canvas:
     """One picture being painted. Coordinates are output pixels, y grows downwards.
 
     `ground` is the top of the calm band; motifs stand on it. `top` is the highest line worth
-    drawing a subject at (below the Shorts title bar on a portrait picture). `u` scales sizes:
-    1.0 on a 1920x1080 picture.
+    drawing a subject at (below the Shorts title bar on a portrait picture). `u` scales sizes
+    with the stage between them: 1.0 on a 1920x1080 picture, 1.24 on a 1080x1920 one.
     """
 
     def __init__(self, size: tuple[int, int], rng: np.random.Generator, light: Light) -> None:
@@ -217,10 +217,10 @@ class Canvas:
         sw, sh = max(4, int(width / 8)), max(4, int(width / 16))
         small = Image.new("L", (sw, sh))
         draw = ImageDraw.Draw(small)
-        for _ in range(int(self.rng.integers(3, 6))):
-            bx, r = self.uniform(0.25, 0.75) * sw, self.uniform(0.32, 0.55) * sh
-            draw.ellipse((bx - r, sh * 0.62 - r, bx + r, sh * 0.62 + r), fill=255)
-        draw.rounded_rectangle((sw * 0.06, sh * 0.55, sw * 0.94, sh * 0.9), sh * 0.17, fill=255)
+        for _ in range(int(self.rng.integers(3, 6))):  # round tops, all inside the mask
+            bx, r = self.uniform(0.3, 0.7) * sw, self.uniform(0.22, 0.36) * sh
+            draw.ellipse((bx - r, sh * 0.55 - r, bx + r, sh * 0.55 + r), fill=255)
+        draw.rounded_rectangle((sw * 0.1, sh * 0.5, sw * 0.9, sh * 0.8), sh * 0.15, fill=255)
         box = (cx - width / 2, cy - width / 4, cx + width / 2, cy + width / 4)
         self._wash(small.filter(ImageFilter.GaussianBlur(0.8)), box, color, alpha / 255)
 

@@ -18,6 +18,7 @@ from ytmaker.providers.local.pictures.props import (
     lantern_string,
     person,
     pine,
+    rope,
     round_tree,
     steam,
     windows,
@@ -228,8 +229,7 @@ def _market_street(c: Canvas) -> None:
             if c.chance(0.5):
                 _sign(c, Frame(c, x0 + width * 0.4, foot - height * 1.5, max(8, width * 0.12)))
             _stall(c, Frame(c, x0, foot, height * 0.7), width / (height * 0.7))
-        rope = (vx - edge, vx + edge, foot - height * 1.05)
-        _lanterns_across(c, rope, height * 0.12, s)
+        _lanterns_across(c, (vx - edge, vx + edge, foot - height * 1.05), height * 0.12, s)
     for _ in range(int(c.rng.integers(10, 18))):  # walkers between the stalls
         s = c.uniform(0.25, 1.0)
         foot, x = vy + (c.ground - vy) * s + 6, vx + c.uniform(-0.45, 0.45) * c.w * s
@@ -237,15 +237,12 @@ def _market_street(c: Canvas) -> None:
     c.ground_band(near, glow=1.0)
 
 
-def _lanterns_across(c: Canvas, rope: tuple[float, float, float], sag: float, scale: float) -> None:
+def _lanterns_across(c: Canvas, line: tuple[float, float, float], sag: float, scale: float) -> None:
     """A rope strung across the street, (left, right, height), with lanterns hanging from it."""
-    x0, x1, y = rope
-    points = [
-        (x0 + (x1 - x0) * t, y + sag * (1 - (2 * t - 1) ** 2)) for t in (i / 16 for i in range(17))
-    ]
+    points = rope(c, *line, sag, 16)
     c.line(points, (30, 24, 20), max(1, 3 * scale))
-    for x, ry in points[2:-2:3]:
-        lantern(c, x, ry + 30 * scale * c.u, max(4, 26 * scale * c.u), c.pick(LANTERNS))
+    for x, y in points[2:-2:3]:
+        lantern(c, x, y + 30 * scale * c.u, max(4, 26 * scale * c.u), c.pick(LANTERNS))
 
 
 def market(c: Canvas) -> None:
@@ -410,24 +407,32 @@ def train(c: Canvas) -> None:
         c.rect((x, rail + 6 * c.u, x + 18 * c.u, c.ground), c.lit((90, 70, 50)))
     c.line([(0, rail + 4), (c.w, rail + 4)], (190, 190, 196), 5)
     body = c.lit(c.pick([(190, 40, 40), (40, 100, 170), (230, 140, 40)]))
-    f = Frame(c, c.uniform(-0.3, 0.1) * c.w, rail, 100 * c.u)  # the front, on the rail
-    for k in range(4):
-        _carriage(c, Frame(c, *f.p(k * 4.36, 0), f.s), body, rounded=k == 0)
-    c.glow(*f.p(-0.06, -1.15), 70 * c.u, (255, 250, 220), 0.8)
-    f.circle(0.14, -1.15, 0.12, (255, 252, 230))
+    f = Frame(c, c.uniform(0.05, 0.35) * c.w, rail, 100 * c.u)  # the nose, on the rail
+    for k in range(6):
+        _carriage(c, Frame(c, *f.p(k * 4.36, 0), f.s), body, front=k == 0)
+    c.glow(*f.p(0.1, -0.55), 70 * c.u, (255, 250, 220), 0.8)
+    f.circle(0.14, -0.55, 0.1, (255, 252, 230))
     c.ground_band((90, 100, 80))
 
 
-def _carriage(c: Canvas, f: Frame, body: Color, rounded: bool) -> None:
-    """A carriage 4.2 units long standing on the rail at (0, 0): windows, a stripe, wheels."""
-    f.rect((0, -2.0, 4.2, -0.26), body, 0.24 if rounded else 0.1)
+def _carriage(c: Canvas, f: Frame, body: Color, front: bool) -> None:
+    """A carriage 4.2 units long on the rail at (0, 0): windows, a stripe, a roof with its
+    boxes, two bogies of small wheels; the front one has a sloping nose and a windscreen."""
+    start = 0.9 if front else 0.0
+    f.rect((start, -2.0, 4.2, -0.3), body, 0.08)
+    f.rect((start + 0.3, -2.14, 4.0, -1.96), mix(body, (40, 40, 40), 0.5), 0.04)
+    if front:
+        f.poly([(0.95, -2.0), (0.95, -0.3), (0.0, -0.3), (0.0, -0.9), (0.45, -1.9)], body)
+        f.poly([(0.9, -1.85), (0.9, -1.2), (0.22, -1.2), (0.5, -1.78)], (40, 50, 70))
     f.rect((0, -0.95, 4.2, -0.75), c.lit((240, 230, 200)))
     glass = c.lit(WARM, glow=1.0) if c.light.dark else mix(c.light.horizon, WHITE, 0.3)
-    for k in range(5):
-        x = 0.3 + k * 0.74
+    for k in range(4 if front else 5):
+        x = start + 0.3 + k * 0.74
         f.rect((x, -1.76, x + 0.5, -1.15), glass, 0.06)
-    for x in (0.7, 3.5):
-        f.circle(x, -0.2, 0.24, (30, 30, 32))
+    for middle in (0.7, 3.5):  # bogies
+        f.rect((middle - 0.42, -0.36, middle + 0.42, -0.2), (40, 40, 44), 0.04)
+        for x in (middle - 0.24, middle + 0.24):
+            f.circle(x, -0.14, 0.14, (30, 30, 32))
     f.rect((4.2, -0.7, 4.36, -0.56), (40, 40, 40))
 
 

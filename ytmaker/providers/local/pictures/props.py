@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ytmaker.providers.local.pictures.canvas import Canvas, Color, mix
+from ytmaker.providers.local.pictures.canvas import Canvas, Color, Frame, Point, mix
 
 SKIN = ((238, 196, 160), (214, 160, 120), (182, 128, 92), (246, 210, 178))
 HAIR = ((34, 26, 22), (60, 40, 28), (20, 20, 24), (90, 60, 40))
@@ -21,33 +21,27 @@ WHITE = (255, 255, 255)
 
 
 def person(c: Canvas, x: float, feet: float, height: float, color: Color, **wear: bool) -> None:
-    """A standing figure (head, body, legs) in one colour; `hat`, `umbrella`, `bag` add those."""
-    head, half = height * 0.11, height * 0.13
-    c.circle(x, feet - height + head, head, color)
-    c.rect((x - half, feet - height * 0.76, x + half, feet - height * 0.36), color, height * 0.08)
-    c.rect((x - half * 0.85, feet - height * 0.42, x - half * 0.1, feet), color, height * 0.03)
-    c.rect((x + half * 0.1, feet - height * 0.42, x + half * 0.85, feet), color, height * 0.03)
+    """A standing figure one colour, `height` tall; `hat`, `umbrella`, `bag` add those."""
+    f = Frame(c, x, feet, height)
+    f.circle(0, -0.89, 0.11, color)
+    f.rect((-0.13, -0.76, 0.13, -0.36), color, 0.08)
+    for x0, x1 in ((-0.11, -0.013), (0.013, 0.11)):  # legs
+        f.rect((x0, -0.42, x1, 0), color, 0.03)
     if wear.get("bag"):
-        c.rect(
-            (x - half * 1.6, feet - height * 0.72, x - half * 0.7, feet - height * 0.44), color, 6
-        )
+        f.rect((-0.21, -0.72, -0.09, -0.44), color, 0.03)
     if wear.get("hat"):  # a conical farmer's hat
-        top, brim = feet - height * 1.05, head * 2.1
-        straw = mix(color, (214, 184, 112), 0.75)
-        c.poly(
-            [(x, top - head * 0.8), (x - brim, top + head * 0.6), (x + brim, top + head * 0.6)],
-            straw,
-        )
+        f.poly([(0, -1.14), (-0.23, -0.98), (0.23, -0.98)], mix(color, (214, 184, 112), 0.75))
     if wear.get("umbrella"):
-        umbrella(c, x + half, feet - height * 1.2, height * 0.45, feet - height * 0.6)
+        umbrella(c, Frame(c, *f.p(0.13, -1.2), height * 0.45))
 
 
-def umbrella(c: Canvas, x: float, top: float, radius: float, handle: float) -> None:
+def umbrella(c: Canvas, f: Frame) -> None:
+    """An open umbrella, one unit the canopy's radius, its handle going down from (0, 0)."""
     canopy = c.lit(c.pick([(200, 60, 70), (60, 110, 190), (240, 190, 60), (70, 150, 110)]))
-    c.line([(x, top), (x, handle)], (40, 40, 44), max(2, radius * 0.04))
-    c.chord((x - radius, top - radius * 0.5, x + radius, top + radius * 0.5), 180, 360, canopy)
-    for k in (-0.5, 0, 0.5):
-        c.line([(x, top - radius * 0.5), (x + k * radius, top)], mix(canopy, (0, 0, 0), 0.3), 2)
+    f.line([(0, 0), (0, 1.33)], (40, 40, 44), 0.04)
+    f.chord((-1, -0.5, 1, 0.5), 180, 360, canopy)
+    for k in (-0.5, 0, 0.5):  # the ribs
+        f.line([(0, -0.5), (k, 0)], mix(canopy, (0, 0, 0), 0.3), 2 / f.s)
 
 
 def crowd(c: Canvas, feet: float, height: float, color: Color, density: float = 1.0) -> None:
@@ -59,74 +53,70 @@ def crowd(c: Canvas, feet: float, height: float, color: Color, density: float = 
 
 
 def sitter(c: Canvas, x: float, y: float, size: float) -> None:
-    """Someone seen from the front above a table: head with hair and eyes, shoulders."""
-    skin, hair, shirt = c.pick(SKIN), c.pick(HAIR), c.lit(c.pick(CLOTHES))
-    c.rect((x - size * 0.9, y + size * 0.9, x + size * 0.9, y + size * 3.0), shirt, size * 0.6)
-    c.circle(x, y, size, c.lit(skin))
-    c.chord((x - size * 1.05, y - size * 1.1, x + size * 1.05, y + size * 0.7), 180, 360, hair)
+    """Someone seen from the front behind a table: head (radius `size`) with hair, eyes and a
+    smile, shoulders below."""
+    f = Frame(c, x, y, size)
+    f.rect((-0.9, 0.9, 0.9, 3.0), c.lit(c.pick(CLOTHES)), 0.6)
+    f.circle(0, 0, 1, c.lit(c.pick(SKIN)))
+    f.chord((-1.05, -1.1, 1.05, 0.7), 180, 360, c.pick(HAIR))
     for dx in (-0.35, 0.35):
-        c.circle(x + dx * size, y + size * 0.15, size * 0.09, (40, 30, 30))
-    c.arc(
-        (x - size * 0.3, y + size * 0.1, x + size * 0.3, y + size * 0.55), 20, 160, (150, 70, 60), 2
-    )
+        f.circle(dx, 0.15, 0.09, (40, 30, 30))
+    f.arc((-0.3, 0.1, 0.3, 0.55), 20, 160, (150, 70, 60), 2 / f.s)
 
 
 def lantern(c: Canvas, x: float, y: float, r: float, color: Color = (214, 40, 40)) -> None:
-    """A round Chinese lantern hanging at (x, y), glowing after dark."""
+    """A round Chinese lantern of radius `r` hanging at (x, y), glowing after dark."""
     if c.light.dark:
         c.glow(x, y, r * 3.2, mix(color, (255, 210, 120), 0.5), 0.6)
-    body = c.lit(color, glow=0.8)
-    c.ellipse(x, y, r * 1.05, r * 0.9, body)
+    f, body = Frame(c, x, y, r), c.lit(color, glow=0.8)
+    f.ellipse(0, 0, 1.05, 0.9, body)
     for k in (-0.5, 0.0, 0.5):  # the ribs
-        rib = mix(body, (90, 10, 10), 0.25)
-        c.ellipse(x + k * r * 0.9, y, r * (0.55 - abs(k) * 0.5), r * 0.88, rib, 120)
-    cap = (40, 30, 25)
-    c.rect((x - r * 0.45, y - r * 1.02, x + r * 0.45, y - r * 0.78), cap)
-    c.rect((x - r * 0.45, y + r * 0.78, x + r * 0.45, y + r * 1.02), cap)
-    c.line([(x, y + r * 1.0), (x, y + r * 1.6)], (230, 180, 60), max(2, r * 0.12))
+        f.ellipse(k * 0.9, 0, 0.55 - abs(k) * 0.5, 0.88, mix(body, (90, 10, 10), 0.25), 120)
+    for y0 in (-1.02, 0.78):  # the caps
+        f.rect((-0.45, y0, 0.45, y0 + 0.24), (40, 30, 25))
+    f.line([(0, 1.0), (0, 1.6)], (230, 180, 60), max(2 / r, 0.12))
+
+
+def rope(c: Canvas, x0: float, x1: float, y: float, sag: float, steps: int = 48) -> list[Point]:
+    """Points along a rope (or wire) hung from (x0, y) to (x1, y), sagging `sag` in the middle."""
+    return [
+        (x0 + (x1 - x0) * t, y + sag * (1 - (2 * t - 1) ** 2))
+        for t in (i / steps for i in range(steps + 1))
+    ]
 
 
 def lantern_string(c: Canvas, y: float, sag: float, r: float) -> None:
     """Lanterns hanging from a rope across the picture."""
-    rope = [(x, y + sag * (1 - ((x / c.w) * 2 - 1) ** 2)) for x in range(0, c.w + 20, 20)]
-    c.line(rope, (30, 24, 20), 3)
+    c.line(rope(c, 0, c.w, y, sag), (30, 24, 20), 3)
     count = max(3, int(c.w / (r * 4.5)))
-    for i in range(count):
-        x = c.w * (i + 0.5) / count
-        top = y + sag * (1 - ((x / c.w) * 2 - 1) ** 2)
+    for x, top in rope(c, 0, c.w, y, sag, 2 * count)[1::2]:
         lantern(c, x, top + r * 1.4, r, c.pick([(214, 40, 40), (214, 40, 40), (236, 150, 40)]))
 
 
 def bulbs(c: Canvas, y: float, sag: float, spacing: float = 60) -> None:
-    """A string of small warm light bulbs."""
-    points = [(x, y + sag * (1 - ((x / c.w) * 2 - 1) ** 2)) for x in range(0, c.w + 20, 20)]
-    c.line(points, (30, 26, 22), 2)
-    for i in range(int(c.w / spacing) + 1):
-        x = i * spacing + spacing / 2
-        by = y + sag * (1 - ((x / c.w) * 2 - 1) ** 2) + 8
+    """A string of small warm light bulbs across the picture."""
+    c.line(rope(c, 0, c.w, y, sag), (30, 26, 22), 2)
+    for x, wire in rope(c, 0, c.w, y, sag, 2 * max(1, int(c.w / spacing)))[1::2]:
         if c.light.dark:
-            c.glow(x, by, 26 * c.u, WARM, 0.7)
-        c.circle(x, by, 6 * c.u, c.lit(WARM, glow=1.0))
+            c.glow(x, wire + 8, 26 * c.u, WARM, 0.7)
+        c.circle(x, wire + 8, 6 * c.u, c.lit(WARM, glow=1.0))
 
 
 def pine(c: Canvas, x: float, base: float, height: float, color: Color) -> None:
-    """A conifer: three stacked triangles on a short trunk."""
-    w = height * 0.36
-    c.rect((x - w * 0.07, base - height * 0.2, x + w * 0.07, base), mix(color, (40, 25, 15), 0.5))
+    """A conifer `height` tall: three stacked triangles on a short trunk."""
+    f = Frame(c, x, base, height)
+    f.rect((-0.025, -0.2, 0.025, 0), mix(color, (40, 25, 15), 0.5))
     for tier in range(3):
-        top = base - height * (1 - tier * 0.22)
-        bottom = base - height * (0.5 - tier * 0.17)
-        half = w * (0.5 + tier * 0.25)
-        c.poly([(x, top), (x - half, bottom), (x + half, bottom)], color)
+        top, bottom, half = -1 + tier * 0.22, -0.5 + tier * 0.17, 0.18 + tier * 0.09
+        f.poly([(0, top), (-half, bottom), (half, bottom)], color)
 
 
 def round_tree(c: Canvas, x: float, base: float, height: float, color: Color) -> None:
-    """A broadleaf tree: a trunk and a crown of overlapping circles."""
-    c.rect((x - height * 0.05, base - height * 0.5, x + height * 0.05, base), c.lit((100, 72, 50)))
-    r = height * 0.3
+    """A broadleaf tree `height` tall: a trunk and a crown of overlapping circles."""
+    f = Frame(c, x, base, height)
+    f.rect((-0.05, -0.5, 0.05, 0), c.lit((100, 72, 50)))
     for dx, dy, k in ((-0.45, -0.55, 0.8), (0.45, -0.6, 0.85), (0, -0.85, 1.0), (0, -0.5, 0.9)):
-        leaf = mix(color, (255, 255, 255), 0.05 - 0.06 * dy)
-        c.circle(x + dx * r, base - height * 0.5 + dy * r, r * k, leaf)
+        f.circle(dx * 0.3, -0.5 + dy * 0.3, 0.3 * k, mix(color, WHITE, 0.05 - 0.06 * dy))
 
 
 def windows(

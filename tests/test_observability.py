@@ -70,7 +70,9 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Batch]:
         (folder / "batch.yaml").write_text(f"name: 觀察\nprojects:\n{projects}\n", "utf-8")
         created = real_cli(data_dir, "batch", "create", "-f", str(folder / "batch.yaml"), **env)
         assert created.returncode == 0, created.stderr
-        gemini.fail_next(403, "PERMISSION_DENIED", path_contains=GENERATE)
+        # the refusal repeats the key (as some proxies do): no log line may
+        leak = f"API key {gemini.api_key} is not allowed to use this model"
+        gemini.fail_next(403, "PERMISSION_DENIED", leak, path_contains=GENERATE)
         gemini.fail_next(503, path_contains=GENERATE)
         batch_id = created.stdout.strip()
         ran = real_cli(data_dir, "batch", "run", batch_id, "--json", timeout=1800, **env)
@@ -147,6 +149,7 @@ def test_every_log_line_is_json_with_its_runs_trace_id(batch: Batch) -> None:
     retry = [line for line in lines if line["level"] == "WARNING" and line.get("project_id") == 2]
     assert [line["error_code"] for line in retry] == ["GEMINI_UNAVAILABLE"]
     assert batch.gemini.api_key not in batch.stderr
+    assert "is not allowed to use this model" in failure["message"]  # the body did reach it
 
 
 @pytest.mark.slow
@@ -407,3 +410,26 @@ def test_stats_of_rows_and_the_since_rule(settings: Any) -> None:
         stats.parse_since("a week")
     bad = real_cli(settings.data_dir, "stats", "--since", "forever")
     assert bad.returncode == 1 and "--since: 'forever' is not a period" in bad.stderr
+
+
+def test_an_error_line_that_only_quotes_a_failure_gets_its_code() -> None:
+    """Prefect's "Finished in state Failed(...)" of the batch task that ran a failed video:
+    no exception, no project, only the failure's message."""
+    import logging
+
+    from ytmaker import logs
+
+    logs.remember_failure(41, {"code": "RENDER_TIMEOUT", "message": "The render took too long"})
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logs.JsonFormatter())
+    logger = logging.getLogger("prefect.test_observe")
+    logger.addHandler(handler)
+    try:
+        logger.error("Finished in state Failed('... StageTimeout: The render took too long')")
+        logger.error("Something else entirely")
+    finally:
+        logger.removeHandler(handler)
+    quoted, other = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert quoted["error_code"] == "RENDER_TIMEOUT"
+    assert "error_code" not in other

@@ -79,7 +79,8 @@ def remember_failure(project_id: int, info: dict[str, Any]) -> None:
 
 def _error_of(record: logging.LogRecord, project_id: Any) -> dict[str, Any]:
     """The error an ERROR record is about when it does not say: its exception's, else its
-    project's last failure."""
+    project's last failure, else the last failure whose message it quotes (Prefect's line for
+    the batch task that ran the failed video)."""
     exc = record.exc_info[1] if record.exc_info else None
     if exc is not None:
         to_info = getattr(exc, "to_info", None)
@@ -87,6 +88,10 @@ def _error_of(record: logging.LogRecord, project_id: Any) -> dict[str, Any]:
         return error_fields(info)
     if isinstance(project_id, int) and project_id in _failures:
         return error_fields(_failures[project_id])
+    message = record.getMessage()
+    for info in reversed(list(_failures.values())):
+        if info.get("message") and str(info["message"]) in message:
+            return error_fields(info)
     return {}
 
 

@@ -184,7 +184,8 @@ class Settings(BaseSettings):
         keys = [self.gemini_api_key, self.stability_api_key, self.did_api_key]
         values = [key.get_secret_value() for key in keys if key is not None]
         values += [part for value in values for part in value.split(":")]  # D-ID's user:secret
-        return values + [url_password(url) for url in (self.redis_url, self.database_url)]
+        passwords = [url_password(url) for url in (self.redis_url, self.database_url)]
+        return values + [password for password in passwords if password]
 
     @property
     def channel_dir(self) -> Path:

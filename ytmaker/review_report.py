@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from ytmaker.context import Context
 from ytmaker.layout import piece_paths
 from ytmaker.models import AssetStatus, AssetType
 from ytmaker.pipeline import assets
+from ytmaker.providers.base import Service
 from ytmaker.review_form import proposed
 from ytmaker.script import Script
 from ytmaker.summary import project_summary
@@ -100,7 +102,10 @@ def _avatar_type(role: Any) -> AssetType:
 
 
 def _provider_name(ctx: Context, kind: str) -> str:
-    made = {"voice": ctx.providers.voice, "images": ctx.providers.images}
+    made: dict[str, Callable[[], Service]] = {
+        "voice": ctx.providers.voice,
+        "images": ctx.providers.images,
+    }
     return made.get(kind, ctx.providers.avatar)().name
 
 
@@ -110,8 +115,8 @@ def thumbnail_data_uri(path: str | None, width: int = THUMBNAIL_WIDTH) -> str | 
         return None
     from PIL import Image
 
-    with Image.open(path) as image:
-        image = image.convert("RGB")
+    with Image.open(path) as opened:
+        image = opened.convert("RGB")
         image.thumbnail((width, width))
         buffer = io.BytesIO()
         image.save(buffer, "JPEG", quality=80)

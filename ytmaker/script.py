@@ -116,7 +116,7 @@ def _number(value: float) -> float | str:
 
 
 def _check_segment(segment: Segment, rules: ScriptRules, language: str) -> None:
-    where = {"segment_index": segment.index, "duration": _number(segment.duration)}
+    where: dict[str, Any] = {"segment_index": segment.index, "duration": _number(segment.duration)}
     label = f"segment {segment.index}"
     if not segment.text.strip():
         raise ScriptValidationError("段落內容為空 (segment text is empty)", field="text", **where)
@@ -164,7 +164,7 @@ PIECE_NAMES = {"intro": "開場", "outro": "結尾"}
 
 def _check_piece(piece: Narration, name: str, rules: ScriptRules) -> None:
     """The intro and outro: something to say, for a positive number of seconds."""
-    where = {"piece": name, "duration": _number(piece.duration)}
+    where: dict[str, Any] = {"piece": name, "duration": _number(piece.duration)}
     shown = PIECE_NAMES[name]
     if not piece.text.strip():
         raise ScriptValidationError(

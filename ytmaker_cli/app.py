@@ -4,7 +4,7 @@ as one line."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -47,7 +47,7 @@ ProjectId = Annotated[int, typer.Argument(help="A project id.", callback=an_id)]
 BatchId = Annotated[int, typer.Argument(help="A batch id.", callback=an_id)]
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     screen.err.print(
         f"[bold red]錯誤 Error:[/] {markup_safe(message, multiline=True)}",
         highlight=False,

@@ -186,14 +186,14 @@ def record_durations(ctx: Context, project_id: int, seconds: list[float]) -> Scr
 
 
 def settle_images(
-    ctx: Context, project_id: int, failures: dict[int, BaseException]
+    ctx: Context, project_id: int, failures: dict[int | str, BaseException]
 ) -> dict[str, Any]:
     """Accept a few refused images with placeholders (partial success), or fail the stage."""
     if not failures:
         return {"status": "success", "errors": []}
     script = load_script(ctx, project_id)
     allowed = int(len(script.segments) * ctx.settings.image_failure_tolerance + 1e-9)
-    errors = [
+    errors: list[dict[str, Any]] = [
         {
             "asset_type": AssetType.IMAGE.value,
             "segment_index": index,

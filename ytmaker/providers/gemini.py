@@ -289,10 +289,10 @@ def _schema_error(exc: ValidationError) -> ScriptValidationError:
     """The first schema problem, with the 1-based segment it is in (segments are numbered so)."""
     loc = exc.errors()[0]["loc"]
     where = ".".join(str(p) for p in loc) or "(root)"
-    seat: dict[str, int] = {}
+    seat: dict[str, Any] = {}
     if len(loc) > 1 and loc[0] == "segments" and isinstance(loc[1], int):
         seat = {"segment_index": loc[1] + 1}
-    shown = f"segment {loc[1] + 1}, field {where}" if seat else f"field {where}"
+    shown = f"segment {seat['segment_index']}, field {where}" if seat else f"field {where}"
     return ScriptValidationError(
         f"Gemini 的腳本不符合格式 ({shown}: {exc.errors()[0]['msg']}); run the script step again.",
         field=where,

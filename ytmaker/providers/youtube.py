@@ -88,7 +88,7 @@ class YouTubePublisher:
 
     # ------------------------------------------------------------ credentials and service
 
-    def _secrets(self) -> list[str]:
+    def _secrets(self) -> list[str | None]:
         creds = self._credentials
         if creds is None:
             return []

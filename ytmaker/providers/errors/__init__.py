@@ -106,7 +106,7 @@ def chain(error: ServiceError, cause: BaseException | None, secrets: Iterable[st
     """Attach `cause` unless its text would leak a secret into a logged traceback."""
     secrets = [s for s in secrets if s]
     text = f"{cause!s} {cause!r}" if cause is not None else ""
-    leaks = any(s in text for s in secrets if len(s) >= MIN_SECRET_LENGTH)
+    leaks = any(s in text for s in secrets if s and len(s) >= MIN_SECRET_LENGTH)
     error.__cause__ = None if leaks else cause
     error.__suppress_context__ = True
     return error

@@ -160,7 +160,9 @@ def _clouds(img: np.ndarray, pal: Palette, rng: np.random.Generator, horizon_y: 
             x, y = cx + rng.uniform(-180, 180), cy + rng.uniform(-25, 25)
             box = [(x - w) / scale, (y - h) / scale, (x + w) / scale, (y + h) / scale]
             draw.ellipse(box, fill=int(rng.integers(90, 170)))
-    mask = mask.filter(ImageFilter.GaussianBlur(3)).resize((width, height), Image.BILINEAR)
+    mask = mask.filter(ImageFilter.GaussianBlur(3)).resize(
+        (width, height), Image.Resampling.BILINEAR
+    )
     color = _mix(pal.horizon, (255, 255, 255), 0.25 if pal.night else 0.55)
     _blend(img, color, np.asarray(mask, np.float32) / 255 * 0.6)
 
@@ -255,10 +257,10 @@ def paint_city(img: np.ndarray, pal: Palette, rng: np.random.Generator) -> None:
     front = _haze(pal, 0.9)
     _blend(img, front, np.asarray(mask, np.float32) / 255)
     if pal.mood in ("day", "mist"):  # glass reflecting the sky, not lamps
-        lit, strength = _mix(front, pal.horizon, 0.45), 0.7
+        glow, strength = _mix(front, pal.horizon, 0.45), 0.7
     else:
-        lit, strength = _mix(pal.accent, (255, 236, 180), 0.6), 0.85
-    _blend(img, lit, np.asarray(lights, np.float32) / 255 * strength)
+        glow, strength = _mix(pal.accent, (255, 236, 180), 0.6), 0.85
+    _blend(img, glow, np.asarray(lights, np.float32) / 255 * strength)
     ground_color = _mix(pal.land, (0, 0, 0), 0.35)
     ground = _column(_haze(pal, 1.0), ground_color, calm_top - 40, height, height)
     cover = _silhouette(np.full(width, calm_top - 40, np.float32), height)

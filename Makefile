@@ -32,7 +32,10 @@ test: install
 	$(RUN) ruff check .
 	$(RUN) lint-imports
 	$(RUN) mypy
-	$(RUN) pytest $(PYTEST_ARGS)
+	$(RUN) coverage erase
+	$(RUN) coverage run -m pytest $(PYTEST_ARGS)
+	$(RUN) coverage combine -q
+	$(RUN) python -m tests.coverage_report
 
 test-fast: install
 	$(RUN) pytest -m "not slow" $(PYTEST_ARGS)

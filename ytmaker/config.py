@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -18,7 +18,7 @@ from ytmaker.script import ScriptRules
 ProviderChoice = Literal["auto", "local", "gemini", "stability", "did", "youtube"]
 
 
-def _env(name: str, **kwargs):  # noqa: ANN202 - pydantic Field factory
+def _env(name: str, **kwargs: Any) -> Any:  # pydantic Field factory
     return Field(validation_alias=AliasChoices(name), **kwargs)
 
 

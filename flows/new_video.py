@@ -76,6 +76,7 @@ def intake_artifact(project: Project, created: bool) -> None:
         ("publish at (UTC)", youtube.get("publish_at")),
         ("tags", ", ".join(youtube.get("tags") or [])),
         ("own prompt", "yes" if project.prompt_template else None),
+        ("voice", (project.voice or {}).get("name")),
     ]
     table = "\n".join(f"| {key} | {value} |" for key, value in rows if value)
     _artifact(

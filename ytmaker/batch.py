@@ -19,6 +19,7 @@ A batch file::
       - name: Bubble tea
         language: en
         format: shorts                            # a vertical YouTube Short
+        voice: {name: en-US-GuyNeural, rate: "+10%"}   # an Edge voice (README, Voices)
         prompt_template: "Write a cheerful script about: {content}"   # optional, for Gemini
         content: |
           Bubble tea was born in Taichung in the 1980s...
@@ -45,9 +46,11 @@ from ytmaker.media.visual import PATH_FIELDS, VisualConfig
 from ytmaker.models import BatchStatus, BatchTask, Project, ProjectStatus
 from ytmaker.project_input import (
     CONTENT_MAX_BYTES,
+    FieldProblem,
     YouTubeSpec,
     check_content,
     check_name,
+    check_voice,
     explain,
     invalid,
     youtube_settings,
@@ -78,6 +81,7 @@ class ProjectSpec(BaseModel):
     visual_config: dict[str, Any] | None = None
     review: bool | None = None  # a person approves it before upload (default: the batch's)
     format: str | None = None  # landscape | shorts
+    voice: dict[str, Any] | None = None  # {name, rate, pitch}: an Edge voice (default: batch's)
 
     @field_validator("name", mode="after")
     @classmethod
@@ -101,6 +105,7 @@ class BatchSpec(BaseModel):
     visual_config: dict[str, Any] | None = None  # defaults for every project, section by section
     review: bool | None = None  # default for every project; unset: YTMAKER_REVIEW
     format: str | None = None  # default for every project: landscape | shorts
+    voice: dict[str, Any] | None = None  # default for every project's voice, part by part
     projects: list[ProjectSpec] = Field(min_length=1)
 
     _format = field_validator("format", mode="after")(check_optional_format)
@@ -121,6 +126,7 @@ class NewProject:
     visual_config: dict[str, Any] = field(default_factory=dict)
     review_required: bool | None = None
     format: str = "landscape"
+    voice: dict[str, Any] | None = None
 
 
 @dataclass
@@ -207,6 +213,7 @@ def parse_batch(
         youtube = _youtube(spec.youtube, item.youtube, where, problems, now or datetime.now(UTC))
         visual = {**(spec.visual_config or {}), **(item.visual_config or {})}
         visual = _visual(visual, folder, f"{where}.visual_config", problems)
+        voice = _voice({**(spec.voice or {}), **(item.voice or {})}, language, where, problems)
         projects.append(
             NewProject(
                 item.name,
@@ -217,6 +224,7 @@ def parse_batch(
                 visual,
                 spec.review if item.review is None else item.review,
                 item.format or spec.format or DEFAULT_FORMAT,
+                voice,
             )
         )
     name = spec.name or _default_name(default_name, problems)
@@ -290,6 +298,17 @@ def _visual(data: dict[str, Any], folder: Folder, where: str, problems: list) ->
         return {}
 
 
+def _voice(
+    data: dict[str, Any], language: str, where: str, problems: list
+) -> dict[str, Any] | None:
+    """The batch's voice overlaid by the project's, checked for the project's language."""
+    try:
+        return check_voice(data, language)
+    except FieldProblem as exc:
+        problems.append((f"{where}.{exc.where}", str(exc)))
+        return None
+
+
 def _checked(content: str, where: str, problems: list, what: str = "") -> str:
     try:
         return check_content(content)
@@ -350,6 +369,7 @@ def create_batch(repo: Repository, plan: BatchPlan, **row: Any) -> BatchTask:
                     visual_config=item.visual_config,
                     review_required=item.review_required,
                     format=item.format,
+                    voice=item.voice,
                     batch_id=batch.id,
                 )
             )

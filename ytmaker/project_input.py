@@ -11,11 +11,12 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
-from ytmaker.errors import InputError
+from ytmaker.errors import InputError, YTMakerError
 from ytmaker.formats import check_format
 from ytmaker.language import normalise_language
 from ytmaker.prompts import check_template
 from ytmaker.terminal import BIDI_CONTROLS, LINE_SEPARATORS
+from ytmaker.voices import VoiceSettings
 
 LOCAL_TZ = ZoneInfo("Asia/Taipei")  # our users' zone: times written without an offset
 NAME_MAX = 200
@@ -187,6 +188,7 @@ def new_project(
     *,
     review: bool | None = None,
     video_format: str | None = None,
+    voice: dict[str, Any] | None = None,
     source: str = "The project",
     now: datetime | None = None,
 ) -> dict[str, Any]:
@@ -201,17 +203,45 @@ def new_project(
         "youtube_settings": lambda: _youtube(youtube, now, problems),
         "prompt_template": lambda: prompt_template and check_template(prompt_template),
         "format": lambda: check_format(video_format),
+        "voice": lambda: check_voice(voice, language),
     }
     for field, check in checks.items():
         try:
             fields[field] = check()
         except (ValueError, InputError) as exc:
-            problems.append((field, _rule(exc)))
+            problems.append((getattr(exc, "where", field), _rule(exc)))
     if problems:
         raise invalid(source, problems)
     fields["prompt_template"] = fields["prompt_template"] or None
     fields["review_required"] = review
     return fields
+
+
+def check_voice(voice: dict[str, Any] | None, language: str) -> dict[str, Any] | None:
+    """The stored form of a project's own voice (None: the default voice), or a ValueError
+    naming the part that is wrong (`voice.rate: '+500%' is outside -50%..+100%`)."""
+    if not voice:
+        return None
+    try:
+        settings = VoiceSettings.model_validate(voice)
+    except ValidationError as exc:
+        raise FieldProblem(*explain(exc, prefix="voice.")[0]) from None
+    try:
+        language = normalise_language(language)
+    except YTMakerError:
+        return settings.model_dump()  # the language itself is refused on its own
+    try:
+        return settings.check_language(language).model_dump()
+    except ValueError as exc:
+        raise FieldProblem("voice.name", str(exc)) from None
+
+
+class FieldProblem(ValueError):
+    """A rule broken by one part of a field (`voice.rate`)."""
+
+    def __init__(self, where: str, rule: str) -> None:
+        super().__init__(rule)
+        self.where = where
 
 
 def _youtube(data: dict[str, Any], now: datetime | None, problems: list) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from ytmaker import stages
 from ytmaker.progress import Stage
+from ytmaker.providers.registry import markdown as registry_markdown
 
 # Statuses whose summary shows no error: made, or waiting for (or decided by) a person.
 NO_ERROR = ("COMPLETED", "AWAITING_REVIEW", "REVIEW_EXPIRED", "REJECTED")
@@ -69,6 +70,8 @@ def summary_markdown(
     ]
     lines = [f"# {title}", "", "| | |", "|---|---|"]
     lines += [f"| {key} | {value} |" for key, value in rows if value not in (None, "", "-")]
+    if result.get("providers"):
+        lines += ["", "## Providers", "", registry_markdown(result["providers"])]
     error = result.get("error")
     if error or (status not in NO_ERROR and state_message):
         error = error or {}

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,6 @@ from ytmaker.context import Context
 from ytmaker.layout import piece_paths
 from ytmaker.models import AssetStatus, AssetType
 from ytmaker.pipeline import assets
-from ytmaker.providers.base import Service
 from ytmaker.review_form import proposed
 from ytmaker.script import Script
 from ytmaker.summary import project_summary
@@ -88,7 +86,7 @@ def providers_used(ctx: Context, project_id: int) -> list[dict[str, Any]]:
         found.append(
             {
                 "asset": kind,
-                "provider": _provider_name(ctx, kind),
+                "provider": _provider_name(ctx, kind, project_id),
                 "made_by_it": matching,
                 "placeholders": placeholders,
                 "total": len(jobs),
@@ -101,12 +99,10 @@ def _avatar_type(role: Any) -> AssetType:
     return AssetType.AVATAR_INTRO if role == "intro" else AssetType.AVATAR_OUTRO
 
 
-def _provider_name(ctx: Context, kind: str) -> str:
-    made: dict[str, Callable[[], Service]] = {
-        "voice": ctx.providers.voice,
-        "images": ctx.providers.images,
-    }
-    return made.get(kind, ctx.providers.avatar)().name
+def _provider_name(ctx: Context, kind: str, project_id: int) -> str:
+    if kind == "voice":  # the project's own voice, if it chose one
+        return assets.project_voice(ctx, project_id).name
+    return (ctx.providers.images if kind == "images" else ctx.providers.avatar)().name
 
 
 def thumbnail_data_uri(path: str | None, width: int = THUMBNAIL_WIDTH) -> str | None:

@@ -53,6 +53,12 @@ def project_create(
     video_format: Annotated[
         str, typer.Option("--format", help="landscape (1920x1080) or shorts (1080x1920).")
     ] = "landscape",
+    voice: Annotated[
+        str | None,
+        typer.Option(help="An Edge voice, e.g. zh-TW-HsiaoChenNeural (`ytmaker providers`)."),
+    ] = None,
+    voice_rate: Annotated[str, typer.Option(help="Its speaking rate, e.g. +10% or -20%.")] = "+0%",
+    voice_pitch: Annotated[str, typer.Option(help="Its pitch, e.g. +5Hz or -10Hz.")] = "+0Hz",
 ) -> None:
     """Create a project; prints its id."""
     content = _read_text(content_file, "--content-file", project_input.CONTENT_MAX_BYTES)
@@ -74,8 +80,18 @@ def project_create(
         visual,
         review=review,
         video_format=video_format,
+        voice=_voice(voice, voice_rate, voice_pitch),
     )
     screen.out.print(made["id"])
+
+
+def _voice(name: str | None, rate: str, pitch: str) -> dict[str, str] | None:
+    """--voice and its --voice-rate/--voice-pitch (those alone need a voice to change)."""
+    if name is None:
+        if (rate, pitch) != ("+0%", "+0Hz"):
+            fail("--voice-rate and --voice-pitch change a voice: give --voice NAME too")
+        return None
+    return {"name": name, "rate": rate, "pitch": pitch}
 
 
 VISUAL_CONFIG_MAX_BYTES = 64 * 1024
@@ -124,6 +140,7 @@ def create_project(
     visual_config: dict[str, Any] | None = None,
     review: bool | None = None,
     video_format: str = "landscape",
+    voice: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     try:
         fields = project_input.new_project(
@@ -134,6 +151,7 @@ def create_project(
             prompt_template,
             review=review,
             video_format=video_format,
+            voice=voice,
         )
     except YTMakerError as exc:
         fail(exc.message)

@@ -25,6 +25,9 @@ PROVIDERS: dict[str, tuple[str, str]] = {
     "stability": ("Stability AI", "STABILITY_API_KEY"),
     "did": ("D-ID", "DID_API_KEY"),
     "youtube": ("YouTube", "the YouTube OAuth token (YOUTUBE_TOKEN_FILE)"),
+    "openai": ("The OpenAI-compatible server", "OPENAI_API_KEY"),
+    "openai_tts": ("The OpenAI-compatible speech server", "OPENAI_TTS_API_KEY (or OPENAI_API_KEY)"),
+    "edge": ("Microsoft Edge's speech service", "EDGE_TTS_URL"),
 }
 
 # Kinds whose failure a later attempt may cure.

@@ -109,7 +109,8 @@ class ProgressWatcher:
 
 def batch_progress_create(batch_id: int, total: int) -> UUID | None:
     try:
-        return create_progress_artifact(
+        # sync code: Prefect's async_dispatch gives the value, not a coroutine (so below)
+        return create_progress_artifact(  # type: ignore[return-value]
             0.0, key=f"batch-{batch_id}-progress", description=f"0/{total} projects finished"
         )
     except Exception:  # noqa: BLE001

@@ -17,7 +17,7 @@ import contextlib
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
 
 from prefect import Flow
@@ -31,6 +31,8 @@ from ytmaker.reports import slug, summary_markdown
 from ytmaker.summary import project_summary
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 _INSTRUMENTED = "_ytmaker_instrumented"
 
 
@@ -120,7 +122,7 @@ def on_video_finished(flow: Any, flow_run: Any, state: Any) -> None:
         log.warning("Could not create the summary artifact", exc_info=True)
 
 
-def instrument(video_flow: Flow) -> Flow:
+def instrument(video_flow: Flow[P, R]) -> Flow[P, R]:
     """The flow with our run name, tags and artifacts; its own hooks are kept (idempotent)."""
     if getattr(video_flow, _INSTRUMENTED, False):
         return video_flow

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from uuid import UUID
 
 from prefect import flow, get_run_logger, tags
 from prefect.artifacts import create_markdown_artifact
@@ -52,7 +53,7 @@ def rename_run(name: str) -> None:
     """Once the row exists, the run carries its id; a failure here only costs the name."""
     try:
         with get_client(sync_client=True) as client:
-            client.set_flow_run_name(flow_run.get_id(), name=name)
+            client.set_flow_run_name(UUID(flow_run.get_id()), name=name)
     except Exception:  # noqa: BLE001
         log.warning("Could not rename the flow run to %s", name, exc_info=True)
 

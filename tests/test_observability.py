@@ -363,7 +363,7 @@ def test_pool_metrics_come_from_the_prefect_api(settings: Any, prefect_harness: 
     from prefect.settings import PREFECT_API_URL
 
     from tasks.limits import ensure_limits
-    from ytmaker_cli.observing import PoolCollector
+    from ytmaker_cli.pool_metrics import PoolCollector
 
     pool = f"observe-{time.monotonic_ns()}"
     with get_client(sync_client=True) as client:

@@ -408,7 +408,7 @@ def start(repo: Repository, batch_id: int) -> tuple[BatchTask, list[Project], li
     done = [p for p in projects if p.status is ProjectStatus.COMPLETED]
     todo = [p for p in projects if p.status is not ProjectStatus.COMPLETED]
     with repo.session() as session:
-        batch = session.get(BatchTask, batch_id)
+        batch = session.get_one(BatchTask, batch_id)
         batch.status = BatchStatus.RUNNING if todo else final_status(len(projects), len(done), 0)
         batch.total, batch.completed, batch.failed = len(projects), len(done), 0
     return get_batch(repo, batch_id), todo, done
@@ -427,7 +427,7 @@ def record(repo: Repository, batch_id: int, *, ok: bool) -> BatchTask:
 def finish(repo: Repository, batch_id: int) -> BatchTask:
     """Settle the status from the counters (and from the projects, if counters were lost)."""
     with repo.session() as session:
-        batch = session.get(BatchTask, batch_id)
+        batch = session.get_one(BatchTask, batch_id)
         counts = dict(
             session.execute(
                 select(Project.status, func.count())

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ytmaker.files import atomic_write_bytes
 from ytmaker.models import Project, Timing
 from ytmaker.stages import STAGES
 from ytmaker.stats import per_video_stage_seconds, success_by_day
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 SIZE = (1200, 800)  # pixels
 DPI = 100
@@ -45,7 +49,7 @@ def png(projects: Iterable[Project], rows: Iterable[Timing], last: int = 20) -> 
     return buffer.getvalue()
 
 
-def _stages(axes, seconds: dict[int, dict[str, float]]) -> None:  # noqa: ANN001 - matplotlib
+def _stages(axes: Axes, seconds: dict[int, dict[str, float]]) -> None:
     labels = [str(pid) for pid in seconds]
     bottom = [0.0] * len(labels)
     for spec in STAGES:
@@ -58,7 +62,7 @@ def _stages(axes, seconds: dict[int, dict[str, float]]) -> None:  # noqa: ANN001
     axes.legend(loc="upper left", ncols=len(STAGES))
 
 
-def _success(axes, rates: dict[str, float]) -> None:  # noqa: ANN001 - matplotlib
+def _success(axes: Axes, rates: dict[str, float]) -> None:
     days = list(rates)
     axes.bar(days, [100 * r for r in rates.values()], color="#2a9d8f")
     axes.axhline(95, color="#e76f51", linestyle="--", label="target 95 %")

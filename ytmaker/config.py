@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -26,7 +26,7 @@ from ytmaker.script import ScriptRules
 ProviderChoice = str
 
 
-def _env(name: str, **kwargs):  # noqa: ANN202 - pydantic Field factory
+def _env(name: str, **kwargs: Any) -> Any:  # pydantic Field factory
     return Field(validation_alias=AliasChoices(name), **kwargs)
 
 
@@ -233,7 +233,8 @@ class Settings(BaseSettings):
         keys += [self.openai_api_key, self.openai_tts_api_key]
         values = [key.get_secret_value() for key in keys if key is not None]
         values += [part for value in values for part in value.split(":")]  # D-ID's user:secret
-        return values + [url_password(url) for url in (self.redis_url, self.database_url)]
+        passwords = [url_password(url) for url in (self.redis_url, self.database_url)]
+        return values + [password for password in passwords if password]
 
     @property
     def channel_dir(self) -> Path:

@@ -107,7 +107,7 @@ def retrying(
     """Retry a short transaction while the database is briefly away, then explain clearly."""
 
     @functools.wraps(method)
-    def wrapper(self: Repository, *args: P.args, **kwargs: P.kwargs) -> R:
+    def wrapper(self: Repository, /, *args: P.args, **kwargs: P.kwargs) -> R:
         for delay in RETRY_DELAYS:
             try:
                 return method(self, *args, **kwargs)
@@ -172,7 +172,7 @@ class Repository:
         return session_scope(self.url)
 
     @retrying
-    def create_project(self, **fields: Any) -> Project:
+    def create_project(self, /, **fields: Any) -> Project:
         with self.session() as session:
             project = Project(**fields)
             session.add(project)
@@ -193,7 +193,7 @@ class Repository:
 
     @retrying
     def update_project(
-        self, project_id: int, *, timing: Timing | None = None, **fields: Any
+        self, /, project_id: int, *, timing: Timing | None = None, **fields: Any
     ) -> Project:
         """`timing`: the stage attempt's row, written in the same transaction."""
         with self.session() as session:

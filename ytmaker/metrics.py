@@ -106,12 +106,12 @@ def _histogram(
 ) -> HistogramMetricFamily:
     family = HistogramMetricFamily(name, documentation, labels=[label] if label else [])
     grouped: dict[str, list[float]] = {}
-    for key, seconds in values:
-        grouped.setdefault(key, []).append(seconds)
-    for key, seconds in sorted(grouped.items()):
-        cumulative = [(str(b), float(sum(s <= b for s in seconds))) for b in buckets]
-        cumulative.append(("+Inf", float(len(seconds))))
-        family.add_metric([key] if label else [], cumulative, sum_value=float(sum(seconds)))
+    for key, value in values:
+        grouped.setdefault(key, []).append(value)
+    for key, observed in sorted(grouped.items()):
+        cumulative = [(str(b), float(sum(s <= b for s in observed))) for b in buckets]
+        cumulative.append(("+Inf", float(len(observed))))
+        family.add_metric([key] if label else [], cumulative, sum_value=float(sum(observed)))
     return family
 
 

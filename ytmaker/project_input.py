@@ -9,6 +9,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from ytmaker.errors import InputError, YTMakerError
 from ytmaker.formats import check_format
@@ -170,7 +171,7 @@ def _loc(loc: tuple) -> str:
     return text or "(value)"
 
 
-def _msg(error: dict) -> str:
+def _msg(error: ErrorDetails) -> str:
     if error["type"] == "extra_forbidden":
         return "unknown field"
     if error["type"] == "missing":

@@ -125,7 +125,7 @@ def ensure_upload_fits(ctx: Context, resuming: bool, now: datetime | None = None
     short = []
     if inserts["used"] + need_insert > inserts["limit"]:
         short.append(f"{inserts['used']:g} of {inserts['limit']:g} uploads (videos.insert) done")
-    if reading.used + need_units > reading.limit:
+    if reading.used + need_units > ctx.settings.youtube_daily_units:
         short.append(
             f"{reading.used:g} of {reading.limit:g} units used and thumbnails.set needs "
             f"{need_units}"
@@ -195,6 +195,7 @@ def read_did(settings: Settings) -> QuotaReading:
     if not did_configured(settings):
         reading.source = "not-configured"
         return reading
+    assert settings.did_api_key is not None  # did_configured() says so
     try:
         from ytmaker.providers import did as did_provider
 

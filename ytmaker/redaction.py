@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 MASK = "***"
@@ -84,7 +84,7 @@ def scrub_value(value: Any) -> Any:
     return redact_value(value, sorted(_secrets))
 
 
-def redact_value(value: Any, secrets: list[str]) -> Any:
+def redact_value(value: Any, secrets: Collection[str | None]) -> Any:
     if isinstance(value, str):
         return redact(value, secrets)
     if isinstance(value, dict):

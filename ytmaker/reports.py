@@ -54,8 +54,8 @@ def summary_markdown(
     state_message: str | None = None,
 ) -> str:
     status = result.get("status")
-    icon = {"COMPLETED": "✅", "AWAITING_REVIEW": "⏸️", "REVIEW_EXPIRED": "⏸️", "REJECTED": "🚫"}
-    icon = icon.get(str(status), "❌")
+    icons = {"COMPLETED": "✅", "AWAITING_REVIEW": "⏸️", "REVIEW_EXPIRED": "⏸️", "REJECTED": "🚫"}
+    icon = icons.get(str(status), "❌")
     title = result.get("title") or result.get("name") or f"Project {result.get('project_id')}"
     rows = [
         ("project", f"{result.get('project_id')} — {result.get('name', '')}"),

@@ -111,8 +111,8 @@ def thumbnail_data_uri(path: str | None, width: int = THUMBNAIL_WIDTH) -> str | 
         return None
     from PIL import Image
 
-    with Image.open(path) as image:
-        image = image.convert("RGB")
+    with Image.open(path) as opened:
+        image = opened.convert("RGB")
         image.thumbnail((width, width))
         buffer = io.BytesIO()
         image.save(buffer, "JPEG", quality=80)

@@ -117,7 +117,7 @@ def _number(value: float) -> float | str:
 
 
 def _check_segment(segment: Segment, rules: ScriptRules, language: str) -> None:
-    where = {"segment_index": segment.index, "duration": _number(segment.duration)}
+    where: dict[str, Any] = {"segment_index": segment.index, "duration": _number(segment.duration)}
     label = f"segment {segment.index}"
     if not segment.text.strip():
         raise ScriptValidationError("段落內容為空 (segment text is empty)", field="text", **where)
@@ -165,7 +165,7 @@ PIECE_NAMES = {"intro": "開場", "outro": "結尾"}
 
 def _check_piece(piece: Narration, name: str, rules: ScriptRules) -> None:
     """The intro and outro: something to say, for a positive number of seconds."""
-    where = {"piece": name, "duration": _number(piece.duration)}
+    where: dict[str, Any] = {"piece": name, "duration": _number(piece.duration)}
     shown = PIECE_NAMES[name]
     if not piece.text.strip():
         raise ScriptValidationError(
@@ -246,10 +246,10 @@ def schema_error(exc: ValidationError, who: str, provider: str) -> ScriptValidat
     segment it is in (segments are numbered so); another draw of the model may well fit."""
     loc = exc.errors()[0]["loc"]
     where = ".".join(str(p) for p in loc) or "(root)"
-    seat: dict[str, int] = {}
+    seat: dict[str, Any] = {}
     if len(loc) > 1 and loc[0] == "segments" and isinstance(loc[1], int):
         seat = {"segment_index": loc[1] + 1}
-    shown = f"segment {loc[1] + 1}, field {where}" if seat else f"field {where}"
+    shown = f"segment {seat['segment_index']}, field {where}" if seat else f"field {where}"
     return ScriptValidationError(
         f"{who} 的腳本不符合格式 ({shown}: {exc.errors()[0]['msg']}); run the script step again.",
         field=where,

@@ -8,7 +8,7 @@ import io
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -41,22 +41,20 @@ screen = Screen()
 log = logging.getLogger("ytmaker_cli")
 
 
-class LogLines(io.TextIOBase):
+class LogLines(io.StringIO):
     """A stream whose lines become log records: with YTMAKER_LOG_FORMAT=json, what commands
     print on stderr arrives as JSON lines like every other log line."""
 
     def __init__(self) -> None:
-        self.level, self._pending = logging.INFO, ""
-
-    def writable(self) -> bool:
-        return True
+        super().__init__()
+        self._pending = ""
 
     def write(self, text: str) -> int:
         self._pending += text
         while "\n" in self._pending:
             line, self._pending = self._pending.split("\n", 1)
             if line.strip():
-                log.log(self.level, line.rstrip())
+                log.info(line.rstrip())
         return len(text)
 
 
@@ -92,7 +90,7 @@ ProjectId = Annotated[int, typer.Argument(help="A project id.", callback=an_id)]
 BatchId = Annotated[int, typer.Argument(help="A batch id.", callback=an_id)]
 
 
-def fail(message: str, error: dict[str, Any] | None = None) -> None:
+def fail(message: str, error: dict[str, Any] | None = None) -> NoReturn:
     """The command's error in one line and exit 1; `error` (an error_info) gives a JSON log
     line its code and details."""
     if not live():

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -16,7 +15,7 @@ from ytmaker.terminal import json_line, literal
 from ytmaker_cli.app import app, context, fail, screen
 
 if TYPE_CHECKING:
-    from prefect.client.orchestration import SyncPrefectClient
+    from wsgiref.simple_server import WSGIServer
 
 metrics_app = typer.Typer(help="Prometheus metrics.", no_args_is_help=True)
 app.add_typer(metrics_app, name="metrics")
@@ -77,66 +76,17 @@ def metrics_serve(
         server.shutdown()
 
 
-def start_metrics_server(host: str, port: int, pool: str):  # noqa: ANN201 - (server, thread)
+def start_metrics_server(host: str, port: int, pool: str) -> tuple[WSGIServer, threading.Thread]:
     """The exporter in a thread: the database's figures, and the pool's when Prefect answers."""
     from prometheus_client import CollectorRegistry, start_http_server
 
     from ytmaker.metrics import DatabaseCollector
+    from ytmaker_cli.pool_metrics import PoolCollector
 
     registry = CollectorRegistry()
     registry.register(DatabaseCollector(context().repo))
     registry.register(PoolCollector(pool))
     return start_http_server(port, addr=host, registry=registry)
-
-
-class PoolCollector:
-    """The work pool's queue, its workers and the image slots in use, from the Prefect API;
-    `ytmaker_prefect_up` is 0 (and the rest absent) when the API does not answer."""
-
-    def __init__(self, pool: str) -> None:
-        self.pool = pool
-        self._lock = threading.Lock()
-
-    def collect(self) -> Iterator[object]:
-        from prometheus_client.core import GaugeMetricFamily
-
-        up = GaugeMetricFamily("ytmaker_prefect_up", "1 when the Prefect API answered")
-        try:
-            with self._lock:
-                families = list(self._read())
-        except Exception:  # noqa: BLE001 - a scrape reports the API as down, never fails
-            up.add_metric([], 0)
-            yield up
-            return
-        up.add_metric([], 1)
-        yield up
-        yield from families
-
-    def _read(self) -> Iterator[object]:
-        from prefect.client.orchestration import get_client
-        from prefect.settings import PREFECT_API_URL
-        from prometheus_client.core import GaugeMetricFamily
-
-        from tasks.limits import IMAGES_IN_FLIGHT
-
-        if not PREFECT_API_URL.value():  # no server to ask (the CLI's API runs per command)
-            raise LookupError("PREFECT_API_URL is not set")
-
-        queue = GaugeMetricFamily(
-            "ytmaker_pool_runs",
-            "Flow runs of the work pool: due and not started (Scheduled, Late), Pending, Running",
-            labels=["pool", "state"],
-        )
-        with get_client(sync_client=True) as client:
-            for state, count in _pool_counts(client, self.pool).items():
-                queue.add_metric([self.pool, state], count)
-            workers = client.read_workers_for_work_pool(self.pool)
-            online = sum(1 for w in workers if str(w.status).upper().endswith("ONLINE"))
-            limit = client.read_global_concurrency_limit_by_name(IMAGES_IN_FLIGHT)
-        yield queue
-        yield _gauge("ytmaker_workers_online", "Workers of the pool online", online, self.pool)
-        yield _gauge("ytmaker_images_in_flight", "Image slots in use", limit.active_slots)
-        yield _gauge("ytmaker_image_slots", "YTMAKER_IMAGE_CONCURRENCY (the slots)", limit.limit)
 
 
 def _backlog(pool: str) -> int | None:
@@ -146,40 +96,11 @@ def _backlog(pool: str) -> int | None:
         return None
     from prefect.client.orchestration import get_client
 
+    from ytmaker_cli.pool_metrics import pool_counts
+
     try:
         with get_client(sync_client=True) as client:
-            counts = _pool_counts(client, pool)
+            counts = pool_counts(client, pool)
     except Exception:  # noqa: BLE001 - the figures from the database stand on their own
         return None
     return counts["Scheduled"] + counts["Late"] + counts["Pending"]
-
-
-def _pool_counts(client: SyncPrefectClient, pool: str) -> dict[str, int]:
-    from prefect.client.schemas.filters import (
-        FlowRunFilter,
-        FlowRunFilterExpectedStartTime,
-        FlowRunFilterState,
-        FlowRunFilterStateName,
-        WorkPoolFilter,
-        WorkPoolFilterName,
-    )
-
-    in_pool = WorkPoolFilter(name=WorkPoolFilterName(any_=[pool]))
-    now = datetime.now(UTC)
-    counts = {}
-    for state in ("Scheduled", "Late", "Pending", "Running"):
-        due = FlowRunFilterExpectedStartTime(before_=now) if state == "Scheduled" else None
-        runs = FlowRunFilter(
-            state=FlowRunFilterState(name=FlowRunFilterStateName(any_=[state])),
-            **({"expected_start_time": due} if due else {}),
-        )
-        counts[state] = client.count_flow_runs(flow_run_filter=runs, work_pool_filter=in_pool)
-    return counts
-
-
-def _gauge(name: str, documentation: str, value: float, pool: str | None = None) -> object:
-    from prometheus_client.core import GaugeMetricFamily
-
-    family = GaugeMetricFamily(name, documentation, labels=["pool"] if pool else [])
-    family.add_metric([pool] if pool else [], value)
-    return family

@@ -21,7 +21,7 @@ from ytmaker.media.probe import wav_duration
 from ytmaker.models import AssetType
 from ytmaker.pipeline.records import AssetRecord, Job, fingerprint, record_asset
 from ytmaker.progress import Stage
-from ytmaker.providers.base import Gate, Voice, gated, variant_of
+from ytmaker.providers.base import Gate, Service, Voice, gated, variant_of
 from ytmaker.review import replaced_images
 from ytmaker.script import Script
 from ytmaker.state import update_state
@@ -196,6 +196,7 @@ def count_cached(ctx: Context, project_id: int, kind: str, index: int | str) -> 
     """A sub-asset Prefect gave back from its cache without running the task: a `cached`
     timings row, as when the task finds its file made (`kind`: voice, image or avatar)."""
     project = ctx.repo.get_project(project_id)
+    provider: Service
     if kind == "avatar":
         provider, asset = ctx.providers.avatar(), f"avatar_{index}"
     elif kind == "voice":
@@ -220,14 +221,14 @@ def record_durations(ctx: Context, project_id: int, seconds: list[float]) -> Scr
 
 
 def settle_images(
-    ctx: Context, project_id: int, failures: dict[int, BaseException]
+    ctx: Context, project_id: int, failures: dict[int | str, BaseException]
 ) -> dict[str, Any]:
     """Accept a few refused images with placeholders (partial success), or fail the stage."""
     if not failures:
         return {"status": "success", "errors": []}
     script = load_script(ctx, project_id)
     allowed = int(len(script.segments) * ctx.settings.image_failure_tolerance + 1e-9)
-    errors = [
+    errors: list[dict[str, Any]] = [
         {
             "asset_type": AssetType.IMAGE.value,
             "segment_index": index,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ytmaker import formats, quota
@@ -105,7 +106,10 @@ def check_content(project: Project) -> None:
             field="content",
             project_id=project.id,
         )
-    checks = [("content", check_content_text), ("name", check_name)]
+    checks: list[tuple[str, Callable[[str], str]]] = [
+        ("content", check_content_text),
+        ("name", check_name),
+    ]
     if project.prompt_template is not None:
         checks.append(("prompt_template", check_template))
     for field, check in checks:

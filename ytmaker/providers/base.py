@@ -37,9 +37,11 @@ class Service(Protocol):
     name: str
     """Who makes it (`stability`, `pillow`...): part of every asset's fingerprint and the key of
     per-service limits."""
-    metered_service: str | None
-    """The account its calls are counted against (`gemini`, `stability`, `youtube`), or None for
-    an offline one."""
+
+    @property
+    def metered_service(self) -> str | None:
+        """The account its calls are counted against (`gemini`, `stability`, `youtube`), or None
+        for an offline one (a class attribute in each provider)."""
 
 
 def variant_of(service: object) -> dict[str, Any]:

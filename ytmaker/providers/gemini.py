@@ -6,6 +6,7 @@ import io
 import json
 import re
 import wave
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ LANGUAGE_NAMES = prompts.LANGUAGE_NAMES
 DEFAULT_PROMPT = prompts.DEFAULT_PROMPT
 
 
-def _client(api_key: str, base_url: str | None, timeout: float):
+def _client(api_key: str, base_url: str | None, timeout: float) -> Any:
     from google import genai
     from google.genai import types
 
@@ -49,7 +50,7 @@ def _client(api_key: str, base_url: str | None, timeout: float):
     return genai.Client(api_key=api_key, http_options=options)
 
 
-def _call(api_key: str, fn, *args: Any, **kwargs: Any):
+def _call(api_key: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run a google-genai call; map its failures into ServiceError (never loop on retries)."""
     try:
         return fn(*args, **kwargs)

@@ -54,6 +54,7 @@ TEXTS = [
 
 
 def environment(work: Path) -> None:
+    (work / "data").mkdir(parents=True, exist_ok=True)  # DATABASE_URL names a file in it
     os.environ.update(
         {
             "YTMAKER_DATA_DIR": str(work / "data"),

@@ -146,8 +146,12 @@ def test_every_log_line_is_json_with_its_runs_trace_id(batch: Batch) -> None:
     assert errors and all(line.get("error_code") for line in errors), errors
     failure = next(line for line in errors if line.get("project_id") == 1)
     assert failure["error_code"] == batch.failed_code and "Traceback" in failure["traceback"]
-    retry = [line for line in lines if line["level"] == "WARNING" and line.get("project_id") == 2]
-    assert [line["error_code"] for line in retry] == ["GEMINI_UNAVAILABLE"]
+    retry = [
+        line for line in lines if line["level"] == "WARNING" and "attempt 1 of" in line["message"]
+    ]
+    assert [(r["project_id"], r["stage"], r["error_code"]) for r in retry] == [
+        (2, "script", "GEMINI_UNAVAILABLE")
+    ]
     assert batch.gemini.api_key not in batch.stderr
     assert "is not allowed to use this model" in failure["message"]  # the body did reach it
 

@@ -167,9 +167,8 @@ def demo(
         fail(f"--format: {exc}")
     ctx = context()
     text = sample.read_text("utf-8")
-    project_id = create_project(
-        ctx, f"demo: {sample.stem}", text, language, video_format=video_format
-    )
+    name = text.strip().splitlines()[0].lstrip("#").strip()  # the sample's heading: its title
+    project_id = create_project(ctx, name, text, language, video_format=video_format)
     screen.err.print(f"Project {project_id['id']} from {sample.name} ({language})")
     run_and_report(ctx, project_id["id"], as_json)
 

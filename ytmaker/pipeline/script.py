@@ -38,7 +38,7 @@ def run(ctx: Context, project_id: int) -> dict[str, Any]:
             return plan_of(script)
         report(20, "正在撰寫腳本...")
         with formats.named_rules(rules, project.format):
-            script = writer.write(project.content, project.language, rules)
+            script = writer.write(project.content, project.language, rules, title=project.name)
             quota.meter(ctx, writer, "generateContent", project_id)
             validate_script(script, rules)
         ctx.repo.update_project(

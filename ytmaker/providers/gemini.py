@@ -188,7 +188,10 @@ class GeminiScriptWriter:
             ),
         )
 
-    def write(self, content: str, language: str, rules: ScriptRules) -> Script:
+    def write(
+        self, content: str, language: str, rules: ScriptRules, *, title: str | None = None
+    ) -> Script:
+        """The LLM writes its own title (`title`, the project's name, is not needed)."""
         from google.genai import types
 
         config = types.GenerateContentConfig(

@@ -21,6 +21,7 @@ from flows import review_gate
 from flows.hooks import project_tags
 from flows.video import generate_video
 from ytmaker.bootstrap import bootstrap
+from ytmaker.errors import InputError
 from ytmaker.forms import NewVideo, video_fields
 from ytmaker.models import Project
 from ytmaker.per_run import made_by_run, project_for_run
@@ -113,7 +114,11 @@ def new_video(video: NewVideo) -> dict[str, Any] | State:
     # checked when it was made, and its publish time may have passed while a person looked.
     project, created = made_by_run(ctx.repo, run_id), False
     if project is None:
-        fields = video_fields(video)  # before anything is written or paid for
+        try:  # before anything is written or paid for
+            fields = video_fields(video, settings=ctx.settings)
+        except InputError as exc:  # the user's input: one line, no traceback
+            logger.error("%s", exc.message)
+            return Failed(message=exc.message)
         project, created = project_for_run(ctx.repo, run_id, fields)
     logger.info(
         "Project %s (%s) %s; follow it with `ytmaker watch %s`",
@@ -141,9 +146,8 @@ def new_video(video: NewVideo) -> dict[str, Any] | State:
         f"Project {project.id}: {result['status']}",
     )
     if not state.is_completed():
-        return Failed(
+        return Failed(  # no data: a Failed state's data must be an exception
             message=f"Project {project.id} ({project.name}) did not complete: "
-            f"{state.message or state.name}",
-            data=result,
+            f"{state.message or state.name}"
         )
     return result

@@ -11,8 +11,11 @@ from uuid import UUID
 from prefect import flow, get_run_logger
 from prefect.client.orchestration import get_client
 
+from flows import run_log
 from ytmaker import batch, summary
 from ytmaker.bootstrap import bootstrap
+
+run_log.install()  # a user's input error is one line in the run's log, not a traceback
 
 MAX_RUNS = 3  # one run and two reschedules
 

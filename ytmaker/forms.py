@@ -16,7 +16,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from ytmaker.batch import BatchPlan, NewProject, parse_batch
+from ytmaker.config import Settings
 from ytmaker.errors import InputError
+from ytmaker.length import minimum_text
 from ytmaker.project_input import (
     CONTENT_MAX,
     NAME_MAX,
@@ -77,7 +79,10 @@ class NewVideo(BaseModel):
     content: str = Field(
         title="Content",
         description=f"The article, notes or topic to narrate: paste it, paragraphs and all "
-        f"(at most {CONTENT_MAX:,} characters).",
+        f"(at most {CONTENT_MAX:,} characters). Without an LLM key on the worker the text is "
+        f"narrated as it is, so it sets the video's length: a video needs "
+        f"{minimum_text('landscape')}; a Short {minimum_text('shorts')}. A shorter text is "
+        "refused before anything is made, saying how much to add.",
         min_length=1,
         max_length=CONTENT_MAX,
     )
@@ -106,6 +111,13 @@ class NewVideo(BaseModel):
         description="landscape: a 1920x1080 video; shorts: a vertical 1080x1920 YouTube Short "
         "(15-180 s, a hook first, no custom thumbnail).",
     )
+    length: Literal["standard", "short"] = Field(
+        default="standard",
+        title="Length",
+        description="standard: the worker's rule (3-10 minutes unless its YTMAKER_TOTAL_... "
+        "settings say otherwise; a Short 15-180 s); short: a shorter video, 1-3 minutes (a "
+        "Short 15-60 s), for a shorter text.",
+    )
     captions: Literal["line", "words"] = Field(
         default="line",
         title="Captions",
@@ -121,9 +133,16 @@ class NewVideo(BaseModel):
     )
 
 
-def video_fields(form: NewVideo, *, where: str = "", source: str = "The new-video form") -> dict:
-    """The checked fields of the project's row, by project_input's rules; an InputError names
-    every field it refuses by the form's names (with `where` in front: `projects[1].`)."""
+def video_fields(
+    form: NewVideo,
+    *,
+    where: str = "",
+    source: str = "The new-video form",
+    settings: Settings | None = None,
+) -> dict:
+    """The checked fields of the project's row, by project_input's rules (with `settings`, the
+    text's length too); an InputError names every field it refuses by the form's names (with
+    `where` in front: `projects[1].`)."""
     youtube = {
         "privacy": form.privacy,
         "publish_at": form.publish_at or None,
@@ -138,6 +157,8 @@ def video_fields(form: NewVideo, *, where: str = "", source: str = "The new-vide
             form.prompt_template or None,
             review=True if form.review else None,
             video_format=form.format,
+            length=form.length,
+            settings=settings,
         )
     except InputError as exc:
         raise invalid(source, _renamed(exc, where)) from None
@@ -185,9 +206,12 @@ class NewBatch(BaseModel):
     )
 
 
-def batch_plan(form: NewBatch, *, source: str = "The new-batch form") -> BatchPlan:
+def batch_plan(
+    form: NewBatch, *, source: str = "The new-batch form", settings: Settings | None = None
+) -> BatchPlan:
     """The batch of the form: its YAML text or its list of projects (one of the two). One
-    InputError lists every problem; nothing is written."""
+    InputError lists every problem (with `settings`, each text too short for its video);
+    nothing is written."""
     if bool(form.batch_yaml.strip()) == bool(form.projects):
         raise InputError(
             f"{source}: give the batch either as YAML text (batch_yaml) or as a list of "
@@ -195,11 +219,11 @@ def batch_plan(form: NewBatch, *, source: str = "The new-batch form") -> BatchPl
             field="batch_yaml",
         )
     if form.batch_yaml.strip():
-        return _from_yaml(form.batch_yaml, source)
-    return _from_list(form.name, form.projects, source)
+        return _from_yaml(form.batch_yaml, source, settings)
+    return _from_list(form.name, form.projects, source, settings)
 
 
-def _from_yaml(text: str, source: str) -> BatchPlan:
+def _from_yaml(text: str, source: str, settings: Settings | None) -> BatchPlan:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -210,7 +234,13 @@ def _from_yaml(text: str, source: str) -> BatchPlan:
     if files:
         rule = "not available from the Prefect UI (the worker's files are not yours): paste the "
         raise invalid(source, [(where, rule + "text as `content`") for where in files])
-    return parse_batch(data, _NO_FILES, source=f"{source} (batch_yaml)", default_name="batch")
+    return parse_batch(
+        data,
+        _NO_FILES,
+        source=f"{source} (batch_yaml)",
+        default_name="batch",
+        settings=settings,
+    )
 
 
 def _content_files(data: Any) -> list[str]:
@@ -224,12 +254,15 @@ def _content_files(data: Any) -> list[str]:
     ]
 
 
-def _from_list(name: str, projects: list[NewVideo], source: str) -> BatchPlan:
+def _from_list(
+    name: str, projects: list[NewVideo], source: str, settings: Settings | None
+) -> BatchPlan:
     problems: list[tuple[str, str]] = []
     made: list[NewProject] = []
     for i, form in enumerate(projects):
         try:
-            made.append(NewProject(**video_fields(form, where=f"projects[{i}].")))
+            fields = video_fields(form, where=f"projects[{i}].", settings=settings)
+            made.append(NewProject(**fields))
         except InputError as exc:
             problems += [(p["field"], p["message"]) for p in exc.details["problems"]]
     if problems:

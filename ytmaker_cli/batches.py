@@ -38,7 +38,7 @@ def batch_create(
 
     ctx = context()
     try:
-        plan = batch.load_batch_file(file, allow_outside=allow_outside)
+        plan = batch.load_batch_file(file, allow_outside=allow_outside, settings=ctx.settings)
     except YTMakerError as exc:
         fail(exc.message)
     row = batch.create_batch(ctx.repo, plan)
@@ -72,6 +72,8 @@ def batch_run(
     if deployment:
         submit_deployment(BATCH_DEPLOYMENT, {"batch_id": batch_id})
         return
+    from prefect.exceptions import FailedRun
+
     from flows.batch import batch_processing
 
     one_line_errors()
@@ -89,6 +91,8 @@ def batch_run(
             batch_processing(batch_id)
         except YTMakerError as exc:
             error = exc.message
+        except FailedRun as exc:  # the run's own verdict: nothing completed
+            error = str(exc)
         except Exception as exc:  # noqa: BLE001 - one line; details are in Prefect's log
             error = f"{type(exc).__name__}: {exc}"
         finally:

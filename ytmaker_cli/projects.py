@@ -53,6 +53,12 @@ def project_create(
     video_format: Annotated[
         str, typer.Option("--format", help="landscape (1920x1080) or shorts (1080x1920).")
     ] = "landscape",
+    length: Annotated[
+        str,
+        typer.Option(
+            help="standard (the YTMAKER_TOTAL_... rule) or short (60-180 s; a Short 15-60 s)."
+        ),
+    ] = "standard",
 ) -> None:
     """Create a project; prints its id."""
     content = _read_text(content_file, "--content-file", project_input.CONTENT_MAX_BYTES)
@@ -74,6 +80,7 @@ def project_create(
         visual,
         review=review,
         video_format=video_format,
+        length=length,
     )
     screen.out.print(made["id"])
 
@@ -124,7 +131,9 @@ def create_project(
     visual_config: dict[str, Any] | None = None,
     review: bool | None = None,
     video_format: str = "landscape",
+    length: str = "standard",
 ) -> dict[str, Any]:
+    """The project row, after every rule (the text's length too: `ctx.settings`)."""
     try:
         fields = project_input.new_project(
             name,
@@ -134,6 +143,8 @@ def create_project(
             prompt_template,
             review=review,
             video_format=video_format,
+            length=length,
+            settings=ctx.settings,
         )
     except YTMakerError as exc:
         fail(exc.message)

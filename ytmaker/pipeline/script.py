@@ -23,7 +23,7 @@ def run(ctx: Context, project_id: int) -> dict[str, Any]:
     with run_stage(ctx, project_id, "script") as report:
         project = ctx.repo.get_project(project_id)
         prompt = project.prompt_template or formats.default_prompt(project.format)
-        rules = formats.rules_for(ctx.settings, project.format)
+        rules = formats.rules_for(ctx.settings, project.format, project.length)
         writer = ctx.providers.script_writer(prompt)
         source = fingerprint(
             project.content,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 
@@ -134,7 +135,7 @@ class LocalScriptWriter:
         intro = _narration(hook or INTRO[lang].format(title=title), language)
         outro = _narration((SHORT_OUTRO if hook else OUTRO)[lang].format(title=title), language)
         total = round(intro.duration + outro.duration + sum(s.duration for s in segments), 2)
-        _check_total(total, rules)
+        _check_total(total, rules, language)
         return Script(
             language=language,
             intro=intro,
@@ -169,11 +170,13 @@ def _narration(text: str, language: str) -> Narration:
     return Narration(text=text, duration=estimate_seconds(text, language))
 
 
-def _check_total(total: float, rules: ScriptRules) -> None:
+def _check_total(total: float, rules: ScriptRules, language: str) -> None:
+    """A text narrated as it is makes a video of its own length: say how much to add or cut."""
     if total < rules.total_min:
         raise InputError(
             f"The content is too short: it makes about {total:.0f} s of narration and a video "
-            f"needs at least {rules.total_min:g} s. Add more text (or lower "
+            f"needs at least {rules.total_min:g} s. Add about "
+            f"{text_for(rules.total_min - total, language)} (or lower "
             "YTMAKER_TOTAL_MIN_SECONDS).",
             field="content",
             duration=total,
@@ -181,10 +184,32 @@ def _check_total(total: float, rules: ScriptRules) -> None:
     if total > rules.total_max:
         raise InputError(
             f"The content is too long: it makes about {total:.0f} s of narration and the limit is "
-            f"{rules.total_max:g} s. Shorten the text (or raise YTMAKER_TOTAL_MAX_SECONDS).",
+            f"{rules.total_max:g} s. Cut about {text_for(total - rules.total_max, language)} "
+            "(or raise YTMAKER_TOTAL_MAX_SECONDS).",
             field="content",
             duration=total,
         )
+
+
+# Seconds the offline writer adds around the text: a greeting and a goodbye (pauses included),
+# or a Short's one-line ending.
+FRAME_SECONDS = {("zh", False): 20.0, ("en", False): 15.0, ("zh", True): 4.0, ("en", True): 3.0}
+
+
+def text_for(seconds: float, language: str) -> str:
+    """About how much text the offline voice takes `seconds` to say: `95 words`, `340 Chinese
+    characters`."""
+    lang = family(language)
+    units = max(1.0, seconds) * (CHARS_PER_SECOND_ZH if lang == "zh" else WORDS_PER_SECOND_EN)
+    return f"{math.ceil(units):,} {'Chinese characters' if lang == 'zh' else 'words'}"
+
+
+def text_needed(total_seconds: float, language: str, *, hook: bool = False) -> str:
+    """About how much text makes a video of `total_seconds` (rounded up to tens)."""
+    lang = family(language)
+    seconds = max(1.0, total_seconds - FRAME_SECONDS[(lang, hook)])
+    units = seconds * (CHARS_PER_SECOND_ZH if lang == "zh" else WORDS_PER_SECOND_EN)
+    return f"{math.ceil(units / 10) * 10:,} {'Chinese characters' if lang == 'zh' else 'words'}"
 
 
 def split_title(content: str, language: str) -> tuple[str, str]:

@@ -22,11 +22,11 @@ from uuid import UUID
 
 from prefect import Flow
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.actions import ArtifactCreate
 
-from flows.artifacts import ProgressWatcher
+from flows.artifacts import ProgressWatcher, keep
 from ytmaker.bootstrap import bootstrap
 from ytmaker.reports import slug, summary_markdown
+from ytmaker.review import WAITING
 from ytmaker.summary import project_summary
 
 log = logging.getLogger(__name__)
@@ -42,10 +42,40 @@ def video_run_name_for(project_id: int) -> str:
 
 
 def video_run_name() -> str:
-    """Prefect's `flow_run_name` callable: `video-{project_id}-{slug}`."""
+    """Prefect's `flow_run_name` callable: `video-{project_id}-{slug}`, and `-2`, `-3`... for a
+    project's later runs (a resume after review, `recover`): no two runs share a name."""
     from prefect.runtime import flow_run
 
-    return video_run_name_for(flow_run.parameters.get("project_id", "unknown"))
+    base = video_run_name_for(flow_run.parameters.get("project_id", "unknown"))
+    return unique_run_name(base, flow_run.get_id())
+
+
+def unique_run_name(base: str, this_run: str | None) -> str:
+    """`base`, or `base-N` when other flow runs already carry that name."""
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+
+    try:
+        with get_client(sync_client=True) as client:
+            runs = client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(name=FlowRunFilterName(like_=base))
+            )
+    except Exception:  # noqa: BLE001 - only the name is at stake
+        return base
+    taken = {run.name for run in runs if str(run.id) != str(this_run)}
+    number = 2
+    if base not in taken:
+        return base
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"
+
+
+def project_language(project_id: int) -> str:
+    """The project's language (what its progress artifact speaks); zh-TW if unknown."""
+    try:
+        return bootstrap().repo.get_project(int(project_id)).language
+    except Exception:  # noqa: BLE001 - an unknown project fails in the flow
+        return "zh-TW"
 
 
 def project_tags(project_id: int) -> list[str]:
@@ -72,7 +102,9 @@ def on_video_running(flow: Any, flow_run: Any, state: Any) -> None:
     with _watchers_lock:
         if flow_run.id in _watchers:  # on_running also fires for Retrying
             return
-        _watchers[flow_run.id] = watcher = ProgressWatcher(flow_run.id, int(project_id))
+        _watchers[flow_run.id] = watcher = ProgressWatcher(
+            flow_run.id, int(project_id), language=project_language(int(project_id))
+        )
     tags = project_tags(int(project_id))
     if tags and not set(tags) <= set(flow_run.tags or []):
         try:
@@ -97,25 +129,28 @@ def on_video_finished(flow: Any, flow_run: Any, state: Any) -> None:
         elapsed = time.monotonic() - watcher.started
         with contextlib.suppress(Exception):  # the last message, if the poll missed it
             watcher.mirror(bootstrap().bus.latest(int(project_id)))
-        watcher.finish(ok, None if ok else (state.message or state.name))
+        watcher.finish(
+            ok, None if ok else (state.message or state.name), waiting=_waiting(project_id)
+        )
     try:
         result = project_summary(bootstrap(), int(project_id))
     except Exception as exc:  # noqa: BLE001
         result = {"project_id": project_id, "status": "UNKNOWN", "error": {"message": str(exc)}}
     markdown = summary_markdown(result, elapsed, state_name=state.name, state_message=state.message)
+    keep(
+        f"video-{int(project_id)}-summary",
+        "markdown",
+        markdown,
+        f"Project {project_id}: {result.get('status')}",
+        flow_run.id,
+    )
+
+
+def _waiting(project_id: int) -> bool:
     try:
-        with get_client(sync_client=True) as client:
-            client.create_artifact(
-                ArtifactCreate(
-                    key=f"video-{int(project_id)}-summary",
-                    type="markdown",
-                    data=markdown,
-                    description=f"Project {project_id}: {result.get('status')}",
-                    flow_run_id=flow_run.id,
-                )
-            )
+        return bootstrap().repo.get_project(int(project_id)).status in WAITING
     except Exception:  # noqa: BLE001
-        log.warning("Could not create the summary artifact", exc_info=True)
+        return False
 
 
 def instrument(video_flow: Flow) -> Flow:

@@ -12,14 +12,15 @@ import logging
 from typing import Any
 
 from prefect import flow, get_run_logger, tags
-from prefect.artifacts import create_markdown_artifact
 from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
 from prefect.states import Failed, State
 
 from flows import review_gate
+from flows.artifacts import ProgressWatcher, keep
 from flows.hooks import project_tags
 from flows.video import generate_video
+from ytmaker import review
 from ytmaker.bootstrap import bootstrap
 from ytmaker.errors import InputError
 from ytmaker.forms import NewVideo, video_fields
@@ -86,10 +87,8 @@ def intake_artifact(project: Project, created: bool) -> None:
 
 
 def _artifact(project_id: int, markdown: str, description: str) -> None:
-    try:
-        create_markdown_artifact(markdown, key=f"new-video-{project_id}", description=description)
-    except Exception:  # noqa: BLE001 - artifact trouble never fails a video
-        log.warning("Could not create the new-video artifact", exc_info=True)
+    """One card: the intake, then the summary in its place."""
+    keep(f"new-video-{project_id}", "markdown", markdown, description)
 
 
 def cell(text: str) -> str:
@@ -130,12 +129,23 @@ def new_video(video: NewVideo) -> dict[str, Any] | State:
     rename_run(run_name("new-video", project.name, project.id))
     intake_artifact(project, created)
     review_gate.collect(project.id)  # resumed from its review: the decision before the video
+    # the video's stages on this run's own page too (the sub-flow has the same bar)
+    progress = ProgressWatcher(
+        flow_run.get_id(),
+        project.id,
+        key=f"new-video-{project.id}-progress",
+        language=project.language,
+    ).start()
     with tags(*project_tags(project.id)):
         state = generate_video(project.id, return_state=True)
         if review_gate.upload_pending(project.id):
             # resumed and approved: Prefect hands back the finished video run from before the
             # pause without running it again, so a new one does what is left (the upload)
             state = generate_video(project.id, return_state=True)
+    waiting = ctx.repo.get_project(project.id).status in review.WAITING
+    progress.finish_with(
+        ctx.bus.latest(project.id), state.is_completed(), state.message, waiting=waiting
+    )
     if state.is_completed():  # the video waits for a person: this run shows the Resume form
         review_gate.wait_if_held(ctx, project.id)
     result = project_summary(ctx, project.id)

@@ -1,20 +1,23 @@
 """The Typer apps and what every command shares: settings into a context, ids checked, errors
-as one line."""
+as one line.
+
+The command modules import the domain (database, Redis, Prefect) inside their commands, not at
+the top: `ytmaker --help` then loads none of it, and `status` no Prefect.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from ytmaker.bootstrap import bootstrap
-from ytmaker.config import get_settings
-from ytmaker.context import Context
 from ytmaker.errors import YTMakerError
-from ytmaker.models import ID_MAX
 from ytmaker.terminal import markup_safe
+
+if TYPE_CHECKING:
+    from ytmaker.context import Context
 
 app = typer.Typer(help="YTMaker Flow: text in, narrated video out.", no_args_is_help=True)
 project_app = typer.Typer(help="Create projects.", no_args_is_help=True)
@@ -38,6 +41,8 @@ screen = Screen()
 
 def an_id(value: int | None) -> int | None:
     """Ids are whole numbers the database can hold: anything else is one line, not a crash."""
+    from ytmaker.models import ID_MAX
+
     if value is not None and not 1 <= value <= ID_MAX:
         fail(f"{value} is not an id: ids are whole numbers from 1 to {ID_MAX:,}.")
     return value
@@ -57,6 +62,9 @@ def fail(message: str) -> None:
 
 
 def context() -> Context:
+    from ytmaker.bootstrap import bootstrap
+    from ytmaker.config import get_settings
+
     try:
         return bootstrap(get_settings())
     except YTMakerError as exc:

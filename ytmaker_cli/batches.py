@@ -5,17 +5,16 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tasks import prefect_env
-from ytmaker.context import Context
 from ytmaker.errors import YTMakerError
 from ytmaker.terminal import json_line, literal
 from ytmaker_cli.app import BatchId, batch_app, context, fail, screen
-from ytmaker_cli.display import batch_table
-from ytmaker_cli.running import check_prefect_api, one_line_errors, submit_deployment
+
+if TYPE_CHECKING:
+    from ytmaker.context import Context
 
 BATCH_DEPLOYMENT = "batch-processing/batch-processing"
 
@@ -67,6 +66,10 @@ def batch_run(
         batch.get_batch(ctx.repo, batch_id)
     except YTMakerError as exc:
         fail(exc.message)
+    from tasks import prefect_env
+    from ytmaker_cli.display import batch_table
+    from ytmaker_cli.running import check_prefect_api, one_line_errors, submit_deployment
+
     prefect_env.apply(ctx.settings.data_dir)
     check_prefect_api()
     if deployment:
@@ -109,6 +112,8 @@ def batch_run(
 
 
 def _refresh_batch(ctx: Context, batch_id: int, live: Any, stop: threading.Event) -> None:
+    from ytmaker_cli.display import batch_table
+
     while not stop.wait(1.0):
         try:
             live.update(batch_table(ctx, batch_id))
@@ -133,4 +138,6 @@ def batch_status(
     if as_json:
         print(json_line(result))
         return
+    from ytmaker_cli.display import batch_table
+
     screen.out.print(batch_table(ctx, batch_id))

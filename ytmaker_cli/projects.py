@@ -5,23 +5,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from ytmaker import project_input, review
-from ytmaker.context import Context
 from ytmaker.errors import YTMakerError
-from ytmaker.files import read_text_file
-from ytmaker.formats import demo_sample
-from ytmaker.language import normalise_language
-from ytmaker.prompts import TEMPLATE_MAX_BYTES
-from ytmaker.summary import project_summary, retrying_of, status_text
 from ytmaker.terminal import json_line, literal, markup_safe
 from ytmaker_cli.app import ProjectId, an_id, app, context, fail, project_app, screen
-from ytmaker_cli.display import show_summary
-from ytmaker_cli.running import run_and_report
+
+if TYPE_CHECKING:
+    from ytmaker.context import Context
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 
@@ -61,6 +55,9 @@ def project_create(
     ] = "standard",
 ) -> None:
     """Create a project; prints its id."""
+    from ytmaker import project_input
+    from ytmaker.prompts import TEMPLATE_MAX_BYTES
+
     content = _read_text(content_file, "--content-file", project_input.CONTENT_MAX_BYTES)
     youtube = {"privacy": privacy, "publish_at": publish_at, "tags": _split_tags(tags)}
     template = (
@@ -110,6 +107,8 @@ def _visual_config(path: Path) -> dict[str, Any]:
 
 def _read_text(path: Path, option: str, max_bytes: int) -> str:
     """A regular UTF-8 file, read no further than the limit (never a FIFO or a device)."""
+    from ytmaker.files import read_text_file
+
     try:
         return read_text_file(path, max_bytes)
     except ValueError as exc:
@@ -134,6 +133,8 @@ def create_project(
     length: str = "standard",
 ) -> dict[str, Any]:
     """The project row, after every rule (the text's length too: `ctx.settings`)."""
+    from ytmaker import project_input
+
     try:
         fields = project_input.new_project(
             name,
@@ -157,6 +158,8 @@ def generate(
     project_id: ProjectId, as_json: Annotated[bool, typer.Option("--json")] = False
 ) -> None:
     """Run the five-stage flow for a project."""
+    from ytmaker_cli.running import run_and_report
+
     run_and_report(context(), project_id, as_json)
 
 
@@ -169,6 +172,10 @@ def demo(
     ] = "landscape",
 ) -> None:
     """Make a video from a bundled sample article, fully offline."""
+    from ytmaker.formats import demo_sample
+    from ytmaker.language import normalise_language
+    from ytmaker_cli.running import run_and_report
+
     try:
         language = normalise_language(lang)
         sample = demo_sample(SAMPLES, language, video_format)
@@ -189,6 +196,10 @@ def status(
     project_id: Annotated[int | None, typer.Argument(help="A project id.", callback=an_id)] = None,
 ) -> None:
     """Show one project (with its assets), or list recent projects."""
+    from ytmaker import review
+    from ytmaker.summary import project_summary, retrying_of, status_text
+    from ytmaker_cli.display import show_summary
+
     ctx = context()
     review.expire_overdue(ctx)  # a review nobody answered in time says so here too
     if project_id is None:
@@ -224,7 +235,9 @@ def status(
 @app.command("retry-failed")
 def retry_failed(project_id: ProjectId) -> None:
     """Make again only the assets that failed (placeholders included), then render again."""
+    from ytmaker import review
     from ytmaker.models import AssetStatus
+    from ytmaker_cli.running import run_and_report
 
     ctx = context()
     try:

@@ -97,7 +97,7 @@ done
 cat <<MSG
 
 Ready. Open the Prefect UI: $UI
-  make a video:  Deployments > new-video > Run (top right), paste a text, then Submit
+  make a video:  Deployments > new-video > Run > Custom run, paste a text, then Submit
   workers:       $WORKERS on pool $POOL, at most $WORKER_LIMIT flow runs each:$WORKERS_SAID
   from here:     export PREFECT_API_URL=$PREFECT_API_URL   # then: uv run ytmaker watch ID
   $REDIS_SAID

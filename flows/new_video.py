@@ -82,7 +82,7 @@ def intake_artifact(project: Project, created: bool) -> None:
     _artifact(
         project.id,
         f"# Project {project.id}\n\n| | |\n|---|---|\n{table}\n\n{follow_lines(project.id)}\n",
-        f"Project {project.id}: {project.status.value}",
+        f"Project {project.id}: {project.name} (ytmaker watch {project.id})",
     )
 
 
@@ -120,7 +120,7 @@ def new_video(video: NewVideo) -> dict[str, Any] | State:
             return Failed(message=exc.message)
         project, created = project_for_run(ctx.repo, run_id, fields)
     logger.info(
-        "Project %s (%s) %s; follow it with `ytmaker watch %s`",
+        "Project %s (%s) %s; follow it from a terminal: ytmaker watch %s",
         project.id,
         project.name,
         "created" if created else "found, made by an earlier attempt of this run",

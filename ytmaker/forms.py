@@ -56,9 +56,8 @@ PublishAt = Annotated[
     str,
     Field(
         title="Publish at",
-        description="When YouTube publishes it, e.g. `2026-12-24 20:00`: Asia/Taipei time "
-        "unless an offset is written (`+09:00`, `Z`). Must be in the future; empty: when "
-        "uploaded.",
+        description="When YouTube publishes it, e.g. 2026-12-24 20:00 (Asia/Taipei time unless "
+        "an offset is written: +09:00, Z). Must be in the future; empty: when uploaded.",
         pattern=PUBLISH_AT_PATTERN,
     ),
 ]
@@ -185,12 +184,11 @@ class NewBatch(BaseModel):
     batch_yaml: str = Field(
         default="",
         title="Batch (YAML)",
-        description="The batch in the batch-file format (README, Batches): an optional "
-        "`name:` and `language:`, then `projects:` with one `- name:` entry per video, its text "
-        "inline under `content: |` (a `content_file` cannot be read from here), and optional "
-        "`language`, `format`, `prompt_template` and `youtube: {privacy, publish_at, tags}`. "
-        "Leave empty "
-        "to give the projects as a list below instead.",
+        description="The batch in the batch-file format (README, Batches): optional name: and "
+        "language: lines, then projects: with one '- name:' entry per video, its text inline "
+        "under 'content: |' (content_file cannot be read from here), and optional language, "
+        "format, length, prompt_template and 'youtube: {privacy, publish_at, tags}'. Leave "
+        "empty to give the projects as a list below instead.",
     )
     name: str = Field(
         default="",
@@ -233,7 +231,7 @@ def _from_yaml(text: str, source: str, settings: Settings | None) -> BatchPlan:
     files = _content_files(data)
     if files:
         rule = "not available from the Prefect UI (the worker's files are not yours): paste the "
-        raise invalid(source, [(where, rule + "text as `content`") for where in files])
+        raise invalid(source, [(where, rule + "text as content") for where in files])
     return parse_batch(
         data,
         _NO_FILES,

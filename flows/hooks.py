@@ -42,32 +42,10 @@ def video_run_name_for(project_id: int) -> str:
 
 
 def video_run_name() -> str:
-    """Prefect's `flow_run_name` callable: `video-{project_id}-{slug}`, and `-2`, `-3`... for a
-    project's later runs (a resume after review, `recover`): no two runs share a name."""
+    """Prefect's `flow_run_name` callable: `video-{project_id}-{slug}`."""
     from prefect.runtime import flow_run
 
-    base = video_run_name_for(flow_run.parameters.get("project_id", "unknown"))
-    return unique_run_name(base, flow_run.get_id())
-
-
-def unique_run_name(base: str, this_run: str | None) -> str:
-    """`base`, or `base-N` when other flow runs already carry that name."""
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
-
-    try:
-        with get_client(sync_client=True) as client:
-            runs = client.read_flow_runs(
-                flow_run_filter=FlowRunFilter(name=FlowRunFilterName(like_=base))
-            )
-    except Exception:  # noqa: BLE001 - only the name is at stake
-        return base
-    taken = {run.name for run in runs if str(run.id) != str(this_run)}
-    number = 2
-    if base not in taken:
-        return base
-    while f"{base}-{number}" in taken:
-        number += 1
-    return f"{base}-{number}"
+    return video_run_name_for(flow_run.parameters.get("project_id", "unknown"))
 
 
 def project_language(project_id: int) -> str:

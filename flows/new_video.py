@@ -18,7 +18,7 @@ from prefect.states import Failed, State
 
 from flows import review_gate
 from flows.artifacts import ProgressWatcher, keep
-from flows.hooks import project_tags
+from flows.hooks import project_tags, video_run_name_for
 from flows.video import generate_video
 from ytmaker import review
 from ytmaker.bootstrap import bootstrap
@@ -140,8 +140,10 @@ def new_video(video: NewVideo) -> dict[str, Any] | State:
         state = generate_video(project.id, return_state=True)
         if review_gate.upload_pending(project.id):
             # resumed and approved: Prefect hands back the finished video run from before the
-            # pause without running it again, so a new one does what is left (the upload)
-            state = generate_video(project.id, return_state=True)
+            # pause without running it again, so a new one does what is left (the upload),
+            # named so that no two runs share a name
+            after = f"{video_run_name_for(project.id)}-after-review"
+            state = generate_video.with_options(flow_run_name=after)(project.id, return_state=True)
     waiting = ctx.repo.get_project(project.id).status in review.WAITING
     progress.finish_with(
         ctx.bus.latest(project.id), state.is_completed(), state.message, waiting=waiting

@@ -47,7 +47,9 @@ else
   launch "$RUN_DIR/server.pid" "$RUN_DIR/server.log" \
     "$PREFECT" server start --host "$HOST" --port "$PORT"
 fi
-for _ in $(seq 1 120); do
+# A first start migrates a new database: ~15 s on a quiet machine, over 2 minutes on a busy one.
+WAIT="${YTMAKER_SERVER_WAIT_SECONDS:-300}"
+for _ in $(seq 1 "$WAIT"); do
   health && break
   if ! alive "$RUN_DIR/server.pid"; then
     echo "The Prefect server stopped; the end of $RUN_DIR/server.log:" >&2
@@ -57,7 +59,11 @@ for _ in $(seq 1 120); do
   fi
   sleep 1
 done
-health || { echo "The Prefect server did not answer within 120 s ($RUN_DIR/server.log)" >&2; exit 1; }
+health || {
+  echo "The Prefect server did not answer within $WAIT s; it is still starting: run make up again" \
+    "in a minute, or make down ($RUN_DIR/server.log)" >&2
+  exit 1
+}
 
 # 2. the work pool, the deployments, the zombie-run automation (their output: setup.log)
 if ! "$PREFECT" work-pool inspect "$POOL" >/dev/null 2>&1; then

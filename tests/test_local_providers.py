@@ -16,13 +16,7 @@ from ytmaker.errors import ProviderError
 from ytmaker.language import count_units
 from ytmaker.providers.base import PublishRequest
 from ytmaker.providers.local.avatar import HEAD, DrawnAvatar
-from ytmaker.providers.local.images import (
-    CAPTION_MAX_WIDTH,
-    CAPTION_SIZE,
-    PillowImages,
-    caption_font,
-    wrap,
-)
+from ytmaker.providers.local.images import PillowImages
 from ytmaker.providers.local.publisher import LocalChannel
 from ytmaker.providers.local.voice import CHARS_PER_SECOND_ZH, WORDS_PER_SECOND_EN, EspeakVoice
 
@@ -137,14 +131,6 @@ def test_subtitle_band_is_calm(tmp_path):
     for seed in range(4):
         image = pixels(PillowImages().make("城市的夜景", seed, tmp_path / f"{seed}.png"))
         assert busyness(image[810:]) < 0.3 < busyness(image[:810])
-
-
-def test_long_captions_are_wrapped_and_cut_with_an_ellipsis():
-    font = caption_font(CAPTION_SIZE)
-    lines = wrap(ZH_LONG * 3, font, CAPTION_MAX_WIDTH, 2)
-    assert len(lines) == 2 and lines[-1].endswith("…")
-    assert all(font.getlength(line) <= CAPTION_MAX_WIDTH for line in lines)
-    assert wrap("阿里山日出", font, CAPTION_MAX_WIDTH, 2) == ["阿里山日出"]
 
 
 # ---- avatar ---------------------------------------------------------------------------------

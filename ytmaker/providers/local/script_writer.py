@@ -338,8 +338,9 @@ def _hard_split(sentence: str, language: str, limit: float) -> list[str]:
 
 
 def describe_image(title: str, text: str) -> str:
-    """The picture for a segment: what it says, in the video's context."""
-    return f"{title} — {text[:80]}" if title else text[:100]
+    """The picture for a segment: what it says (all of it: the offline pictures choose their
+    scene from these words), in the video's context."""
+    return f"{title} — {text}" if title else text
 
 
 def describe(title: str, sentences: list[str], lang: str) -> str:

@@ -50,26 +50,34 @@ class Stack:
         self.http = httpx.Client(base_url=f"{self.ui}/api", timeout=60)
 
     def deployment(self, name: str) -> dict[str, Any]:
-        return self._ok(self.http.get(f"/deployments/name/{name}/{name}"))
+        return self._call("GET", f"/deployments/name/{name}/{name}")
 
     def submit(self, deployment: str, parameters: dict[str, Any]) -> str:
         found = self.deployment(deployment)
-        made = self.http.post(
-            f"/deployments/{found['id']}/create_flow_run", json={"parameters": parameters}
-        )
-        return self._ok(made)["id"]
+        path = f"/deployments/{found['id']}/create_flow_run"
+        return self._call("POST", path, json={"parameters": parameters})["id"]
 
     def run(self, run_id: str) -> dict[str, Any]:
-        return self._ok(self.http.get(f"/flow_runs/{run_id}"))
+        return self._call("GET", f"/flow_runs/{run_id}")
 
     def children(self, run_id: str) -> list[dict[str, Any]]:
         body = {"flow_runs": {"parent_flow_run_id": {"any_": [run_id]}}, "sort": "START_TIME_ASC"}
-        return self._ok(self.http.post("/flow_runs/filter", json=body))
+        return self._call("POST", "/flow_runs/filter", json=body)
 
     def artifact(self, run_id: str, key: str) -> dict[str, Any]:
         body = {"artifacts": {"flow_run_id": {"any_": [run_id]}, "key": {"any_": [key]}}}
-        (found,) = self._ok(self.http.post("/artifacts/filter", json=body))
+        (found,) = self._call("POST", "/artifacts/filter", json=body)
         return found
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """A request; a server on SQLite answers 503 while its database is locked: ask again."""
+        for attempt in range(10):
+            response = self.http.request(method, path, **kwargs)
+            if response.status_code != 503:
+                break
+            time.sleep(1 + attempt)
+        response.raise_for_status()
+        return response.json()
 
     def wait(self, run_id: str, done: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
         deadline = time.monotonic() + RUN_TIMEOUT
@@ -82,11 +90,6 @@ class Stack:
             if time.monotonic() > deadline:
                 raise SystemExit(f"run {run['name']} still {run['state']['name']}")
             time.sleep(5)
-
-    @staticmethod
-    def _ok(response: httpx.Response) -> Any:
-        response.raise_for_status()
-        return response.json()
 
 
 def finished(run: dict[str, Any]) -> bool:

@@ -13,7 +13,7 @@ help:
 	@echo "make demo      make a narrated video from the bundled zh-TW sample (offline)"
 	@echo "make demo-en   the same from the English sample"
 	@echo "make test      the whole test suite (slow end-to-end tests included)"
-	@echo "make lint      ruff"
+	@echo "make lint      ruff, import contracts, mypy"
 
 .venv/.installed: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -31,7 +31,11 @@ demo-en: install
 test: install
 	$(RUN) ruff check .
 	$(RUN) lint-imports
-	$(RUN) pytest $(PYTEST_ARGS)
+	$(RUN) mypy
+	$(RUN) coverage erase
+	$(RUN) coverage run -m pytest $(PYTEST_ARGS)
+	$(RUN) coverage combine -q
+	$(RUN) python -m tests.coverage_report
 
 test-fast: install
 	$(RUN) pytest -m "not slow" $(PYTEST_ARGS)
@@ -40,6 +44,7 @@ lint: install
 	$(RUN) ruff check .
 	$(RUN) lint-imports
 	$(RUN) ruff format --check .
+	$(RUN) mypy
 
 format: install
 	$(RUN) ruff format .

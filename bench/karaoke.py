@@ -12,6 +12,11 @@ Two figures, each the largest gap over every word of the sample texts:
 - **spread mode** (voices without timing, e.g. Gemini's): the same gap for a 20 s segment
   voiced offline but timed by spreading its words over the voiced audio, against espeak-ng's
   own word starts.
+- **the Edge voice** (`edge`, edge-tts): the same two figures for its WordBoundary events, the
+  real edge-tts package against the local Edge-protocol server of the tests (its speech is
+  espeak-ng's, sent as 24 kHz 48 kbit/s MP3 with espeak-ng's word starts as the boundaries):
+  what our side adds — aligning the boundaries to the text, decoding the MP3, ASS and frames.
+  Microsoft's own boundaries cannot be measured offline.
 """
 
 from __future__ import annotations
@@ -26,8 +31,11 @@ from pathlib import Path
 
 import numpy as np
 
+from tests.servers.edge import FakeEdge
 from ytmaker.media.karaoke import karaoke_cues, piece_captions, read_marks
 from ytmaker.media.subtitles import AssStyle
+from ytmaker.providers.base import Voice
+from ytmaker.providers.edge import EdgeVoice
 from ytmaker.providers.local.voice import EspeakVoice
 
 FPS = 30
@@ -121,21 +129,23 @@ def onsets_after_pauses(audio: Path, min_pause: float = 0.12) -> list[float]:
     return [float(loud[0]) / rate, *(float(i) / rate for i in after)]
 
 
-def measure_voice(language: str, folder: Path) -> tuple[Figure, Figure]:
+def measure_voice(
+    language: str, folder: Path, voice: Voice | None = None, events: str = "espeak-ng events"
+) -> tuple[Figure, Figure]:
     text = SAMPLES[language]
-    audio = folder / f"voice-{language}.wav"
-    EspeakVoice().synthesize(text, language, audio)
+    audio = folder / f"voice-{language}-{events.split()[0]}.wav"
+    (voice or EspeakVoice()).synthesize(text, language, audio)
     starts = engine_starts(text, audio, language)
     lit = lit_times(text, audio, language, spread=False)
     gaps = [abs(a - b) for a, b in zip(lit, starts, strict=True)]
-    engine = Figure(f"voice timing vs espeak-ng events ({language})", len(gaps),
+    engine = Figure(f"voice timing vs {events} ({language})", len(gaps),
                     max(gaps) * 1000, float(np.mean(gaps)) * 1000, wav_seconds(audio))  # fmt: skip
     onsets = onsets_after_pauses(audio)
     # each onset after a pause belongs to the lit unit whose engine start is nearest
     pairs = [(o, min(range(len(starts)), key=lambda i, o=o: abs(starts[i] - o))) for o in onsets]
     audio_gaps = [abs(lit[i] - o) for o, i in pairs if abs(starts[i] - o) < 0.5]
     measured = Figure(
-        f"voice timing vs onsets in the audio ({language})",
+        f"voice timing vs onsets in the audio ({language}, {events.split()[0]})",
         len(audio_gaps),
         max(audio_gaps, default=0.0) * 1000,
         float(np.mean(audio_gaps)) * 1000 if audio_gaps else 0.0,
@@ -168,6 +178,10 @@ def main() -> None:
         for language in SAMPLES:
             figures += measure_voice(language, folder)
             figures.append(measure_spread(language, folder))
+        with FakeEdge() as edge:
+            for language in SAMPLES:
+                voice = EdgeVoice(url=edge.url, timeout=60)
+                figures += measure_voice(language, folder, voice, "edge WordBoundary events")
     print("| what | words | audio s | max gap ms | mean gap ms |")
     print("|---|---:|---:|---:|---:|")
     for f in figures:

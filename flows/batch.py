@@ -46,7 +46,7 @@ def _settle_after_crash(flow: Any, flow_run: Any, state: Any) -> None:
 @flow(
     name="batch-processing",
     flow_run_name="batch-{batch_id}",
-    task_runner=ThreadPoolTaskRunner(max_workers=MAX_CONCURRENCY),
+    task_runner=ThreadPoolTaskRunner(max_workers=MAX_CONCURRENCY),  # type: ignore[arg-type]  # see flows/video.py
     on_failure=[_settle_after_crash],
     on_crashed=[_settle_after_crash],
 )

@@ -17,7 +17,7 @@ import contextlib
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
 
 from prefect import Flow
@@ -30,6 +30,8 @@ from ytmaker.review import WAITING
 from ytmaker.summary import project_summary
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 _INSTRUMENTED = "_ytmaker_instrumented"
 
 
@@ -131,7 +133,7 @@ def _waiting(project_id: int) -> bool:
         return False
 
 
-def instrument(video_flow: Flow) -> Flow:
+def instrument(video_flow: Flow[P, R]) -> Flow[P, R]:
     """The flow with our run name, tags and artifacts; its own hooks are kept (idempotent)."""
     if getattr(video_flow, _INSTRUMENTED, False):
         return video_flow

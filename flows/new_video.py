@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from uuid import UUID
 
 from prefect import flow, get_run_logger, tags
 from prefect.client.orchestration import get_client
@@ -54,7 +55,7 @@ def rename_run(name: str) -> None:
     """Once the row exists, the run carries its id; a failure here only costs the name."""
     try:
         with get_client(sync_client=True) as client:
-            client.set_flow_run_name(flow_run.get_id(), name=name)
+            client.set_flow_run_name(UUID(flow_run.get_id()), name=name)
     except Exception:  # noqa: BLE001
         log.warning("Could not rename the flow run to %s", name, exc_info=True)
 
@@ -77,6 +78,7 @@ def intake_artifact(project: Project, created: bool) -> None:
         ("publish at (UTC)", youtube.get("publish_at")),
         ("tags", ", ".join(youtube.get("tags") or [])),
         ("own prompt", "yes" if project.prompt_template else None),
+        ("voice", (project.voice or {}).get("name")),
     ]
     table = "\n".join(f"| {key} | {value} |" for key, value in rows if value)
     _artifact(

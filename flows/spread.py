@@ -48,7 +48,8 @@ def run_on_pool(batch_id: int, project_id: int, tags: list[str]) -> dict[str, An
         tags=tags,
         timeout=0,
     )
-    done = settled(run.id)
+    # sync code: Prefect's async_dispatch gives the flow run, not a coroutine
+    done = settled(run.id)  # type: ignore[union-attr]
     return {"flow_run_id": str(done.id), "state": done.state.type.value if done.state else None}
 
 

@@ -60,7 +60,8 @@ class Window:
     ) -> None:
         self.kind, self.ctx, self.project_id = kind, ctx, project_id
         self.size = 2 * concurrency
-        self.pending, self.running = list(jobs), {}
+        self.pending = list(jobs)
+        self.running: dict[int, tuple[Job, PrefectFuture]] = {}
         self._fill()
 
     def _fill(self) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 from prefect.client.orchestration import SyncPrefectClient, get_client
-from prefect.context import SettingsContext
+from prefect.context import SettingsContext, get_settings_context
 from prefect.exceptions import ObjectAlreadyExists
 from prefect.settings import PREFECT_API_URL, PREFECT_CLIENT_MAX_RETRIES
 
@@ -198,7 +198,7 @@ _NO_RETRY: dict[int, tuple[Any, Any]] = {}
 def _without_client_retries() -> SettingsContext:
     """The current Prefect settings with client retries off, built once per settings object
     (`temporary_settings` would validate all of Prefect's settings on every call: ~0.1 s)."""
-    current = SettingsContext.get()
+    current = get_settings_context()
     cached = _NO_RETRY.get(id(current.settings))
     if cached is None or cached[0] is not current.settings:
         updated = current.settings.copy_with_update(updates={PREFECT_CLIENT_MAX_RETRIES: 0})

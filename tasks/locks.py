@@ -68,7 +68,7 @@ class ExpiringRedisLockManager(RedisLockManager):
         return {"_params": self._params, "hold_seconds": self.hold_seconds}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(**{k.lstrip("_"): v for k, v in state.items()})
+        ExpiringRedisLockManager.__init__(self, **{k.lstrip("_"): v for k, v in state.items()})
 
     def __getattr__(self, name: str) -> Any:
         """`client`/`async_client` are made on first use, from the results block."""

@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from prefect import Task
 from prefect.cache_policies import INPUTS, TASK_SOURCE
@@ -21,6 +21,8 @@ from ytmaker.context import Context
 from ytmaker.providers import Providers
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def resumable_policy() -> Any:
@@ -97,7 +99,7 @@ def retry_condition(task: Any, task_run: Any, state: Any) -> bool:
     return True
 
 
-def configured(task: Task, settings: Settings, **options: Any) -> Task:
+def configured(task: Task[P, R], settings: Settings, **options: Any) -> Task[P, R]:
     """The task with the retry settings in force now (decorators run at import time)."""
     return task.with_options(
         retries=settings.retries,

@@ -59,6 +59,32 @@ class Subscriber:
         return self.messages
 
 
+def check_landscape_video(result: dict, script: Script, project_dir: Path) -> None:
+    """What a user checks of a finished landscape video: its streams, length, a picture per
+    segment with subtitles burned in, and the thumbnail."""
+    video = Path(result["video_path"])
+    info = probe(video)
+    assert (info.video.codec, info.video.width, info.video.height) == ("h264", 1920, 1080)
+    assert info.video.fps == pytest.approx(30, abs=0.01)
+    assert info.audio.codec == "aac" and info.video_streams == 1 and info.audio_streams == 1
+    assert info.duration == pytest.approx(script.realised_duration(), rel=0.02)
+    first, second = script.segments[0], script.segments[1]
+    start = script.intro.spoken_duration
+    frame_one = np.asarray(frame_at(video, start + first.spoken_duration / 2), dtype=float)
+    frame_two = np.asarray(
+        frame_at(video, start + first.spoken_duration + second.spoken_duration / 2), dtype=float
+    )
+    assert np.abs(frame_one - frame_two).mean() > 10  # a different picture per segment
+    image_one = np.asarray(
+        Image.open(project_dir / "images" / "segment_001.png").convert("RGB"),
+        dtype=float,
+    )
+    band = slice(int(1080 * 0.8), 1080)
+    assert np.abs(frame_one[band] - image_one[band]).mean() > 2  # subtitles burned in
+    with Image.open(result["thumbnail_path"]) as thumb:
+        assert (thumb.format, thumb.size) == ("JPEG", (1280, 720))
+
+
 def test_flow_makes_a_narrated_video_with_rows_state_and_progress(
     settings: Settings, prefect_harness: None
 ) -> None:
@@ -91,27 +117,7 @@ def test_flow_makes_a_narrated_video_with_rows_state_and_progress(
     assert {a.status for a in assets} == {AssetStatus.COMPLETED}
 
     # the video a user opens
-    video = Path(result["video_path"])
-    info = probe(video)
-    assert (info.video.codec, info.video.width, info.video.height) == ("h264", 1920, 1080)
-    assert info.video.fps == pytest.approx(30, abs=0.01)
-    assert info.audio.codec == "aac" and info.video_streams == 1 and info.audio_streams == 1
-    assert info.duration == pytest.approx(script.realised_duration(), rel=0.02)
-    first, second = script.segments[0], script.segments[1]
-    start = script.intro.spoken_duration
-    frame_one = np.asarray(frame_at(video, start + first.spoken_duration / 2), dtype=float)
-    frame_two = np.asarray(
-        frame_at(video, start + first.spoken_duration + second.spoken_duration / 2), dtype=float
-    )
-    assert np.abs(frame_one - frame_two).mean() > 10  # a different picture per segment
-    image_one = np.asarray(
-        Image.open(ctx.project_dir(project.id) / "images" / "segment_001.png").convert("RGB"),
-        dtype=float,
-    )
-    band = slice(int(1080 * 0.8), 1080)
-    assert np.abs(frame_one[band] - image_one[band]).mean() > 2  # subtitles burned in
-    with Image.open(result["thumbnail_path"]) as thumb:
-        assert (thumb.format, thumb.size) == ("JPEG", (1280, 720))
+    check_landscape_video(result, script, ctx.project_dir(project.id))
 
     # the state file and the local channel
     state = read_state(ctx.project_dir(project.id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -28,6 +29,25 @@ def test_a_key_can_come_from_a_prefect_secret_block(
     assert loaded.gemini_api_key.get_secret_value() == "sk-from-the-block-123"
     assert "GeminiScriptWriter" in repr(providers.script_writer(loaded))  # auto picks Gemini
     assert "sk-from-the-block-123" not in repr(loaded) + caplog.text
+
+
+def test_a_secret_block_is_read_when_settings_are_first_read_in_async_code(
+    settings: Settings, prefect_harness: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Prefect's `Secret.load` returns a coroutine inside a running event loop unless told not
+    to: the key must still be the block's text there (an async hook, an async client's code)."""
+    from prefect.blocks.system import Secret
+
+    Secret(value="sk-async-context-456").save("ytmaker-test-async-key", overwrite=True)
+    monkeypatch.setenv("GEMINI_API_KEY", "prefect-secret:ytmaker-test-async-key")
+
+    async def first_read() -> Settings:
+        return reload_settings()
+
+    loaded = asyncio.run(first_read())
+
+    assert loaded.gemini_api_key is not None
+    assert loaded.gemini_api_key.get_secret_value() == "sk-async-context-456"
 
 
 def test_a_missing_secret_block_names_the_variable_and_the_block(

@@ -18,7 +18,7 @@ from prefect.utilities.schema_tools.validation import validate
 from flows.new_batch import new_batch
 from flows.new_video import new_video
 from tests.test_batch import SHORT_EN, SHORT_ZH
-from ytmaker import batch, db
+from ytmaker import batch, db, voices
 from ytmaker.errors import InputError
 from ytmaker.forms import NewBatch, NewVideo, batch_plan, video_fields
 from ytmaker.models import BatchTask, Project
@@ -58,9 +58,13 @@ def test_the_new_video_form_is_typed_and_documented() -> None:
         "format",
         "length",
         "captions",
+        "voice",
+        "voice_rate",
+        "voice_pitch",
         "prompt_template",
     }
     assert all(field["title"] and field["description"] for field in form.values())
+    assert form["voice"]["enum"][:4] == ["", *voices.NAMES[:3]]  # the Edge voices, zh-TW first
     assert (form["review"]["type"], form["review"]["default"]) == ("boolean", False)
     assert form["language"]["enum"] == ["zh-TW", "en"]  # drop-downs
     assert form["format"]["enum"] == ["landscape", "shorts"]
@@ -84,6 +88,8 @@ def test_the_new_video_form_is_typed_and_documented() -> None:
         ({"tags": ["x" * 101]}, "video.tags.0"),
         ({"tags": [""]}, "video.tags.0"),
         ({"colour": "red"}, "video"),
+        ({"voice": "Robot"}, "video.voice"),
+        ({"voice_rate": "fast"}, "video.voice_rate"),
     ],
 )
 def test_the_server_refuses_what_the_schema_can_express(change: dict, field: str) -> None:

@@ -19,6 +19,7 @@ A batch file::
       - name: Bubble tea
         language: en
         format: shorts                            # a vertical YouTube Short
+        voice: {name: en-US-GuyNeural, rate: "+10%"}   # an Edge voice (README, Voices)
         prompt_template: "Write a cheerful script about: {content}"   # optional, for Gemini
         content: |
           Bubble tea was born in Taichung in the 1980s...
@@ -47,9 +48,11 @@ from ytmaker.media.visual import PATH_FIELDS, VisualConfig
 from ytmaker.models import BatchStatus, BatchTask, Project, ProjectStatus
 from ytmaker.project_input import (
     CONTENT_MAX_BYTES,
+    FieldProblem,
     YouTubeSpec,
     check_content,
     check_name,
+    check_voice,
     explain,
     invalid,
     narration_problems,
@@ -82,6 +85,7 @@ class ProjectSpec(BaseModel):
     review: bool | None = None  # a person approves it before upload (default: the batch's)
     format: str | None = None  # landscape | shorts
     length: str | None = None  # standard | short
+    voice: dict[str, Any] | None = None  # {name, rate, pitch}: an Edge voice (default: batch's)
 
     @field_validator("name", mode="after")
     @classmethod
@@ -107,6 +111,7 @@ class BatchSpec(BaseModel):
     review: bool | None = None  # default for every project; unset: YTMAKER_REVIEW
     format: str | None = None  # default for every project: landscape | shorts
     length: str | None = None  # default for every project: standard | short
+    voice: dict[str, Any] | None = None  # default for every project's voice, part by part
     projects: list[ProjectSpec] = Field(min_length=1)
 
     _format = field_validator("format", mode="after")(check_optional_format)
@@ -129,6 +134,7 @@ class NewProject:
     review_required: bool | None = None
     format: str = "landscape"
     length: str = "standard"
+    voice: dict[str, Any] | None = None
 
 
 @dataclass
@@ -222,6 +228,7 @@ def parse_batch(
         youtube = _youtube(spec.youtube, item.youtube, where, problems, now or datetime.now(UTC))
         visual = {**(spec.visual_config or {}), **(item.visual_config or {})}
         visual = _visual(visual, folder, f"{where}.visual_config", problems)
+        voice = _voice({**(spec.voice or {}), **(item.voice or {})}, language, where, problems)
         projects.append(
             NewProject(
                 item.name,
@@ -233,6 +240,7 @@ def parse_batch(
                 spec.review if item.review is None else item.review,
                 item.format or spec.format or DEFAULT_FORMAT,
                 item.length or spec.length or "standard",
+                voice,
             )
         )
     if settings is not None and not problems:
@@ -319,6 +327,17 @@ def _visual(data: dict[str, Any], folder: Folder, where: str, problems: list) ->
         return {}
 
 
+def _voice(
+    data: dict[str, Any], language: str, where: str, problems: list
+) -> dict[str, Any] | None:
+    """The batch's voice overlaid by the project's, checked for the project's language."""
+    try:
+        return check_voice(data, language)
+    except FieldProblem as exc:
+        problems.append((f"{where}.{exc.where}", str(exc)))
+        return None
+
+
 def _checked(content: str, where: str, problems: list, what: str = "") -> str:
     try:
         return check_content(content)
@@ -380,6 +399,7 @@ def create_batch(repo: Repository, plan: BatchPlan, **row: Any) -> BatchTask:
                     review_required=item.review_required,
                     format=item.format,
                     length=item.length,
+                    voice=item.voice,
                     batch_id=batch.id,
                 )
             )
@@ -418,7 +438,7 @@ def start(repo: Repository, batch_id: int) -> tuple[BatchTask, list[Project], li
     done = [p for p in projects if p.status is ProjectStatus.COMPLETED]
     todo = [p for p in projects if p.status is not ProjectStatus.COMPLETED]
     with repo.session() as session:
-        batch = session.get(BatchTask, batch_id)
+        batch = session.get_one(BatchTask, batch_id)
         batch.status = BatchStatus.RUNNING if todo else final_status(len(projects), len(done), 0)
         batch.total, batch.completed, batch.failed = len(projects), len(done), 0
     return get_batch(repo, batch_id), todo, done
@@ -437,7 +457,7 @@ def record(repo: Repository, batch_id: int, *, ok: bool) -> BatchTask:
 def finish(repo: Repository, batch_id: int) -> BatchTask:
     """Settle the status from the counters (and from the projects, if counters were lost)."""
     with repo.session() as session:
-        batch = session.get(BatchTask, batch_id)
+        batch = session.get_one(BatchTask, batch_id)
         counts = dict(
             session.execute(
                 select(Project.status, func.count())

@@ -5,10 +5,17 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
@@ -16,10 +23,11 @@ from ytmaker import redaction, secret_refs
 from ytmaker.errors import ConfigError
 from ytmaker.script import ScriptRules
 
-ProviderChoice = Literal["auto", "local", "gemini", "stability", "did", "youtube"]
+# A provider's name from ytmaker/providers/registry.py (auto, local, or one of the stage's).
+ProviderChoice = str
 
 
-def _env(name: str, **kwargs):  # noqa: ANN202 - pydantic Field factory
+def _env(name: str, **kwargs: Any) -> Any:  # pydantic Field factory
     return Field(validation_alias=AliasChoices(name), **kwargs)
 
 
@@ -59,6 +67,16 @@ class Settings(BaseSettings):
     avatar_provider: ProviderChoice = _env("YTMAKER_AVATAR_PROVIDER", default="auto")
     publisher: ProviderChoice = _env("YTMAKER_PUBLISHER", default="auto")
 
+    # Any OpenAI-compatible server (OpenAI, DeepSeek, Qwen, Ollama...): scripts; and speech.
+    openai_api_key: SecretStr | None = _env("OPENAI_API_KEY", default=None)
+    openai_base_url: str | None = _env("OPENAI_BASE_URL", default=None)
+    openai_model: str = _env("OPENAI_MODEL", default="gpt-4o-mini")
+    openai_tts_api_key: SecretStr | None = _env("OPENAI_TTS_API_KEY", default=None)
+    openai_tts_base_url: str | None = _env("OPENAI_TTS_BASE_URL", default=None)
+    openai_tts_model: str = _env("OPENAI_TTS_MODEL", default="gpt-4o-mini-tts")
+    openai_tts_voice: str = _env("OPENAI_TTS_VOICE", default="alloy")
+    # Microsoft Edge's speech service (`edge` voice): its address, for tests and proxies.
+    edge_tts_url: str | None = _env("EDGE_TTS_URL", default=None)
     gemini_api_key: SecretStr | None = _env("GEMINI_API_KEY", default=None)
     gemini_base_url: str | None = _env("GEMINI_BASE_URL", default=None)
     gemini_model: str = _env("GEMINI_MODEL", default="gemini-3.8-flash")
@@ -112,15 +130,43 @@ class Settings(BaseSettings):
     # (unset: usage is reported without a percentage).
     quota_warn_percent: float = _env("YTMAKER_QUOTA_WARN_PERCENT", default=90.0, gt=0, le=100)
     gemini_daily_limit: int | None = _env("YTMAKER_GEMINI_DAILY_LIMIT", default=None, ge=1)
+    openai_daily_limit: int | None = _env("YTMAKER_OPENAI_DAILY_LIMIT", default=None, ge=1)
     stability_daily_limit: int | None = _env("YTMAKER_STABILITY_DAILY_LIMIT", default=None, ge=1)
     # YouTube Data API defaults; a project granted more by Google raises them.
     youtube_daily_units: int = _env("YTMAKER_YOUTUBE_DAILY_UNITS", default=10_000, ge=1)
     youtube_daily_uploads: int = _env("YTMAKER_YOUTUBE_DAILY_UPLOADS", default=100, ge=1)
 
-    @field_validator("gemini_api_key", "stability_api_key", "did_api_key", mode="before")
+    @field_validator(
+        "gemini_api_key",
+        "stability_api_key",
+        "did_api_key",
+        "openai_api_key",
+        "openai_tts_api_key",
+        mode="before",
+    )
     @classmethod
     def _from_secret_block(cls, value: object) -> object:
         return secret_refs.resolve(value)
+
+    @field_validator(
+        "script_provider", "voice_provider", "image_provider", "avatar_provider", "publisher"
+    )
+    @classmethod
+    def _provider(cls, value: str, info: ValidationInfo) -> str:
+        """A provider the stage has (ytmaker/providers/registry.py lists them)."""
+        from ytmaker.providers import registry
+
+        stage = next(s for s, (name, _) in registry.STAGES.items() if name == info.field_name)
+        return registry.check_name(stage, value)
+
+    @field_validator("edge_tts_url", mode="after")
+    @classmethod
+    def _edge_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.strip().startswith(("ws://", "wss://")):
+            raise ValueError("must be a ws:// or wss:// address")
+        return value.strip()
 
     @field_validator("redis_url", mode="after")
     @classmethod
@@ -200,9 +246,11 @@ class Settings(BaseSettings):
     def secret_values(self) -> list[str]:
         """Every secret in these settings: keys, and passwords inside the service URLs."""
         keys = [self.gemini_api_key, self.stability_api_key, self.did_api_key]
+        keys += [self.openai_api_key, self.openai_tts_api_key]
         values = [key.get_secret_value() for key in keys if key is not None]
         values += [part for value in values for part in value.split(":")]  # D-ID's user:secret
-        return values + [url_password(url) for url in (self.redis_url, self.database_url)]
+        passwords = [url_password(url) for url in (self.redis_url, self.database_url)]
+        return values + [password for password in passwords if password]
 
     @property
     def channel_dir(self) -> Path:

@@ -20,7 +20,7 @@ class Context:
     repo: Repository
     bus: ProgressBus
     attempt: Attempt = field(default_factory=Attempt)
-    providers: Providers = None  # type: ignore[assignment] - set from settings when not given
+    providers: Providers = None  # type: ignore[assignment]  # set from settings when not given
 
     def __post_init__(self) -> None:
         if self.providers is None:

@@ -106,7 +106,7 @@ def retrying(
     """Retry a short transaction while the database is briefly away, then explain clearly."""
 
     @functools.wraps(method)
-    def wrapper(self: Repository, *args: P.args, **kwargs: P.kwargs) -> R:
+    def wrapper(self: Repository, /, *args: P.args, **kwargs: P.kwargs) -> R:
         for delay in RETRY_DELAYS:
             try:
                 return method(self, *args, **kwargs)
@@ -171,7 +171,7 @@ class Repository:
         return session_scope(self.url)
 
     @retrying
-    def create_project(self, **fields: Any) -> Project:
+    def create_project(self, /, **fields: Any) -> Project:
         with self.session() as session:
             project = Project(**fields)
             session.add(project)
@@ -191,7 +191,7 @@ class Repository:
             return project
 
     @retrying
-    def update_project(self, project_id: int, **fields: Any) -> Project:
+    def update_project(self, /, project_id: int, **fields: Any) -> Project:
         with self.session() as session:
             project = session.get(Project, project_id) if valid_id(project_id) else None
             if project is None:

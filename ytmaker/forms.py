@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from ytmaker import voices
 from ytmaker.batch import BatchPlan, NewProject, parse_batch
 from ytmaker.config import Settings
 from ytmaker.errors import InputError
@@ -41,7 +42,12 @@ _FORM_FIELD = {
     "youtube.privacy": "privacy",
     "youtube.publish_at": "publish_at",
     "youtube.tags": "tags",
+    "voice.name": "voice",
+    "voice.rate": "voice_rate",
+    "voice.pitch": "voice_pitch",
 }
+# The voice drop-down: the worker's default voice ("") or one of the table's.
+VoiceName = Literal[("", *voices.NAMES)]  # type: ignore[valid-type]
 
 # Fields of the new-video form and of the review form (ytmaker/review_form.py).
 Privacy = Annotated[
@@ -123,10 +129,31 @@ class NewVideo(BaseModel):
         description="line: each subtitle line as a whole; words: each word (each character "
         "for Chinese) lights up while it is spoken.",
     )
+    voice: VoiceName = Field(
+        default="",
+        title="Voice",
+        description="A Microsoft Edge neural voice for the narration (free, online), in the "
+        "video's language: "
+        + "; ".join(f"{v.name}: {v.label}" for v in voices.VOICES)
+        + ". Empty: the worker's voice (YTMAKER_VOICE_PROVIDER).",
+    )
+    voice_rate: str = Field(
+        default="+0%",
+        title="Voice rate",
+        description="How fast the chosen voice speaks: +10% faster, -20% slower (-50%..+100%).",
+        pattern=r"^[+-]\d{1,3}%$",
+    )
+    voice_pitch: str = Field(
+        default="+0Hz",
+        title="Voice pitch",
+        description="The chosen voice's pitch: +5Hz higher, -10Hz lower (-50Hz..+50Hz).",
+        pattern=r"^[+-]\d{1,3}Hz$",
+    )
     prompt_template: str = Field(
         default="",
         title="Prompt template",
-        description="This project's own prompt for the script writer (Gemini); must contain "
+        description="This project's own prompt for the LLM script writer (Gemini or an "
+        "OpenAI-compatible server); must contain "
         "{content}. Other placeholders: {language}, {language_name}, {segment_min}, "
         "{segment_max}, {total_min}, {total_max}, {rate}. Empty: the default prompt.",
     )
@@ -158,12 +185,19 @@ def video_fields(
             video_format=form.format,
             length=form.length,
             settings=settings,
+            voice=_voice(form),
         )
     except InputError as exc:
         raise invalid(source, _renamed(exc, where)) from None
     if form.captions == "words":
         fields["visual_config"] = {"subtitles": {"style": "words"}}
     return fields
+
+
+def _voice(form: NewVideo) -> dict[str, str] | None:
+    if not form.voice:
+        return None
+    return {"name": form.voice, "rate": form.voice_rate, "pitch": form.voice_pitch}
 
 
 def _renamed(exc: InputError, where: str) -> list[tuple[str, str]]:

@@ -67,6 +67,7 @@ def _create_index(engine: Engine, index: Index) -> None:
     try:
         index.create(engine)
     except DatabaseError:
+        assert index.table is not None  # an index of our metadata always belongs to its table
         names = {found["name"] for found in inspect(engine).get_indexes(index.table.name)}
         if index.name not in names:
             raise

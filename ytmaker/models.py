@@ -120,6 +120,8 @@ class Project(Timestamps, Base):
     review: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     # A person approves it before upload: True/False as given, None: YTMAKER_REVIEW decides.
     review_required: Mapped[bool | None] = mapped_column(default=None)
+    # The project's own voice {name, rate, pitch} (ytmaker/voices.py); None: the default voice.
+    voice: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batch_tasks.id"), default=None)
     completed_at: Mapped[datetime | None] = mapped_column(default=None)
     # The flow run (`new-video`) that made it: a rerun of that run finds it instead of a copy.

@@ -43,6 +43,6 @@ def batch_for_run(repo: Repository, run_id: str, plan: BatchPlan) -> tuple[Batch
         return _find(repo, BatchTask, run_id), False
 
 
-def _find(repo: Repository, model: type, run_id: str) -> Any:
+def _find(repo: Repository, model: type[Project] | type[BatchTask], run_id: str) -> Any:
     with repo.session() as session:
         return session.scalars(select(model).where(model.created_by_run == run_id)).first()

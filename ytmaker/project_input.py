@@ -9,13 +9,15 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from ytmaker.config import Settings
-from ytmaker.errors import InputError
+from ytmaker.errors import InputError, YTMakerError
 from ytmaker.formats import check_format, check_length
 from ytmaker.language import normalise_language
 from ytmaker.prompts import check_template
 from ytmaker.terminal import BIDI_CONTROLS, LINE_SEPARATORS
+from ytmaker.voices import VoiceSettings
 
 LOCAL_TZ = ZoneInfo("Asia/Taipei")  # our users' zone: times written without an offset
 NAME_MAX = 200
@@ -170,7 +172,7 @@ def _loc(loc: tuple) -> str:
     return text or "(value)"
 
 
-def _msg(error: dict) -> str:
+def _msg(error: ErrorDetails) -> str:
     if error["type"] == "extra_forbidden":
         return "unknown field"
     if error["type"] == "missing":
@@ -189,6 +191,7 @@ def new_project(
     video_format: str | None = None,
     length: str | None = None,
     settings: Settings | None = None,
+    voice: dict[str, Any] | None = None,
     source: str = "The project",
     now: datetime | None = None,
 ) -> dict[str, Any]:
@@ -206,12 +209,13 @@ def new_project(
         "prompt_template": lambda: prompt_template and check_template(prompt_template),
         "format": lambda: check_format(video_format),
         "length": lambda: check_length(length),
+        "voice": lambda: check_voice(voice, language),
     }
     for field, check in checks.items():
         try:
             fields[field] = check()
         except (ValueError, InputError) as exc:
-            problems.append((field, _rule(exc)))
+            problems.append((getattr(exc, "where", field), _rule(exc)))
     if settings is not None and not problems:
         problems += narration_problems(settings, fields)
     if problems:
@@ -238,6 +242,31 @@ def narration_problems(
         fields.get("length"),
     )
     return [(f"{where}content", problem)] if problem else []
+def check_voice(voice: dict[str, Any] | None, language: str) -> dict[str, Any] | None:
+    """The stored form of a project's own voice (None: the default voice), or a ValueError
+    naming the part that is wrong (`voice.rate: '+500%' is outside -50%..+100%`)."""
+    if not voice:
+        return None
+    try:
+        settings = VoiceSettings.model_validate(voice)
+    except ValidationError as exc:
+        raise FieldProblem(*explain(exc, prefix="voice.")[0]) from None
+    try:
+        language = normalise_language(language)
+    except YTMakerError:
+        return settings.model_dump()  # the language itself is refused on its own
+    try:
+        return settings.check_language(language).model_dump()
+    except ValueError as exc:
+        raise FieldProblem("voice.name", str(exc)) from None
+
+
+class FieldProblem(ValueError):
+    """A rule broken by one part of a field (`voice.rate`)."""
+
+    def __init__(self, where: str, rule: str) -> None:
+        super().__init__(rule)
+        self.where = where
 
 
 def _youtube(data: dict[str, Any], now: datetime | None, problems: list) -> dict[str, Any]:

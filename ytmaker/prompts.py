@@ -8,7 +8,12 @@ attribute or break the prompt.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from ytmaker.language import family
+
+if TYPE_CHECKING:
+    from ytmaker.script import ScriptRules
 
 PLACEHOLDERS = {
     "content": "the project's text",
@@ -78,3 +83,48 @@ def fill(template: str, values: dict[str, Any]) -> str:
         return format(values[name], spec or "")
 
     return _TOKEN.sub(one, template)
+
+
+# --- the script prompt every LLM writer sends (Gemini, any OpenAI-compatible server) ---------
+
+LANGUAGE_NAMES = {"zh": "Traditional Chinese as used in Taiwan (繁體中文)", "en": "English"}
+
+DEFAULT_PROMPT = """You write the narration script of a YouTube video from the content below.
+Write every spoken text and the metadata in {language_name}; write each image_description in
+English, as a prompt for an image generator (a concrete scene, no text in the picture).
+
+Rules:
+- intro: a short greeting that introduces the topic.
+- segments: numbered from 1, in the order they are spoken; each has the spoken text, its
+  duration in seconds (between {segment_min:g} and {segment_max:g}; about {rate} when spoken),
+  and an image_description.
+- outro: thanks the viewer and invites them to like and subscribe.
+- total_duration: the sum of all durations, between {total_min:g} and {total_max:g} seconds.
+- metadata: a title (at most 100 characters), a description (at most 4500 characters, ending
+  with a note that the video was made with AI tools) and up to 10 tags.
+- Stay faithful to the content; do not invent facts.
+
+Content:
+{content}
+"""
+
+RATES = {"zh": "3.7 Chinese characters per second", "en": "2.9 words per second"}
+
+
+def script_prompt(template: str | None, content: str, language: str, rules: ScriptRules) -> str:
+    """The prompt for `content`: the project's own template (a Short's hook prompt included),
+    else DEFAULT_PROMPT, with the script rules filled in."""
+    lang = family(language)
+    return fill(
+        template or DEFAULT_PROMPT,
+        dict(
+            content=content.strip(),
+            language=language,
+            language_name=LANGUAGE_NAMES[lang],
+            segment_min=rules.segment_min,
+            segment_max=rules.segment_max,
+            total_min=rules.total_min,
+            total_max=rules.total_max,
+            rate=RATES[lang],
+        ),
+    )

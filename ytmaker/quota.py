@@ -3,8 +3,10 @@
 - D-ID: credits from its API (`GET /credits`), only when a real D-ID key is configured.
 - YouTube: units spent today (the quota day ends at midnight Pacific Time) from our own
   accounting: `quota_usage` rows, plus uploads recorded on projects that no row covers.
-- Gemini, Stability AI: calls we counted today (`quota_usage` rows); a percentage only when a
-  daily limit is configured (YTMAKER_GEMINI_DAILY_LIMIT, YTMAKER_STABILITY_DAILY_LIMIT).
+- Gemini, Stability AI, OpenAI-compatible servers: calls we counted today (`quota_usage` rows;
+  the OpenAI writer's tokens too, from each answer's `usage`, beside the calls); a percentage
+  only when a daily limit is configured (YTMAKER_GEMINI_DAILY_LIMIT,
+  YTMAKER_STABILITY_DAILY_LIMIT, YTMAKER_OPENAI_DAILY_LIMIT).
 
 Offline, with local providers, every service reads zero usage: nothing fails.
 """
@@ -31,7 +33,8 @@ from ytmaker.providers.base import Service
 from ytmaker.providers.errors import ServiceError
 
 log = logging.getLogger(__name__)
-SERVICES = ("did", "youtube", "gemini", "stability")
+SERVICES = ("did", "youtube", "gemini", "stability", "openai")
+TOKENS = "tokens"  # counted beside the calls, never added to them
 PACIFIC = ZoneInfo("America/Los_Angeles")  # Google's quota day
 TAIPEI = ZoneInfo("Asia/Taipei")
 REDIS_TTL = 3600  # seconds: a reading older than the hourly sync is gone, not stale
@@ -89,10 +92,15 @@ def record_usage(
 
 
 def meter(ctx: Context, provider: Service, kind: str, project_id: int | None = None) -> None:
-    """Count one successful call of a real provider (local ones are not metered)."""
+    """Count one successful call of a real provider (local ones are not metered); a provider
+    that counts its own use (`usage()`: the OpenAI writer's calls and tokens) says how much."""
     service = provider.metered_service
-    if service:
-        record_usage(ctx.repo, service, 1.0, kind, project_id)
+    if not service:
+        return
+    usage = getattr(provider, "usage", None)
+    for used_kind, units in (usage() if callable(usage) else {kind: 1.0}).items():
+        if units:
+            record_usage(ctx.repo, service, units, used_kind, project_id)
 
 
 def youtube_meter(ctx: Context, project_id: int) -> Callable[[str], None]:
@@ -117,7 +125,7 @@ def ensure_upload_fits(ctx: Context, resuming: bool, now: datetime | None = None
     short = []
     if inserts["used"] + need_insert > inserts["limit"]:
         short.append(f"{inserts['used']:g} of {inserts['limit']:g} uploads (videos.insert) done")
-    if reading.used + need_units > reading.limit:
+    if reading.used + need_units > ctx.settings.youtube_daily_units:
         short.append(
             f"{reading.used:g} of {reading.limit:g} units used and thumbnails.set needs "
             f"{need_units}"
@@ -187,6 +195,7 @@ def read_did(settings: Settings) -> QuotaReading:
     if not did_configured(settings):
         reading.source = "not-configured"
         return reading
+    assert settings.did_api_key is not None  # did_configured() says so
     try:
         from ytmaker.providers import did as did_provider
 
@@ -267,14 +276,14 @@ def read_counted(
     repo: Repository, service: str, limit: int | None, now: datetime, zone: ZoneInfo
 ) -> QuotaReading:
     kinds = counted(repo, service, day_start(now, zone))
-    used = sum(kinds.values())
+    used = sum(units for kind, units in kinds.items() if kind != TOKENS)
     return QuotaReading(
         service,
         used=used,
         limit=limit,
         remaining=None if limit is None else max(limit - used, 0.0),
         percent=_percent(used, limit),
-        unit="calls" if service == "gemini" else "images",
+        unit="images" if service == "stability" else "calls",
         period=f"day ({zone.key})",
         details={"by_kind": kinds},
     )
@@ -293,6 +302,7 @@ def read_all(ctx: Context, now: datetime | None = None) -> list[QuotaReading]:
         _youtube(ctx, now),
         read_counted(ctx.repo, "gemini", settings.gemini_daily_limit, now, PACIFIC),
         read_counted(ctx.repo, "stability", settings.stability_daily_limit, now, TAIPEI),
+        read_counted(ctx.repo, "openai", settings.openai_daily_limit, now, TAIPEI),
     ]
 
 
@@ -306,6 +316,8 @@ def read_service(ctx: Context, service: str, now: datetime | None = None) -> Quo
         return read_counted(ctx.repo, service, ctx.settings.gemini_daily_limit, now, PACIFIC)
     if service == "stability":
         return read_counted(ctx.repo, service, ctx.settings.stability_daily_limit, now, TAIPEI)
+    if service == "openai":
+        return read_counted(ctx.repo, service, ctx.settings.openai_daily_limit, now, TAIPEI)
     raise ValueError(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
 
 

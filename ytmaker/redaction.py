@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 MASK = "***"
@@ -78,7 +78,7 @@ def redact(text: str | None, secrets: Iterable[str | None] = ()) -> str:
     return _AUTH_HEADER.sub(lambda m: f"{m.group(1)} ***", out)
 
 
-def redact_value(value: Any, secrets: list[str]) -> Any:
+def redact_value(value: Any, secrets: Collection[str | None]) -> Any:
     if isinstance(value, str):
         return redact(value, secrets)
     if isinstance(value, dict):

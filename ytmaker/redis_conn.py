@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
 import redis
 from redis.backoff import NoBackoff
@@ -21,7 +22,7 @@ _embedded: dict[str, object] = {}
 # does not answer within a second is taken as away (ytmaker.progress then skips it for a
 # while). One quick retry for a dropped connection (a restarted server), none for a timeout.
 SOCKET_TIMEOUT = 1.0
-CLIENT_OPTIONS = {
+CLIENT_OPTIONS: dict[str, Any] = {
     "socket_timeout": SOCKET_TIMEOUT,
     "socket_connect_timeout": SOCKET_TIMEOUT,
     "retry": Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),

@@ -11,6 +11,7 @@ from typing import Any
 from ytmaker import stages
 from ytmaker.language import family
 from ytmaker.progress import Stage
+from ytmaker.providers.registry import markdown as registry_markdown
 
 # Statuses whose summary shows no error: made, or waiting for (or decided by) a person.
 NO_ERROR = ("COMPLETED", "AWAITING_REVIEW", "REVIEW_EXPIRED", "REJECTED")
@@ -75,8 +76,8 @@ def summary_markdown(
     state_message: str | None = None,
 ) -> str:
     status = result.get("status")
-    icon = {"COMPLETED": "✅", "AWAITING_REVIEW": "⏸️", "REVIEW_EXPIRED": "⏸️", "REJECTED": "🚫"}
-    icon = icon.get(str(status), "❌")
+    icons = {"COMPLETED": "✅", "AWAITING_REVIEW": "⏸️", "REVIEW_EXPIRED": "⏸️", "REJECTED": "🚫"}
+    icon = icons.get(str(status), "❌")
     title = result.get("title") or result.get("name") or f"Project {result.get('project_id')}"
     rows = [
         ("project", f"{result.get('project_id')} — {result.get('name', '')}"),
@@ -92,6 +93,8 @@ def summary_markdown(
     ]
     lines = [f"# {title}", "", "| | |", "|---|---|"]
     lines += [f"| {key} | {value} |" for key, value in rows if value not in (None, "", "-")]
+    if result.get("providers"):
+        lines += ["", "## Providers", "", registry_markdown(result["providers"])]
     error = result.get("error")
     if error or (status not in NO_ERROR and state_message):
         error = error or {}

@@ -18,9 +18,9 @@ import dataclasses
 import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from ytmaker.config import Settings
 from ytmaker.context import Context
@@ -154,7 +154,7 @@ def decide(ctx: Context, project_id: int, decision: dict[str, Any], by: str) -> 
             .where(Project.id == project_id, Project.status.in_(WAITING))
             .values(status=status, review=review)
         )
-        if done.rowcount != 1:
+        if cast(CursorResult, done).rowcount != 1:  # an UPDATE gives a CursorResult
             return False
     _mirror(ctx, project_id, status, review)
     if approve:
@@ -206,7 +206,7 @@ def expire_overdue(ctx: Context) -> list[int]:
                 .where(Project.id == project.id, Project.status == ProjectStatus.AWAITING_REVIEW)
                 .values(status=ProjectStatus.REVIEW_EXPIRED, review=review)
             )
-        if done.rowcount == 1:
+        if cast(CursorResult, done).rowcount == 1:
             _mirror(ctx, project.id, ProjectStatus.REVIEW_EXPIRED, review)
             ctx.bus.publish(
                 project.id,

@@ -86,7 +86,7 @@ def providers_used(ctx: Context, project_id: int) -> list[dict[str, Any]]:
         found.append(
             {
                 "asset": kind,
-                "provider": _provider_name(ctx, kind),
+                "provider": _provider_name(ctx, kind, project_id),
                 "made_by_it": matching,
                 "placeholders": placeholders,
                 "total": len(jobs),
@@ -99,9 +99,10 @@ def _avatar_type(role: Any) -> AssetType:
     return AssetType.AVATAR_INTRO if role == "intro" else AssetType.AVATAR_OUTRO
 
 
-def _provider_name(ctx: Context, kind: str) -> str:
-    made = {"voice": ctx.providers.voice, "images": ctx.providers.images}
-    return made.get(kind, ctx.providers.avatar)().name
+def _provider_name(ctx: Context, kind: str, project_id: int) -> str:
+    if kind == "voice":  # the project's own voice, if it chose one
+        return assets.project_voice(ctx, project_id).name
+    return (ctx.providers.images if kind == "images" else ctx.providers.avatar)().name
 
 
 def thumbnail_data_uri(path: str | None, width: int = THUMBNAIL_WIDTH) -> str | None:
@@ -110,8 +111,8 @@ def thumbnail_data_uri(path: str | None, width: int = THUMBNAIL_WIDTH) -> str | 
         return None
     from PIL import Image
 
-    with Image.open(path) as image:
-        image = image.convert("RGB")
+    with Image.open(path) as opened:
+        image = opened.convert("RGB")
         image.thumbnail((width, width))
         buffer = io.BytesIO()
         image.save(buffer, "JPEG", quality=80)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from ytmaker.errors import ScriptValidationError
 from ytmaker.language import count_units, family
@@ -116,7 +117,7 @@ def _number(value: float) -> float | str:
 
 
 def _check_segment(segment: Segment, rules: ScriptRules, language: str) -> None:
-    where = {"segment_index": segment.index, "duration": _number(segment.duration)}
+    where: dict[str, Any] = {"segment_index": segment.index, "duration": _number(segment.duration)}
     label = f"segment {segment.index}"
     if not segment.text.strip():
         raise ScriptValidationError("段落內容為空 (segment text is empty)", field="text", **where)
@@ -164,7 +165,7 @@ PIECE_NAMES = {"intro": "開場", "outro": "結尾"}
 
 def _check_piece(piece: Narration, name: str, rules: ScriptRules) -> None:
     """The intro and outro: something to say, for a positive number of seconds."""
-    where = {"piece": name, "duration": _number(piece.duration)}
+    where: dict[str, Any] = {"piece": name, "duration": _number(piece.duration)}
     shown = PIECE_NAMES[name]
     if not piece.text.strip():
         raise ScriptValidationError(
@@ -201,3 +202,90 @@ def _check_speech(script: Script, rules: ScriptRules) -> None:
             field="text",
             spoken_seconds=round(seconds, 1),
         )
+
+
+# --- what an LLM writer is asked for (the response schema every writer shares) ---------------
+
+
+class _WireNarration(BaseModel):
+    text: str
+    duration: float
+
+
+class _WireSegment(_WireNarration):
+    index: int
+    image_description: str
+
+
+class _WireMetadata(BaseModel):
+    title: str
+    description: str
+    tags: list[str] = Field(default_factory=list)
+
+
+class WireScript(BaseModel):
+    """The JSON the model is asked for: the response schema of every LLM writer."""
+
+    intro: _WireNarration
+    segments: list[_WireSegment]
+    outro: _WireNarration
+    metadata: _WireMetadata
+    total_duration: float
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """Model text without control characters or lone surrogates, which no file or voice takes."""
+    return _UNPRINTABLE.sub("", text).strip()
+
+
+def schema_error(exc: ValidationError, who: str, provider: str) -> ScriptValidationError:
+    """A writer's answer that does not fit WireScript: the first problem, with the 1-based
+    segment it is in (segments are numbered so); another draw of the model may well fit."""
+    loc = exc.errors()[0]["loc"]
+    where = ".".join(str(p) for p in loc) or "(root)"
+    seat: dict[str, Any] = {}
+    if len(loc) > 1 and loc[0] == "segments" and isinstance(loc[1], int):
+        seat = {"segment_index": loc[1] + 1}
+    shown = f"segment {seat['segment_index']}, field {where}" if seat else f"field {where}"
+    return ScriptValidationError(
+        f"{who} 的腳本不符合格式 ({shown}: {exc.errors()[0]['msg']}); run the script step again.",
+        field=where,
+        retryable=True,
+        provider=provider,
+        reason="schema_mismatch",
+        errors=len(exc.errors()),
+        **seat,
+    )
+
+
+def from_wire(wire: WireScript, language: str) -> Script:
+    """A writer's answer as a Script: segments renumbered in order, text cleaned, the total
+    the sum of the durations (the rules are checked by validate_script)."""
+    segments = [
+        Segment(
+            index=i,
+            text=clean_text(s.text),
+            duration=round(float(s.duration), 2),
+            image_description=clean_text(s.image_description),
+        )
+        for i, s in enumerate(wire.segments, start=1)
+    ]
+    intro = Narration(text=clean_text(wire.intro.text), duration=round(wire.intro.duration, 2))
+    outro = Narration(text=clean_text(wire.outro.text), duration=round(wire.outro.duration, 2))
+    total = round(intro.duration + outro.duration + sum(s.duration for s in segments), 2)
+    tags = list(dict.fromkeys(tag for tag in map(clean_text, wire.metadata.tags) if tag))
+    return Script(
+        language=language,
+        intro=intro,
+        segments=segments,
+        outro=outro,
+        metadata=Metadata(
+            title=clean_text(wire.metadata.title),
+            description=clean_text(wire.metadata.description),
+            tags=tags,
+        ),
+        total_duration=total,
+    )

@@ -23,7 +23,9 @@ def resolve(value: object) -> object:
     from prefect.blocks.system import Secret
 
     try:
-        secret = Secret.load(name).get()
+        # _sync=True: the block, not a coroutine, even when settings are first read in async
+        # code (Prefect's async_dispatch); its type hints know neither the flag nor that
+        secret = Secret.load(name, _sync=True).get()  # type: ignore[call-arg, union-attr]
     except Exception as exc:  # noqa: BLE001 - any failure becomes one actionable message
         reason = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise ValueError(

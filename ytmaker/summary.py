@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -12,8 +13,10 @@ from ytmaker.context import Context
 from ytmaker.errors import YTMakerError
 from ytmaker.layout import piece_paths
 from ytmaker.models import Project, ProjectStatus
+from ytmaker.providers import registry, voice_choice
 from ytmaker.review import PERSON_DECIDES, approved_title, replaced_images
 from ytmaker.script import Script
+from ytmaker.voices import stored_voice
 
 log = logging.getLogger(__name__)
 _STAGE_OF = {
@@ -52,6 +55,7 @@ def project_summary(ctx: Context, project_id: int) -> dict[str, Any]:
     }
     result["replaced"] = replaced_images(ctx.repo, project_id)
     result["partial"] = bool(result["replaced"])
+    result["providers"] = providers_of(ctx, project)
     if project.script:
         script = Script.model_validate(project.script)
         paths = piece_paths(ctx, project_id, script)
@@ -61,6 +65,15 @@ def project_summary(ctx: Context, project_id: int) -> dict[str, Any]:
         video = project_state(ctx, project_id).get("video") or {}
         result["duration"] = video.get("duration")
     return result
+
+
+def providers_of(ctx: Context, project: Project) -> list[dict[str, Any]]:
+    """Per stage, the provider this project's run uses and why (`ytmaker providers`, with the
+    project's own voice)."""
+    overrides = {}
+    with contextlib.suppress(YTMakerError, ValueError):
+        overrides["voice"] = voice_choice(ctx.settings, stored_voice(project.voice))
+    return registry.explain(ctx.settings, overrides)
 
 
 def retrying_of(ctx: Context, project: Project) -> dict[str, Any] | None:

@@ -8,7 +8,7 @@ the top: `ytmaker --help` then loads none of it, and `status` no Prefect.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -52,7 +52,7 @@ ProjectId = Annotated[int, typer.Argument(help="A project id.", callback=an_id)]
 BatchId = Annotated[int, typer.Argument(help="A batch id.", callback=an_id)]
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     screen.err.print(
         f"[bold red]錯誤 Error:[/] {markup_safe(message, multiline=True)}",
         highlight=False,

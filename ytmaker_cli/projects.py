@@ -53,6 +53,12 @@ def project_create(
             help="standard (the YTMAKER_TOTAL_... rule) or short (60-180 s; a Short 15-60 s)."
         ),
     ] = "standard",
+    voice: Annotated[
+        str | None,
+        typer.Option(help="An Edge voice, e.g. zh-TW-HsiaoChenNeural (`ytmaker providers`)."),
+    ] = None,
+    voice_rate: Annotated[str, typer.Option(help="Its speaking rate, e.g. +10% or -20%.")] = "+0%",
+    voice_pitch: Annotated[str, typer.Option(help="Its pitch, e.g. +5Hz or -10Hz.")] = "+0Hz",
 ) -> None:
     """Create a project; prints its id."""
     from ytmaker import project_input
@@ -78,8 +84,18 @@ def project_create(
         review=review,
         video_format=video_format,
         length=length,
+        voice=_voice(voice, voice_rate, voice_pitch),
     )
     screen.out.print(made["id"])
+
+
+def _voice(name: str | None, rate: str, pitch: str) -> dict[str, str] | None:
+    """--voice and its --voice-rate/--voice-pitch (those alone need a voice to change)."""
+    if name is None:
+        if (rate, pitch) != ("+0%", "+0Hz"):
+            fail("--voice-rate and --voice-pitch change a voice: give --voice NAME too")
+        return None
+    return {"name": name, "rate": rate, "pitch": pitch}
 
 
 VISUAL_CONFIG_MAX_BYTES = 64 * 1024
@@ -131,6 +147,7 @@ def create_project(
     review: bool | None = None,
     video_format: str = "landscape",
     length: str = "standard",
+    voice: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The project row, after every rule (the text's length too: `ctx.settings`)."""
     from ytmaker import project_input
@@ -146,6 +163,7 @@ def create_project(
             video_format=video_format,
             length=length,
             settings=ctx.settings,
+            voice=voice,
         )
     except YTMakerError as exc:
         fail(exc.message)

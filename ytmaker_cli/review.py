@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING, Annotated, Any
+from uuid import UUID
 
 import typer
 from rich.markdown import Markdown
@@ -167,9 +168,9 @@ def resume_run(run_id: str, form: dict[str, Any]) -> bool:
 
     try:
         with get_client(sync_client=True) as client:
-            state = client.read_flow_run(run_id).state
+            state = client.read_flow_run(UUID(run_id)).state
         if state is not None and state.is_paused():
-            resume_flow_run(run_id, run_input=form)
+            resume_flow_run(UUID(run_id), run_input=form)
             return True
         return state is not None and not state.is_final()  # resumed already: it reads the DB
     except Exception as exc:  # noqa: BLE001 - then the remaining stages run here

@@ -109,6 +109,7 @@ def watch(ctx: Context, project_id: int, stop: threading.Event) -> None:
 
 def submit_deployment(name: str, parameters: dict[str, Any]) -> None:
     """Create a flow run of a deployment and print where to watch it."""
+    from prefect.client.schemas.objects import FlowRun
     from prefect.deployments import run_deployment
 
     try:
@@ -117,6 +118,7 @@ def submit_deployment(name: str, parameters: dict[str, Any]) -> None:
         fail(f"Cannot submit to the deployment {name} ({exc}). Is `make up` running?")
     api = _prefect_api_url()
     ui = api.removesuffix("/api") if api else "the Prefect UI"
+    assert isinstance(flow_run, FlowRun)  # sync code: async_dispatch gives no coroutine
     screen.err.print(
         literal(
             f"Submitted flow run {flow_run.name} ({flow_run.id}): {ui}/runs/flow-run/{flow_run.id}"

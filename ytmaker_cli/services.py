@@ -80,3 +80,40 @@ def quota_command(
             literal(r.get("taken_at", "")),
         )
     screen.out.print(table)
+
+
+@app.command("providers")
+def providers_command(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON line.")] = False,
+) -> None:
+    """Per stage, the provider a run would use now and the setting that made it so."""
+    from ytmaker.config import get_settings
+    from ytmaker.errors import YTMakerError
+    from ytmaker.providers import registry
+    from ytmaker.voices import DEFAULTS, VOICES
+
+    try:
+        settings = get_settings()
+    except YTMakerError as exc:
+        fail(exc.message)
+        raise  # unreachable
+    rows = registry.explain(settings)
+    if as_json:
+        voices = [{"name": v.name, "language": v.language, "label": v.label} for v in VOICES]
+        print(
+            json_line({"stages": rows, "edge_voices": voices, "edge_defaults": DEFAULTS}),
+            flush=True,
+        )
+        return
+    table = Table("stage", "provider", "setting", "why", "detail")
+    for row in rows:
+        table.add_row(
+            literal(row["stage"]),
+            literal(row["provider"] or "error", style="" if row["provider"] else "bold red"),
+            literal(row["setting"]),
+            literal(row["why"]),
+            literal(row["detail"]),
+        )
+    screen.out.print(table)
+    names = ", ".join(v.name for v in VOICES)
+    screen.out.print(literal(f"Edge voices for a project's --voice: {names}"))

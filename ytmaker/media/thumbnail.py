@@ -138,7 +138,7 @@ def layout(title: str, subtitle: str | None, font_file: Path | None = None) -> L
     return Layout(font, lines, boxes, tag_font, subtitle, tag_box)
 
 
-def _tag_size(title_size: int) -> int:
+def _tag_size(title_size: float) -> int:
     return max(TAG_MIN, min(TAG_MAX, round(title_size * TAG_RATIO)))
 
 

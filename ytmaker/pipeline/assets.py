@@ -21,21 +21,40 @@ from ytmaker.media.probe import wav_duration
 from ytmaker.models import AssetType
 from ytmaker.pipeline.records import AssetRecord, Job, fingerprint, record_asset
 from ytmaker.progress import Stage
-from ytmaker.providers.base import Gate, gated
+from ytmaker.providers.base import Gate, Voice, gated, variant_of
 from ytmaker.review import replaced_images
 from ytmaker.script import Script
 from ytmaker.state import update_state
+from ytmaker.voices import stored_voice
 
 log = logging.getLogger(__name__)
 
 
+def project_voice(ctx: Context, project_id: int) -> Voice:
+    """The voice of this project: its own Edge voice, if it chose one, else the run's."""
+    return ctx.providers.voice(stored_voice(ctx.repo.get_project(project_id).voice))
+
+
 def voice_jobs(ctx: Context, project_id: int) -> list[Job]:
+    """A piece depends on its text, language and voice: the provider, and its model, voice,
+    rate and pitch when they differ from the defaults (another voice re-voices the piece)."""
     home = _home(ctx, project_id)
     script = load_script(ctx, project_id)
-    provider = ctx.providers.voice().name
+    voice = project_voice(ctx, project_id)
+    variant = variant_of(voice)
     paths = piece_paths(ctx, project_id, script)["audio"]
     return [
-        Job(i, paths[i], fingerprint(piece.text, script.language, provider, _where(home, paths[i])))
+        Job(
+            i,
+            paths[i],
+            fingerprint(
+                piece.text,
+                script.language,
+                voice.name,
+                _where(home, paths[i]),
+                *([variant] if variant else []),
+            ),
+        )
         for i, piece in enumerate(script.pieces())
     ]
 
@@ -116,7 +135,7 @@ def synthesize_piece(
     if record.made():
         return wav_duration(path)
     text = script.pieces()[piece_index].text
-    voice = ctx.providers.voice()
+    voice = project_voice(ctx, project_id)
     with record:
         seconds = voice.synthesize(text, script.language, path)
     quota.meter(ctx, voice, "speech", project_id)
@@ -186,14 +205,14 @@ def record_durations(ctx: Context, project_id: int, seconds: list[float]) -> Scr
 
 
 def settle_images(
-    ctx: Context, project_id: int, failures: dict[int, BaseException]
+    ctx: Context, project_id: int, failures: dict[int | str, BaseException]
 ) -> dict[str, Any]:
     """Accept a few refused images with placeholders (partial success), or fail the stage."""
     if not failures:
         return {"status": "success", "errors": []}
     script = load_script(ctx, project_id)
     allowed = int(len(script.segments) * ctx.settings.image_failure_tolerance + 1e-9)
-    errors = [
+    errors: list[dict[str, Any]] = [
         {
             "asset_type": AssetType.IMAGE.value,
             "segment_index": index,

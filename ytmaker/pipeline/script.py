@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ytmaker import formats, quota
@@ -11,11 +12,15 @@ from ytmaker.errors import InputError, YTMakerError
 from ytmaker.layout import visual_config
 from ytmaker.models import Project
 from ytmaker.pipeline.records import fingerprint
+from ytmaker.project_input import FieldProblem, check_name
 from ytmaker.project_input import check_content as check_content_text
-from ytmaker.project_input import check_name
+from ytmaker.project_input import check_voice as check_stored_voice
 from ytmaker.prompts import check_template
+from ytmaker.providers import voice_choice
+from ytmaker.providers.base import variant_of
 from ytmaker.script import Script, validate_script
 from ytmaker.state import update_state
+from ytmaker.voices import stored_voice
 
 
 def run(ctx: Context, project_id: int) -> dict[str, Any]:
@@ -25,12 +30,14 @@ def run(ctx: Context, project_id: int) -> dict[str, Any]:
         prompt = project.prompt_template or formats.default_prompt(project.format)
         rules = formats.rules_for(ctx.settings, project.format, project.length)
         writer = ctx.providers.script_writer(prompt)
+        variant = variant_of(writer)
         source = fingerprint(
             project.content,
             project.language,
             rules.model_dump(),
             writer.name,
             *([prompt] if prompt else []),
+            *([variant] if variant else []),
         )
         if project.script and project.script_fingerprint == source:
             script = Script.model_validate(project.script)
@@ -71,10 +78,22 @@ def check_stored_project(ctx: Context, project_id: int) -> None:
     try:
         check_content(project)
         visual_config(ctx, project_id)
+        check_voice(ctx, project)
     except YTMakerError as exc:
         if not project.youtube_video_id:
             fail_project(ctx, project_id, "script", exc)
         raise
+
+
+def check_voice(ctx: Context, project: Project) -> None:
+    """The stored voice is one of the table's, and the voice stage can use it."""
+    try:
+        check_stored_voice(project.voice, project.language)
+    except FieldProblem as exc:
+        raise InputError(
+            f"Project {project.id}: {exc.where}: {exc}.", field="voice", project_id=project.id
+        ) from None
+    voice_choice(ctx.settings, stored_voice(project.voice))  # a ConfigError naming the setting
 
 
 def check_content(project: Project) -> None:
@@ -86,7 +105,10 @@ def check_content(project: Project) -> None:
             field="content",
             project_id=project.id,
         )
-    checks = [("content", check_content_text), ("name", check_name)]
+    checks: list[tuple[str, Callable[[str], str]]] = [
+        ("content", check_content_text),
+        ("name", check_name),
+    ]
     if project.prompt_template is not None:
         checks.append(("prompt_template", check_template))
     for field, check in checks:

@@ -1,7 +1,8 @@
-"""Pick each service's implementation from settings.
+"""Pick each service's implementation from settings, by name, from one registry.
 
-`auto` means the real service when its credentials exist, else the offline local one; `local`
-forces offline; a service name forces that service (and fails clearly without credentials).
+`auto` means a configured service (in the documented order of ytmaker/providers/catalog.py),
+else the offline local one; `local` forces offline; a provider's name forces that provider (and
+fails clearly without its settings). ytmaker/providers/registry.py says how.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from ytmaker.config import Settings
 from ytmaker.errors import ConfigError
 from ytmaker.formats import FRAMES, Frame
+from ytmaker.providers import catalog, registry  # noqa: F401 - catalog fills the registry
 from ytmaker.providers.base import (
     AvatarMaker,
     ImageMaker,
@@ -20,113 +22,42 @@ from ytmaker.providers.base import (
     ScriptWriter,
     Voice,
 )
-
-
-def _choose(stage: str, choice: str, service: str, configured: bool, needs: str) -> bool:
-    """True for the real service, False for local; a forced service without credentials fails."""
-    if choice == "local":
-        return False
-    if choice == "auto":
-        return configured
-    if choice != service:
-        raise ConfigError(
-            f"YTMAKER_{stage}: {choice!r} cannot do this stage; use auto, local or {service}."
-        )
-    if not configured:
-        raise ConfigError(f"YTMAKER_{stage}={service} needs {needs}.")
-    return True
-
-
-def _key(secret: object) -> str:
-    return secret.get_secret_value()  # type: ignore[attr-defined]
+from ytmaker.voices import VoiceSettings
 
 
 def script_writer(settings: Settings, prompt_template: str | None = None) -> ScriptWriter:
     """`prompt_template`: the project's own LLM prompt (the local writer needs none)."""
-    if _choose(
-        "SCRIPT_PROVIDER",
-        settings.script_provider,
-        "gemini",
-        settings.gemini_api_key is not None,
-        "GEMINI_API_KEY",
-    ):
-        from ytmaker.providers.gemini import GeminiScriptWriter
-
-        return GeminiScriptWriter(
-            _key(settings.gemini_api_key),
-            model=settings.gemini_model,
-            base_url=settings.gemini_base_url,
-            prompt_template=prompt_template,
-            timeout=settings.timeout_request,
-        )
-    from ytmaker.providers.local.script_writer import LocalScriptWriter
-
-    return LocalScriptWriter()
+    return registry.build(settings, "script", prompt_template=prompt_template)
 
 
-def voice(settings: Settings) -> Voice:
-    if _choose(
-        "VOICE_PROVIDER",
-        settings.voice_provider,
-        "gemini",
-        settings.gemini_api_key is not None,
-        "GEMINI_API_KEY",
-    ):
-        from ytmaker.providers.gemini import GeminiVoice
+def voice(settings: Settings, own: VoiceSettings | None = None) -> Voice:
+    """`own`: the project's voice (an Edge voice, its rate and pitch), or None."""
+    return voice_choice(settings, own).entry.build(settings, own=own)
 
-        return GeminiVoice(
-            _key(settings.gemini_api_key),
-            model=settings.gemini_tts_model,
-            base_url=settings.gemini_base_url,
-            timeout=settings.timeout_request,
-        )
-    from ytmaker.providers.local.voice import EspeakVoice
 
-    return EspeakVoice()
+def voice_choice(settings: Settings, own: VoiceSettings | None = None) -> registry.Choice:
+    """The stage's choice; under `auto` a project that chose an Edge voice is voiced by Edge,
+    and a provider named by the setting that cannot take it is a clear error."""
+    choice = registry.choose(settings, "voice")
+    if own is None or choice.name == "edge":
+        return choice
+    if settings.voice_provider == "auto":
+        edge = next(e for e in registry.entries("voice") if e.name == "edge")
+        return registry.Choice("voice", edge, choice.setting, f"the project chose {own.name}")
+    raise ConfigError(
+        f"voice: the project chose the Edge voice {own.name}, but {choice.setting}: set "
+        "YTMAKER_VOICE_PROVIDER to auto or edge, or clear the project's voice.",
+        field="voice",
+    )
 
 
 def image_maker(settings: Settings, frame: Frame = FRAMES["landscape"]) -> ImageMaker:
     """Pictures for `frame`: a Short's are made portrait (9:16), not cut from landscape ones."""
-    if _choose(
-        "IMAGE_PROVIDER",
-        settings.image_provider,
-        "stability",
-        settings.stability_api_key is not None,
-        "STABILITY_API_KEY",
-    ):
-        from ytmaker.providers.stability import StabilityImages
-
-        return StabilityImages(
-            _key(settings.stability_api_key),
-            base_url=settings.stability_base_url,
-            timeout=settings.timeout_request,
-            size=(frame.width, frame.height),
-            aspect_ratio=frame.aspect,
-        )
-    from ytmaker.providers.local.images import PillowImages
-
-    return PillowImages(size=(frame.width, frame.height))
+    return registry.build(settings, "images", frame=frame)
 
 
 def avatar_maker(settings: Settings) -> AvatarMaker:
-    if _choose(
-        "AVATAR_PROVIDER",
-        settings.avatar_provider,
-        "did",
-        settings.did_api_key is not None,
-        "DID_API_KEY",
-    ):
-        from ytmaker.providers.did import DIDAvatar
-
-        return DIDAvatar(
-            _key(settings.did_api_key),
-            base_url=settings.did_base_url,
-            presenter_image_url=settings.did_presenter_image_url,
-            http_timeout=settings.timeout_request,
-        )
-    from ytmaker.providers.local.avatar import DrawnAvatar
-
-    return DrawnAvatar()
+    return registry.build(settings, "avatar")
 
 
 def publisher(
@@ -137,29 +68,9 @@ def publisher(
 ) -> Publisher:
     """`on_progress(bytes_sent, total)` and `on_session(uri)` are called by resumable uploads,
     `on_call(method)` before each metered YouTube API call."""
-    token = settings.youtube_token_file
-    if _choose(
-        "PUBLISHER",
-        settings.publisher,
-        "youtube",
-        bool(token and token.exists()),
-        "YOUTUBE_TOKEN_FILE (run `ytmaker youtube auth` first)",
-    ):
-        from ytmaker.providers.youtube import YouTubePublisher
-
-        return YouTubePublisher(
-            settings.youtube_client_secrets_file,
-            token,
-            api_endpoint=settings.youtube_api_endpoint,
-            chunk_size=settings.youtube_chunk_size,
-            http_timeout=settings.timeout_request,
-            on_progress=on_progress,
-            on_session=on_session,
-            on_call=on_call,
-        )
-    from ytmaker.providers.local.publisher import LocalChannel
-
-    return LocalChannel(settings.channel_dir)
+    return registry.build(
+        settings, "publisher", on_progress=on_progress, on_session=on_session, on_call=on_call
+    )
 
 
 class Providers:
@@ -202,8 +113,12 @@ class Providers:
             ("script", prompt_template), lambda: script_writer(self.settings, prompt_template)
         )
 
-    def voice(self) -> Voice:
-        return self._given_or_built("voice", voice)
+    def voice(self, own: VoiceSettings | None = None) -> Voice:
+        """One voice per project voice (a project may choose its own)."""
+        given = self._given["voice"]
+        if given is not None:
+            return given  # type: ignore[return-value]
+        return self._once(("voice", own), lambda: voice(self.settings, own))
 
     def images(self, frame: Frame = FRAMES["landscape"]) -> ImageMaker:
         """One image maker per frame (a Short's pictures are portrait)."""

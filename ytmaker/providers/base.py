@@ -7,7 +7,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from ytmaker.script import Script, ScriptRules
 
@@ -37,9 +37,17 @@ class Service(Protocol):
     name: str
     """Who makes it (`stability`, `pillow`...): part of every asset's fingerprint and the key of
     per-service limits."""
-    metered_service: str | None
-    """The account its calls are counted against (`gemini`, `stability`, `youtube`), or None for
-    an offline one."""
+
+    @property
+    def metered_service(self) -> str | None:
+        """The account its calls are counted against (`gemini`, `stability`, `youtube`), or None
+        for an offline one (a class attribute in each provider)."""
+
+
+def variant_of(service: object) -> dict[str, Any]:
+    """What besides its name decides a provider's output (its model, voice, rate...), where it
+    says: a fingerprint includes it, so another model or voice makes the asset again."""
+    return dict(getattr(service, "variant", None) or {})
 
 
 class ScriptWriter(Service, Protocol):

@@ -6,76 +6,41 @@ import io
 import json
 import re
 import wave
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from ytmaker import prompts
 from ytmaker.deadline import cap
 from ytmaker.errors import ProviderError, ScriptValidationError
 from ytmaker.files import atomic_output
-from ytmaker.language import family
 from ytmaker.providers.errors import ServiceError, chain
 from ytmaker.providers.errors.genai import from_genai_exception
 from ytmaker.providers.errors.http import invalid_response
 from ytmaker.redaction import redact
-from ytmaker.script import Metadata, Narration, Script, ScriptRules, Segment, validate_script
+from ytmaker.script import (
+    Script,
+    ScriptRules,
+    WireScript,
+    from_wire,
+    schema_error,
+    validate_script,
+)
 
 DEFAULT_MODEL = "gemini-2.5-flash"
 DEFAULT_TTS_MODEL = "gemini-3.8-flash-tts"
 DEFAULT_VOICE = "Kore"
 PCM_RATE = 24000
 
-LANGUAGE_NAMES = {"zh": "Traditional Chinese as used in Taiwan (繁體中文)", "en": "English"}
-
-DEFAULT_PROMPT = """You write the narration script of a YouTube video from the content below.
-Write every spoken text and the metadata in {language_name}; write each image_description in
-English, as a prompt for an image generator (a concrete scene, no text in the picture).
-
-Rules:
-- intro: a short greeting that introduces the topic.
-- segments: numbered from 1, in the order they are spoken; each has the spoken text, its
-  duration in seconds (between {segment_min:g} and {segment_max:g}; about {rate} when spoken),
-  and an image_description.
-- outro: thanks the viewer and invites them to like and subscribe.
-- total_duration: the sum of all durations, between {total_min:g} and {total_max:g} seconds.
-- metadata: a title (at most 100 characters), a description (at most 4500 characters, ending
-  with a note that the video was made with AI tools) and up to 10 tags.
-- Stay faithful to the content; do not invent facts.
-
-Content:
-{content}
-"""
+# The prompt and the response schema are shared with every LLM writer (ytmaker.prompts,
+# ytmaker.script): a field added to the script reaches them all.
+LANGUAGE_NAMES = prompts.LANGUAGE_NAMES
+DEFAULT_PROMPT = prompts.DEFAULT_PROMPT
 
 
-class _WireNarration(BaseModel):
-    text: str
-    duration: float
-
-
-class _WireSegment(_WireNarration):
-    index: int
-    image_description: str
-
-
-class _WireMetadata(BaseModel):
-    title: str
-    description: str
-    tags: list[str] = Field(default_factory=list)
-
-
-class WireScript(BaseModel):
-    """The JSON the model is asked for (the response schema)."""
-
-    intro: _WireNarration
-    segments: list[_WireSegment]
-    outro: _WireNarration
-    metadata: _WireMetadata
-    total_duration: float
-
-
-def _client(api_key: str, base_url: str | None, timeout: float):
+def _client(api_key: str, base_url: str | None, timeout: float) -> Any:
     from google import genai
     from google.genai import types
 
@@ -85,7 +50,7 @@ def _client(api_key: str, base_url: str | None, timeout: float):
     return genai.Client(api_key=api_key, http_options=options)
 
 
-def _call(api_key: str, fn, *args: Any, **kwargs: Any):
+def _call(api_key: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run a google-genai call; map its failures into ServiceError (never loop on retries)."""
     try:
         return fn(*args, **kwargs)
@@ -172,21 +137,7 @@ class GeminiScriptWriter:
         return f"GeminiScriptWriter(model={self.model!r}, base_url={self.base_url!r})"
 
     def prompt(self, content: str, language: str, rules: ScriptRules) -> str:
-        lang = family(language)
-        rate = "3.7 Chinese characters per second" if lang == "zh" else "2.9 words per second"
-        return prompts.fill(
-            self.prompt_template,
-            dict(
-                content=content.strip(),
-                language=language,
-                language_name=LANGUAGE_NAMES[lang],
-                segment_min=rules.segment_min,
-                segment_max=rules.segment_max,
-                total_min=rules.total_min,
-                total_max=rules.total_max,
-                rate=rate,
-            ),
-        )
+        return prompts.script_prompt(self.prompt_template, content, language, rules)
 
     def write(
         self, content: str, language: str, rules: ScriptRules, *, title: str | None = None
@@ -260,59 +211,8 @@ def parse_script(text: str, language: str, *, truncated: bool = False) -> Script
     try:
         wire = WireScript.model_validate(data)
     except ValidationError as exc:
-        raise _schema_error(exc) from None
-    segments = [
-        Segment(
-            index=i,
-            text=_clean(s.text),
-            duration=round(float(s.duration), 2),
-            image_description=_clean(s.image_description),
-        )
-        for i, s in enumerate(wire.segments, start=1)
-    ]
-    intro = Narration(text=_clean(wire.intro.text), duration=round(wire.intro.duration, 2))
-    outro = Narration(text=_clean(wire.outro.text), duration=round(wire.outro.duration, 2))
-    total = round(intro.duration + outro.duration + sum(s.duration for s in segments), 2)
-    tags = list(dict.fromkeys(tag for tag in map(_clean, wire.metadata.tags) if tag))
-    return Script(
-        language=language,
-        intro=intro,
-        segments=segments,
-        outro=outro,
-        metadata=Metadata(
-            title=_clean(wire.metadata.title),
-            description=_clean(wire.metadata.description),
-            tags=tags,
-        ),
-        total_duration=total,
-    )
-
-
-def _schema_error(exc: ValidationError) -> ScriptValidationError:
-    """The first schema problem, with the 1-based segment it is in (segments are numbered so)."""
-    loc = exc.errors()[0]["loc"]
-    where = ".".join(str(p) for p in loc) or "(root)"
-    seat: dict[str, int] = {}
-    if len(loc) > 1 and loc[0] == "segments" and isinstance(loc[1], int):
-        seat = {"segment_index": loc[1] + 1}
-    shown = f"segment {loc[1] + 1}, field {where}" if seat else f"field {where}"
-    return ScriptValidationError(
-        f"Gemini 的腳本不符合格式 ({shown}: {exc.errors()[0]['msg']}); run the script step again.",
-        field=where,
-        retryable=True,
-        provider="gemini",
-        reason="schema_mismatch",
-        errors=len(exc.errors()),
-        **seat,
-    )
-
-
-_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-
-
-def _clean(text: str) -> str:
-    """Model text without control characters or lone surrogates, which no file or voice takes."""
-    return _UNPRINTABLE.sub("", text).strip()
+        raise schema_error(exc, "Gemini", "gemini") from None
+    return from_wire(wire, language)
 
 
 def _strip_fence(text: str) -> str:

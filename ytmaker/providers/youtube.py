@@ -88,7 +88,7 @@ class YouTubePublisher:
 
     # ------------------------------------------------------------ credentials and service
 
-    def _secrets(self) -> list[str]:
+    def _secrets(self) -> list[str | None]:
         creds = self._credentials
         if creds is None:
             return []
@@ -135,7 +135,7 @@ class YouTubePublisher:
                 reason="bad_token_file",
             ) from None
 
-    def _refresh(self, creds) -> None:
+    def _refresh(self, creds: Any) -> None:
         from google.auth import exceptions as auth_exceptions
         from google.auth.transport.requests import Request
 
@@ -424,7 +424,7 @@ def run_oauth_flow(
     scopes: list[str] | None = None,
     port: int = 0,
     open_browser: bool = True,
-):
+) -> Any:
     """Authorise the channel once with the installed-app loopback flow; store a refresh token.
 
     (Google blocked the copy-paste out-of-band flow; `access_type=offline` + `prompt=consent`

@@ -154,7 +154,7 @@ def check_pieces(pieces: Sequence[RenderPiece]) -> list[float]:
 
 
 def _check_piece(index: int, piece: RenderPiece) -> float:
-    where = {"piece_index": index}
+    where: dict[str, Any] = {"piece_index": index}
     if piece.image is None and piece.video is None:
         raise MediaError(
             f"第 {index} 段需要圖片或影片 (piece {index} needs an image or a video)", **where

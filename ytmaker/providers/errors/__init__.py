@@ -25,6 +25,9 @@ PROVIDERS: dict[str, tuple[str, str]] = {
     "stability": ("Stability AI", "STABILITY_API_KEY"),
     "did": ("D-ID", "DID_API_KEY"),
     "youtube": ("YouTube", "the YouTube OAuth token (YOUTUBE_TOKEN_FILE)"),
+    "openai": ("The OpenAI-compatible server", "OPENAI_API_KEY"),
+    "openai_tts": ("The OpenAI-compatible speech server", "OPENAI_TTS_API_KEY (or OPENAI_API_KEY)"),
+    "edge": ("Microsoft Edge's speech service", "EDGE_TTS_URL"),
 }
 
 # Kinds whose failure a later attempt may cure.
@@ -102,11 +105,13 @@ def _rebuild(cls: type[ServiceError], message: str) -> ServiceError:
     return error
 
 
-def chain(error: ServiceError, cause: BaseException | None, secrets: Iterable[str | None] = ()):
+def chain(
+    error: ServiceError, cause: BaseException | None, secrets: Iterable[str | None] = ()
+) -> ServiceError:
     """Attach `cause` unless its text would leak a secret into a logged traceback."""
     secrets = [s for s in secrets if s]
     text = f"{cause!s} {cause!r}" if cause is not None else ""
-    leaks = any(s in text for s in secrets if len(s) >= MIN_SECRET_LENGTH)
+    leaks = any(s in text for s in secrets if s and len(s) >= MIN_SECRET_LENGTH)
     error.__cause__ = None if leaks else cause
     error.__suppress_context__ = True
     return error
@@ -196,9 +201,7 @@ def parse_retry_after(value: str | None) -> float | None:
         pass
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when is None:
+    except (TypeError, ValueError):  # since Python 3.10 it raises instead of returning None
         return None
     return max(0.0, round(when.timestamp() - time.time(), 1))
 

@@ -16,7 +16,9 @@ from ytmaker.providers.errors import (
 from ytmaker.providers.errors.http import from_transport_error, header, is_transport_error
 
 
-def from_genai_error(exc: Any, *, secrets: Iterable[str | None] = (), **details: Any):
+def from_genai_error(
+    exc: Any, *, secrets: Iterable[str | None] = (), **details: Any
+) -> ServiceError:
     """A `google.genai.errors.APIError` → ServiceError (provider gemini)."""
     status = int(getattr(exc, "code", 0) or 0)
     body = getattr(exc, "details", None)
@@ -63,7 +65,9 @@ def from_genai_error(exc: Any, *, secrets: Iterable[str | None] = (), **details:
     return chain(error, exc, secrets)
 
 
-def from_genai_exception(exc: BaseException, *, secrets: Iterable[str | None] = (), **details):
+def from_genai_exception(
+    exc: BaseException, *, secrets: Iterable[str | None] = (), **details: Any
+) -> ServiceError | None:
     """Anything google-genai raised while calling the API → ServiceError, or None if unknown."""
     from google.genai import errors as genai_errors
 

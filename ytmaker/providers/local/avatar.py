@@ -219,7 +219,9 @@ def _bokeh(theme: Theme) -> np.ndarray:
             [(x - r) / scale, (y - r) / scale, (x + r) / scale, (y + r) / scale],
             fill=int(rng.integers(25, 60)),
         )
-    mask = mask.filter(ImageFilter.GaussianBlur(2)).resize((WIDTH, HEIGHT), Image.BILINEAR)
+    mask = mask.filter(ImageFilter.GaussianBlur(2)).resize(
+        (WIDTH, HEIGHT), Image.Resampling.BILINEAR
+    )
     return np.asarray(mask, np.float32) / 255
 
 

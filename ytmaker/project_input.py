@@ -242,6 +242,8 @@ def narration_problems(
         fields.get("length"),
     )
     return [(f"{where}content", problem)] if problem else []
+
+
 def check_voice(voice: dict[str, Any] | None, language: str) -> dict[str, Any] | None:
     """The stored form of a project's own voice (None: the default voice), or a ValueError
     naming the part that is wrong (`voice.rate: '+500%' is outside -50%..+100%`)."""

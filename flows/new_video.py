@@ -133,7 +133,7 @@ def new_video(video: NewVideo) -> dict[str, Any] | State:
     review_gate.collect(project.id)  # resumed from its review: the decision before the video
     # the video's stages on this run's own page too (the sub-flow has the same bar)
     progress = ProgressWatcher(
-        flow_run.get_id(),
+        UUID(str(flow_run.get_id())),
         project.id,
         key=f"new-video-{project.id}-progress",
         language=project.language,

@@ -50,7 +50,7 @@ def describe(message: dict[str, Any], language: str = "zh-TW") -> str:
     stage, text = message.get("stage"), str(message.get("message", ""))
     if stage == Stage.ERROR:
         return f"**{words(language)['failed']}**: {text}"
-    spec = stages.BY_PROGRESS.get(stage)  # type: ignore[call-overload]
+    spec = stages.BY_PROGRESS.get(Stage(stage)) if stage in set(Stage) else None
     if spec is None:
         return f"**{stage}** {float(message.get('progress') or 0):.0f}% — {text}"
     english = family(language) == "en"

@@ -1,5 +1,9 @@
 """Prefect artifacts of our runs: the video's live progress, the batch's progress and summary,
-the quota tables. Artifact trouble is logged and never fails a video."""
+the quota tables. Artifact trouble is logged and never fails a video.
+
+A run shows one card per artifact: `keep` updates the run's artifact of that key in place (also
+after the run was suspended and started again in a new process) instead of adding a version.
+"""
 
 from __future__ import annotations
 
@@ -11,29 +15,96 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from prefect.artifacts import (
-    create_markdown_artifact,
-    create_progress_artifact,
-    create_table_artifact,
-)
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import ArtifactCreate, ArtifactUpdate
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    ArtifactFilterKey,
+)
+from prefect.runtime import flow_run
 
 from ytmaker.bootstrap import bootstrap
 from ytmaker.progress import sent_at
 from ytmaker.quota import QuotaReading, markdown_table, warnings_for
-from ytmaker.reports import batch_summary_markdown, describe, overall_progress, stats_markdown
+from ytmaker.reports import (
+    batch_summary_markdown,
+    describe,
+    overall_progress,
+    stats_markdown,
+    words,
+)
 from ytmaker.stats import table_rows
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
+_kept: dict[tuple[UUID, str], UUID] = {}  # (flow run, key) -> artifact id, in this process
+_kept_lock = threading.Lock()
+
+
+def keep(
+    key: str,
+    kind: str,
+    data: Any,
+    description: str,
+    flow_run_id: UUID | None = None,
+) -> UUID | None:
+    """Show `data` as the run's artifact `key` (`kind`: markdown, progress, table): created the
+    first time, updated in place after. None when the artifact could not be written."""
+    run_id = flow_run_id or _current_run()
+    try:
+        with get_client(sync_client=True) as client:
+            found = _kept_id(client, run_id, key) if run_id else None
+            if found is not None:
+                client.update_artifact(found, ArtifactUpdate(data=data, description=description))
+                return found
+            made = client.create_artifact(
+                ArtifactCreate(
+                    key=key, type=kind, data=data, description=description, flow_run_id=run_id
+                )
+            ).id
+    except Exception:  # noqa: BLE001 - artifact trouble never fails a video
+        log.warning("Could not write the artifact %s", key, exc_info=True)
+        return None
+    if run_id is not None:
+        with _kept_lock:
+            _kept[(run_id, key)] = made
+    return made
+
+
+def _current_run() -> UUID | None:
+    run_id = flow_run.get_id()
+    return UUID(str(run_id)) if run_id else None
+
+
+def _kept_id(client: Any, run_id: UUID, key: str) -> UUID | None:
+    """This run's artifact `key`: known here, or on the server (a run started again)."""
+    with _kept_lock:
+        if (run_id, key) in _kept:
+            return _kept[(run_id, key)]
+    found = client.read_artifacts(
+        artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]), key=ArtifactFilterKey(any_=[key])
+        ),
+        limit=1,
+    )
+    if not found:
+        return None
+    with _kept_lock:
+        _kept[(run_id, key)] = found[0].id
+    return found[0].id
 
 
 class ProgressWatcher:
     """Mirrors a project's progress (the Redis `latest` message) into a progress artifact."""
 
-    def __init__(self, flow_run_id: UUID, project_id: int) -> None:
+    def __init__(
+        self, flow_run_id: UUID, project_id: int, key: str | None = None, language: str = "zh-TW"
+    ) -> None:
         self.flow_run_id, self.project_id = flow_run_id, project_id
+        self.key = key or f"video-{project_id}-progress"
+        self.language = language
         self.started = time.monotonic()
         now = datetime.now(UTC)
         self.started_at = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as messages
@@ -47,22 +118,15 @@ class ProgressWatcher:
         )
 
     def start(self) -> ProgressWatcher:
-        try:
-            with get_client(sync_client=True) as client:
-                artifact = client.create_artifact(
-                    ArtifactCreate(
-                        key=f"video-{self.project_id}-progress",
-                        type="progress",
-                        data=0.0,
-                        description=f"Project {self.project_id}: 開始 starting",
-                        flow_run_id=self.flow_run_id,
-                    )
-                )
-            self.artifact_id = artifact.id
-        except Exception:  # noqa: BLE001
-            log.warning("Could not create the progress artifact", exc_info=True)
-            return self
-        self.thread.start()
+        self.artifact_id = keep(
+            self.key,
+            "progress",
+            0.0,
+            f"Project {self.project_id}: {words(self.language)['starting']}",
+            self.flow_run_id,
+        )
+        if self.artifact_id is not None:
+            self.thread.start()
         return self
 
     def _run(self) -> None:
@@ -78,7 +142,7 @@ class ProgressWatcher:
         value = overall_progress(message)
         if value is not None:
             self.value = max(self.value, value)
-        self.update(self.value, describe(message))
+        self.update(self.value, describe(message, self.language))
 
     def _this_run(self, message: dict[str, Any]) -> bool:
         """Redis keeps a project's last message for days: one from before this run (an earlier
@@ -97,56 +161,55 @@ class ProgressWatcher:
         except Exception:  # noqa: BLE001
             log.warning("Could not update the progress artifact", exc_info=True)
 
-    def finish(self, ok: bool, error: str | None = None) -> None:
+    def finish_with(
+        self, last: dict[str, Any] | None, ok: bool, error: str | None, *, waiting: bool = False
+    ) -> None:
+        """The last message (if the poll missed it), then the end."""
+        self.mirror(last)
+        self.finish(ok, None if ok else error, waiting=waiting)
+
+    def finish(self, ok: bool, error: str | None = None, *, waiting: bool = False) -> None:
+        """`waiting`: the video waits for a person before its upload (not complete yet)."""
         self.stop.set()
         if self.thread.is_alive():
             self.thread.join(timeout=5)
-        if ok:
-            self.update(100.0, "**完成 completed**")
+        said = words(self.language)
+        if ok and waiting:
+            self.update(self.value, f"**{said['waiting']}**")
+        elif ok:
+            self.update(100.0, f"**{said['completed']}**")
         else:
-            self.update(self.value, f"**失敗 failed**: {error or 'see the logs'}")
+            self.update(self.value, f"**{said['failed']}**: {error or said['see_logs']}")
 
 
-def batch_progress_create(batch_id: int, total: int) -> UUID | None:
-    try:
-        # sync code: Prefect's async_dispatch gives the value, not a coroutine (so below)
-        return create_progress_artifact(  # type: ignore[return-value]
-            0.0, key=f"batch-{batch_id}-progress", description=f"0/{total} projects finished"
-        )
-    except Exception:  # noqa: BLE001
-        log.warning("Could not create the batch progress artifact", exc_info=True)
-        return None
+def batch_progress_create(batch_id: int, total: int) -> str:
+    """The batch's progress bar, on this run and on the run that started it (a `new-batch`
+    run from the UI shows it on its own page); returns its key for the updates."""
+    key = f"batch-{batch_id}-progress"
+    batch_progress_update(key, 0, total, 0, 0)
+    return key
 
 
-def batch_progress_update(
-    artifact_id: UUID | None, done: int, total: int, completed: int, failed: int
-) -> None:
-    if artifact_id is None:
-        return
-    try:
-        with get_client(sync_client=True) as client:
-            client.update_artifact(
-                artifact_id,
-                ArtifactUpdate(
-                    data=round(done / max(total, 1) * 100, 1),
-                    description=(
-                        f"{done}/{total} projects finished: {completed} completed, {failed} failed"
-                    ),
-                ),
-            )
-    except Exception:  # noqa: BLE001
-        log.warning("Could not update the batch progress artifact", exc_info=True)
+def batch_progress_update(key: str, done: int, total: int, completed: int, failed: int) -> None:
+    value = round(done / max(total, 1) * 100, 1)
+    said = f"{done}/{total} projects finished: {completed} completed, {failed} failed"
+    for run_id in (_current_run(), _parent_run()):
+        if run_id is not None:
+            keep(key, "progress", value, said, run_id)
+
+
+def _parent_run() -> UUID | None:
+    parent = flow_run.parent_flow_run_id
+    return UUID(str(parent)) if parent else None
 
 
 def batch_summary_artifact(summary: dict[str, Any], names: dict[int, str]) -> None:
-    try:
-        create_markdown_artifact(
-            batch_summary_markdown(summary, names),
-            key=f"batch-{summary['batch_id']}-summary",
-            description=f"Batch {summary['batch_id']}: {summary['status']}",
-        )
-    except Exception:  # noqa: BLE001
-        log.warning("Could not create the batch summary artifact", exc_info=True)
+    keep(
+        f"batch-{summary['batch_id']}-summary",
+        "markdown",
+        batch_summary_markdown(summary, names),
+        f"Batch {summary['batch_id']}: {summary['status']}",
+    )
 
 
 def quota_artifacts(readings: list[QuotaReading], threshold: float) -> list[str]:

@@ -114,7 +114,6 @@ def batch_processing(batch_id: int) -> dict[str, Any] | State:
     if result["status"] == "FAILED":  # nothing came out: the run is red in the UI, not green
         return Failed(
             message=f"No project of batch {batch_id} completed ({result['failed']} failed); "
-            "see the batch-summary artifact or `ytmaker batch status`.",
-            data=result,
-        )
+            "see the batch-summary artifact or `ytmaker batch status`."
+        )  # no data: a Failed state's data must be an exception (Prefect raises TypeError)
     return result

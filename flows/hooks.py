@@ -22,12 +22,12 @@ from uuid import UUID
 
 from prefect import Flow
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.actions import ArtifactCreate
 
-from flows.artifacts import ProgressWatcher
+from flows.artifacts import ProgressWatcher, keep
 from tasks import run_logs
 from ytmaker.bootstrap import bootstrap
 from ytmaker.reports import slug, summary_markdown
+from ytmaker.review import WAITING
 from ytmaker.summary import project_summary
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,14 @@ def video_run_name() -> str:
     from prefect.runtime import flow_run
 
     return video_run_name_for(flow_run.parameters.get("project_id", "unknown"))
+
+
+def project_language(project_id: int) -> str:
+    """The project's language (what its progress artifact speaks); zh-TW if unknown."""
+    try:
+        return bootstrap().repo.get_project(int(project_id)).language
+    except Exception:  # noqa: BLE001 - an unknown project fails in the flow
+        return "zh-TW"
 
 
 def project_tags(project_id: int) -> list[str]:
@@ -75,7 +83,9 @@ def on_video_running(flow: Any, flow_run: Any, state: Any) -> None:
     with _watchers_lock:
         if flow_run.id in _watchers:  # on_running also fires for Retrying
             return
-        _watchers[flow_run.id] = watcher = ProgressWatcher(flow_run.id, int(project_id))
+        _watchers[flow_run.id] = watcher = ProgressWatcher(
+            flow_run.id, int(project_id), language=project_language(int(project_id))
+        )
     run_logs.remember_parent(flow_run)  # a batch's sub-flow: its log lines name the batch run
     tags = project_tags(int(project_id))
     if tags and not set(tags) <= set(flow_run.tags or []):
@@ -101,25 +111,28 @@ def on_video_finished(flow: Any, flow_run: Any, state: Any) -> None:
         elapsed = time.monotonic() - watcher.started
         with contextlib.suppress(Exception):  # the last message, if the poll missed it
             watcher.mirror(bootstrap().bus.latest(int(project_id)))
-        watcher.finish(ok, None if ok else (state.message or state.name))
+        watcher.finish(
+            ok, None if ok else (state.message or state.name), waiting=_waiting(project_id)
+        )
     try:
         result = project_summary(bootstrap(), int(project_id))
     except Exception as exc:  # noqa: BLE001
         result = {"project_id": project_id, "status": "UNKNOWN", "error": {"message": str(exc)}}
     markdown = summary_markdown(result, elapsed, state_name=state.name, state_message=state.message)
+    keep(
+        f"video-{int(project_id)}-summary",
+        "markdown",
+        markdown,
+        f"Project {project_id}: {result.get('status')}",
+        flow_run.id,
+    )
+
+
+def _waiting(project_id: int) -> bool:
     try:
-        with get_client(sync_client=True) as client:
-            client.create_artifact(
-                ArtifactCreate(
-                    key=f"video-{int(project_id)}-summary",
-                    type="markdown",
-                    data=markdown,
-                    description=f"Project {project_id}: {result.get('status')}",
-                    flow_run_id=flow_run.id,
-                )
-            )
+        return bootstrap().repo.get_project(int(project_id)).status in WAITING
     except Exception:  # noqa: BLE001
-        log.warning("Could not create the summary artifact", exc_info=True)
+        return False
 
 
 def instrument(video_flow: Flow[P, R]) -> Flow[P, R]:

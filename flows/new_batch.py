@@ -11,12 +11,13 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
-from prefect.states import State
+from prefect.states import Failed, State
 
 from flows.batch import batch_processing
 from flows.new_video import cell, form_field, log, rename_run, run_name
 from ytmaker.batch import batch_projects
 from ytmaker.bootstrap import bootstrap
+from ytmaker.errors import InputError
 from ytmaker.forms import NewBatch, batch_plan
 from ytmaker.models import BatchTask
 from ytmaker.per_run import batch_for_run
@@ -61,8 +62,13 @@ def new_batch(batch: NewBatch) -> dict[str, Any] | State:
     "results"}; the run fails when no project completed.
     """
     logger = get_run_logger()
-    plan = batch_plan(batch)  # every project checked before any is made
-    row, created = batch_for_run(bootstrap().repo, str(flow_run.get_id()), plan)
+    ctx = bootstrap()
+    try:  # every project checked before any is made
+        plan = batch_plan(batch, settings=ctx.settings)
+    except InputError as exc:  # the user's input: one line, no traceback
+        logger.error("%s", exc.message)
+        return Failed(message=exc.message)
+    row, created = batch_for_run(ctx.repo, str(flow_run.get_id()), plan)
     logger.info(
         "Batch %s (%s): %d projects %s",
         row.id,

@@ -13,15 +13,17 @@ from typing import Any
 from uuid import UUID
 
 from prefect import flow, get_run_logger, tags
-from prefect.artifacts import create_markdown_artifact
 from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
 from prefect.states import Failed, State
 
 from flows import review_gate
-from flows.hooks import project_tags
+from flows.artifacts import ProgressWatcher, keep
+from flows.hooks import project_tags, video_run_name_for
 from flows.video import generate_video
+from ytmaker import review
 from ytmaker.bootstrap import bootstrap
+from ytmaker.errors import InputError
 from ytmaker.forms import NewVideo, video_fields
 from ytmaker.models import Project
 from ytmaker.per_run import made_by_run, project_for_run
@@ -82,15 +84,13 @@ def intake_artifact(project: Project, created: bool) -> None:
     _artifact(
         project.id,
         f"# Project {project.id}\n\n| | |\n|---|---|\n{table}\n\n{follow_lines(project.id)}\n",
-        f"Project {project.id}: {project.status.value}",
+        f"Project {project.id}: {project.name} (ytmaker watch {project.id})",
     )
 
 
 def _artifact(project_id: int, markdown: str, description: str) -> None:
-    try:
-        create_markdown_artifact(markdown, key=f"new-video-{project_id}", description=description)
-    except Exception:  # noqa: BLE001 - artifact trouble never fails a video
-        log.warning("Could not create the new-video artifact", exc_info=True)
+    """One card: the intake, then the summary in its place."""
+    keep(f"new-video-{project_id}", "markdown", markdown, description)
 
 
 def cell(text: str) -> str:
@@ -115,10 +115,14 @@ def new_video(video: NewVideo) -> dict[str, Any] | State:
     # checked when it was made, and its publish time may have passed while a person looked.
     project, created = made_by_run(ctx.repo, run_id), False
     if project is None:
-        fields = video_fields(video)  # before anything is written or paid for
+        try:  # before anything is written or paid for
+            fields = video_fields(video, settings=ctx.settings)
+        except InputError as exc:  # the user's input: one line, no traceback
+            logger.error("%s", exc.message)
+            return Failed(message=exc.message)
         project, created = project_for_run(ctx.repo, run_id, fields)
     logger.info(
-        "Project %s (%s) %s; follow it with `ytmaker watch %s`",
+        "Project %s (%s) %s; follow it from a terminal: ytmaker watch %s",
         project.id,
         project.name,
         "created" if created else "found, made by an earlier attempt of this run",
@@ -127,12 +131,25 @@ def new_video(video: NewVideo) -> dict[str, Any] | State:
     rename_run(run_name("new-video", project.name, project.id))
     intake_artifact(project, created)
     review_gate.collect(project.id)  # resumed from its review: the decision before the video
+    # the video's stages on this run's own page too (the sub-flow has the same bar)
+    progress = ProgressWatcher(
+        UUID(str(flow_run.get_id())),
+        project.id,
+        key=f"new-video-{project.id}-progress",
+        language=project.language,
+    ).start()
     with tags(*project_tags(project.id)):
         state = generate_video(project.id, return_state=True)
         if review_gate.upload_pending(project.id):
             # resumed and approved: Prefect hands back the finished video run from before the
-            # pause without running it again, so a new one does what is left (the upload)
-            state = generate_video(project.id, return_state=True)
+            # pause without running it again, so a new one does what is left (the upload),
+            # named so that no two runs share a name
+            after = f"{video_run_name_for(project.id)}-after-review"
+            state = generate_video.with_options(flow_run_name=after)(project.id, return_state=True)
+    waiting = ctx.repo.get_project(project.id).status in review.WAITING
+    progress.finish_with(
+        ctx.bus.latest(project.id), state.is_completed(), state.message, waiting=waiting
+    )
     if state.is_completed():  # the video waits for a person: this run shows the Resume form
         review_gate.wait_if_held(ctx, project.id)
     result = project_summary(ctx, project.id)
@@ -143,9 +160,8 @@ def new_video(video: NewVideo) -> dict[str, Any] | State:
         f"Project {project.id}: {result['status']}",
     )
     if not state.is_completed():
-        return Failed(
+        return Failed(  # no data: a Failed state's data must be an exception
             message=f"Project {project.id} ({project.name}) did not complete: "
-            f"{state.message or state.name}",
-            data=result,
+            f"{state.message or state.name}"
         )
     return result

@@ -20,7 +20,6 @@ import logging
 from typing import Any
 from uuid import UUID
 
-from prefect.artifacts import create_markdown_artifact
 from prefect.context import FlowRunContext
 from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
@@ -29,6 +28,7 @@ from prefect.input.run_input import keyset_from_base_key
 from pydantic import create_model
 from pydantic.fields import FieldInfo
 
+from flows.artifacts import keep
 from ytmaker import review
 from ytmaker.bootstrap import bootstrap
 from ytmaker.context import Context
@@ -165,9 +165,4 @@ def _description(info: dict[str, Any]) -> str:
 
 
 def _artifact(project_id: int, markdown: str) -> None:
-    try:
-        create_markdown_artifact(
-            markdown, key=f"video-{project_id}-review", description=f"Project {project_id}: review"
-        )
-    except Exception:  # noqa: BLE001 - artifact trouble never fails a video
-        log.warning("Could not create the review artifact", exc_info=True)
+    keep(f"video-{project_id}-review", "markdown", markdown, f"Project {project_id}: review")

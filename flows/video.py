@@ -7,7 +7,7 @@ from typing import Any
 from prefect import Task, flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows import review_gate
+from flows import review_gate, run_log
 from flows.hooks import instrument
 from tasks.assets import generate_assets
 from tasks.limits import ensure_limits, give_back_expired
@@ -20,6 +20,8 @@ from tasks.upload import upload_video
 from ytmaker import summary
 from ytmaker.bootstrap import bootstrap
 from ytmaker.config import get_settings
+
+run_log.install()  # a user's input error is one line in the run's log, not a traceback
 
 
 def _record_failure(flow: Any, flow_run: Any, state: Any) -> None:

@@ -593,7 +593,7 @@ def test_a_latest_progress_value_not_ours_is_ignored(
     plan.write_text("projects:\n  - {name: a, content: x}\n", "utf-8")
     batch.create_batch(ctx.repo, batch.load_batch_file(plan))
     ctx.repo.update_project(1, status=ProjectStatus.RENDERING)
-    client.set("progress:1:latest", body)
+    client.set(ctx.bus.latest_key(1), body)
     assert ctx.bus.latest(1) is None
     code, screen = run_cli(monkeypatch, "batch", "status", "1")
     assert code == 0 and "RENDERING" in screen

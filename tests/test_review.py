@@ -18,8 +18,11 @@ from ytmaker.bootstrap import bootstrap
 from ytmaker.config import Settings, reload_settings
 from ytmaker.errors import InputError
 from ytmaker.models import BatchStatus, ProjectStatus
+from ytmaker.pipeline import thumbnail as thumbnail_stage
 from ytmaker.providers.base import PublishRequest
 from ytmaker.review_form import checked_decision
+from ytmaker.script import Script
+from ytmaker.summary import project_summary
 
 
 def cli(*args: str) -> tuple[int, str]:
@@ -128,6 +131,8 @@ def test_approve_with_an_edited_title_uploads_once(
     ctx = bootstrap(settings)
     assert ctx.repo.get_project(project_id).status is ProjectStatus.AWAITING_REVIEW
 
+    thumbnail = ctx.settings.project_dir(project_id) / "output" / "thumbnail.jpg"
+    before_review = thumbnail.read_bytes()
     code, said = cli(
         "review", str(project_id), "--approve", "--title", "核准的標題", "--privacy", "unlisted"
     )
@@ -137,6 +142,16 @@ def test_approve_with_an_edited_title_uploads_once(
     assert project.review["decided_by"] == "cli"
     (uploaded,) = uploads(settings)
     assert uploaded["title"] == "核准的標題" and uploaded["privacy"] == "unlisted"
+    # the thumbnail shows the approved title: drawn again, and that one was published
+    published = settings.channel_dir / project.youtube_video_id / "thumbnail.jpg"
+    assert thumbnail.read_bytes() != before_review
+    script = Script.model_validate(project.script)
+    redrawn = Path(thumbnail_stage.draw(ctx, project_id, script, "核准的標題")).read_bytes()
+    assert published.read_bytes() == thumbnail.read_bytes() == redrawn
+    # every view shows the approved title
+    assert project_summary(ctx, project_id)["title"] == "核准的標題"
+    code, shown = cli("status", str(project_id))
+    assert "核准的標題" in shown and script.metadata.title not in shown
 
     # approving again (also as `publish`) uploads nothing more
     for again in (("review", str(project_id), "--approve"), ("publish", str(project_id))):

@@ -115,6 +115,8 @@ def test_suspended_run_approved_through_the_api_uploads_the_edited_title_once(
         assert held.status is ProjectStatus.AWAITING_REVIEW
         assert held.review["flow_run_id"] == str(run.id) and held.review["reason"] == "review"
         assert youtube.requests_to(UPLOADS, "POST") == []  # nothing published while it waits
+        thumbnail = stack.data_dir / "projects" / str(project.id) / "output" / "thumbnail.jpg"
+        before_review = thumbnail.read_bytes()
         (artifact,) = _artifacts(client, run.id, f"video-{project.id}-review")
         assert "data:image/jpeg;base64," in artifact and "video length" in artifact
         assert "## Subtitles" in artifact and "| images | pillow |" in artifact
@@ -147,12 +149,25 @@ def test_suspended_run_approved_through_the_api_uploads_the_edited_title_once(
 
         again = client.resume_flow_run(run.id, run_input={"decision": "approve", "title": "2"})
         assert again.status.value == "ABORT"  # not waiting any more
+        # one review card, rewritten when it waited again; no two runs share a name
+        assert len(_artifacts(client, run.id, f"video-{project.id}-review")) == 1
+        names = [
+            r.name
+            for r in client.read_flow_runs()
+            if r.parameters.get("project_id") == project.id or r.id == run.id
+        ]
+        assert len(names) == len(set(names)), names
     published = repo.get_project(project.id)
     assert published.status is ProjectStatus.COMPLETED
     assert published.review["decided_by"] == "prefect-ui"
     (metadata,) = youtube.metadata_json()
     assert metadata["snippet"]["title"] == "UI 核准的標題"
     assert metadata["status"]["privacyStatus"] == "unlisted"
+    # the thumbnail sent with it shows the approved title, not the one drawn before review
+    (sent,) = youtube.thumbnails.values()
+    assert sent == thumbnail.read_bytes() != before_review
+    shown = _ytmaker(stack, "status", str(project.id))
+    assert "UI 核准的標題" in shown.stdout, shown.stderr
 
     twice = _ytmaker(stack, "review", str(project.id), "--approve")
     assert twice.returncode == 0 and "already published" in twice.stdout, twice.stderr

@@ -86,3 +86,58 @@ def test_one_very_long_sentence_is_split_into_segments_that_fit() -> None:
 def test_punctuation_only_content_is_a_clear_input_error() -> None:
     with pytest.raises(InputError, match="no sentences"):
         LocalScriptWriter().write("。。。", "zh-TW", ScriptRules())
+
+
+ALISHAN_EN = (
+    "High in the mountains of central Taiwan, the Alishan range rises more than two thousand "
+    "metres above the sea, and its tea gardens climb the slopes. "
+) + "Farmers pick the leaves by hand in spring and in winter, and the tea is rolled tight. " * 6
+ALISHAN_ZH = (
+    "阿里山位於台灣中部的高山之上，海拔超過兩千公尺，山坡上種滿了茶樹，每年吸引許多遊客前來品茶與看日出。"
+    + "茶農在春天和冬天用手採茶，再把茶葉揉成緊實的球形。" * 6
+)
+LOOSE = ScriptRules(segment_min=1, total_min=5)
+
+
+def _words(text: str) -> set[str]:
+    return set(text.replace(",", " ").replace(".", " ").replace("…", " ").split())
+
+
+def test_the_title_is_the_projects_name_when_one_is_given() -> None:
+    script = LocalScriptWriter().write(ALISHAN_EN, "en", LOOSE, title="Alishan Tea")
+    assert script.metadata.title == "Alishan Tea"
+    assert script.intro.text == "Hello and welcome. Today's video: Alishan Tea."
+    assert script.outro.text.startswith("That was our video: Alishan Tea. Thanks for watching!")
+    zh = LocalScriptWriter().write(ALISHAN_ZH, "zh-TW", LOOSE, title="阿里山的茶")
+    assert zh.metadata.title == "阿里山的茶" and "「阿里山的茶」" in zh.intro.text
+
+
+def test_without_a_name_a_heading_line_is_the_title_and_is_not_narrated() -> None:
+    script = LocalScriptWriter().write("# Alishan Tea\n\n" + ALISHAN_EN, "en", LOOSE)
+    assert script.metadata.title == "Alishan Tea"
+    assert not script.segments[0].text.startswith("Alishan Tea")
+
+
+@pytest.mark.parametrize(("content", "language"), [(ALISHAN_EN, "en"), (ALISHAN_ZH, "zh-TW")])
+def test_a_first_sentence_as_title_ends_at_a_boundary_never_mid_word(
+    content: str, language: str
+) -> None:
+    script = LocalScriptWriter().write(content, language, LOOSE)
+    title = script.metadata.title
+    first_sentence = content.split(".")[0] if language == "en" else content.split("。")[0]
+    if language == "en":
+        assert title == "High in the mountains of central Taiwan"  # a whole clause
+        assert _words(title) <= _words(first_sentence)  # every word whole
+        assert script.intro.text.endswith(f"Today's video: {title}.")
+    else:
+        assert title == "阿里山位於台灣中部的高山之上，海拔超過兩千公尺，山坡上種滿了茶樹"
+        assert f"「{title}」" in script.intro.text
+    assert len(title) <= 90
+
+
+def test_a_first_clause_too_long_is_cut_after_a_whole_word() -> None:
+    sentence = "Supercalifragilistic " * 3 + "words keep coming " * 8 + "until the end. "
+    script = LocalScriptWriter().write(sentence + ALISHAN_EN, "en", LOOSE)
+    title = script.metadata.title
+    assert title.endswith("…") and len(title) <= 90
+    assert all(word in sentence.split() for word in title.removesuffix("…").split())

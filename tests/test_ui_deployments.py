@@ -75,6 +75,14 @@ def _artifacts(client, run_id: UUID, key: str) -> list[str]:
     return [a.data for a in sorted(found, key=lambda a: a.created) if a.key == key]
 
 
+def _logs(client, run_id: UUID) -> list[str]:
+    """What the run's Logs tab shows."""
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    found = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])))
+    return [log.message for log in found]
+
+
 def test_new_video_from_the_form(stack: Stack) -> None:
     from prefect.exceptions import PrefectHTTPStatusError
 
@@ -106,16 +114,24 @@ def test_new_video_from_the_form(stack: Stack) -> None:
         assert child.parameters == {"project_id": project.id}
         assert child.state.is_completed() and child.name == f"video-{project.id}-早餐店-ui"
         assert client.read_task_run(child.parent_task_run_id).flow_run_id == good.id
-        # the id is in the run's artifact at once (for `ytmaker watch ID`), then the summary
-        made, summary = _artifacts(client, good.id, f"new-video-{project.id}")
-        assert f"# Project {project.id}" in made and f"ytmaker watch {project.id}" in made
+        # one card: the id at once (for `ytmaker watch ID`), then the summary in its place
+        (summary,) = _artifacts(client, good.id, f"new-video-{project.id}")
         assert "✅ COMPLETED" in summary and f"ytmaker watch {project.id}" in summary
+        # the page the user lands on shows the video's progress itself, one bar
+        (bar,) = _artifacts(client, good.id, f"new-video-{project.id}-progress")
+        assert float(bar) == 100.0
+        for key in (f"video-{project.id}-progress", f"video-{project.id}-summary"):
+            assert len(_artifacts(client, child.id, key)) == 1
 
-        # a rule only project_input can check: the run fails at once, naming the field
+        # a rule only project_input can check: the run fails at once, naming the field, and
+        # its log says so in one line, without a traceback
         assert runs[broken.id].state.is_failed()
         message = runs[broken.id].state.message
         assert "publish_at: 2020-01-01T08:00:00+08:00 is in the past" in message
         assert not _children(client, broken.id)
+        logs = _logs(client, broken.id)
+        assert any("publish_at: 2020-01-01T08:00:00+08:00 is in the past" in m for m in logs)
+        assert not [m for m in logs if "Traceback" in m or "TypeError" in m], logs
 
 
 def test_new_batch_from_yaml_and_from_a_list(stack: Stack) -> None:

@@ -56,6 +56,7 @@ def test_the_new_video_form_is_typed_and_documented() -> None:
         "tags",
         "review",
         "format",
+        "length",
         "captions",
         "voice",
         "voice_rate",
@@ -68,6 +69,7 @@ def test_the_new_video_form_is_typed_and_documented() -> None:
     assert form["language"]["enum"] == ["zh-TW", "en"]  # drop-downs
     assert form["format"]["enum"] == ["landscape", "shorts"]
     assert form["captions"]["enum"] == ["line", "words"]
+    assert form["length"]["enum"] == ["standard", "short"]
     assert form["privacy"]["enum"] == ["private", "unlisted", "public"]
     assert "Asia/Taipei" in form["publish_at"]["description"]
     assert schema["definitions"]["NewVideo"]["required"] == ["name", "content"]

@@ -28,6 +28,7 @@ A batch file::
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,10 +38,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import func, select, update
 
+from ytmaker.config import Settings
 from ytmaker.db import Repository, valid_id
 from ytmaker.errors import ConfigError, InputError, YTMakerError
 from ytmaker.files import inside, read_text_file
-from ytmaker.formats import DEFAULT_FORMAT, check_optional_format
+from ytmaker.formats import DEFAULT_FORMAT, check_optional_format, check_optional_length
 from ytmaker.language import normalise_language
 from ytmaker.media.visual import PATH_FIELDS, VisualConfig
 from ytmaker.models import BatchStatus, BatchTask, Project, ProjectStatus
@@ -53,6 +55,7 @@ from ytmaker.project_input import (
     check_voice,
     explain,
     invalid,
+    narration_problems,
     youtube_settings,
 )
 from ytmaker.prompts import check_template
@@ -81,6 +84,7 @@ class ProjectSpec(BaseModel):
     visual_config: dict[str, Any] | None = None
     review: bool | None = None  # a person approves it before upload (default: the batch's)
     format: str | None = None  # landscape | shorts
+    length: str | None = None  # standard | short
     voice: dict[str, Any] | None = None  # {name, rate, pitch}: an Edge voice (default: batch's)
 
     @field_validator("name", mode="after")
@@ -89,6 +93,7 @@ class ProjectSpec(BaseModel):
         return check_name(value)
 
     _format = field_validator("format", mode="after")(check_optional_format)
+    _length = field_validator("length", mode="after")(check_optional_length)
 
     @field_validator("prompt_template", mode="after")
     @classmethod
@@ -105,10 +110,12 @@ class BatchSpec(BaseModel):
     visual_config: dict[str, Any] | None = None  # defaults for every project, section by section
     review: bool | None = None  # default for every project; unset: YTMAKER_REVIEW
     format: str | None = None  # default for every project: landscape | shorts
+    length: str | None = None  # default for every project: standard | short
     voice: dict[str, Any] | None = None  # default for every project's voice, part by part
     projects: list[ProjectSpec] = Field(min_length=1)
 
     _format = field_validator("format", mode="after")(check_optional_format)
+    _length = field_validator("length", mode="after")(check_optional_length)
 
     @field_validator("name", mode="after")
     @classmethod
@@ -126,6 +133,7 @@ class NewProject:
     visual_config: dict[str, Any] = field(default_factory=dict)
     review_required: bool | None = None
     format: str = "landscape"
+    length: str = "standard"
     voice: dict[str, Any] | None = None
 
 
@@ -136,9 +144,14 @@ class BatchPlan:
 
 
 def load_batch_file(
-    path: Path, *, now: datetime | None = None, allow_outside: bool = False
+    path: Path,
+    *,
+    now: datetime | None = None,
+    allow_outside: bool = False,
+    settings: Settings | None = None,
 ) -> BatchPlan:
-    """Read and validate a batch YAML file; one InputError lists every problem by field.
+    """Read and validate a batch YAML file; one InputError lists every problem by field
+    (with `settings`, also each text too short or too long for its video).
 
     The files it names must lie under its own folder (symlinks followed) unless
     `allow_outside`: a batch file from someone else must not publish ~/.ssh or /etc/passwd.
@@ -159,6 +172,7 @@ def load_batch_file(
         default_name=path.stem,
         now=now,
         allow_outside=allow_outside,
+        settings=settings,
     )
 
 
@@ -193,6 +207,7 @@ def parse_batch(
     default_name: str = "batch",
     now: datetime | None = None,
     allow_outside: bool = False,
+    settings: Settings | None = None,
 ) -> BatchPlan:
     if not isinstance(data, dict):
         raise InputError(
@@ -224,13 +239,27 @@ def parse_batch(
                 visual,
                 spec.review if item.review is None else item.review,
                 item.format or spec.format or DEFAULT_FORMAT,
+                item.length or spec.length or "standard",
                 voice,
             )
         )
+    if settings is not None and not problems:
+        problems += plan_length_problems(settings, projects)
     name = spec.name or _default_name(default_name, problems)
     if problems:
         raise _invalid(source, problems)
     return BatchPlan(name=name, projects=projects)
+
+
+def plan_length_problems(
+    settings: Settings, projects: list[NewProject], prefix: str = "projects"
+) -> list[tuple[str, str]]:
+    """Each text that cannot make its video's length, as `projects[i].content: why`."""
+    problems: list[tuple[str, str]] = []
+    for i, item in enumerate(projects):
+        fields = dataclasses.asdict(item)
+        problems += narration_problems(settings, fields, where=f"{prefix}[{i}].")
+    return problems
 
 
 def _default_name(file_name: str, problems: list) -> str:
@@ -369,6 +398,7 @@ def create_batch(repo: Repository, plan: BatchPlan, **row: Any) -> BatchTask:
                     visual_config=item.visual_config,
                     review_required=item.review_required,
                     format=item.format,
+                    length=item.length,
                     voice=item.voice,
                     batch_id=batch.id,
                 )

@@ -33,7 +33,12 @@ def bootstrap(
     return Context(
         settings=settings,
         repo=repo or Repository(settings.resolved_database_url),
-        bus=bus or ProgressBus(connect(settings.redis_url, settings.data_dir)),
+        bus=bus
+        or ProgressBus(
+            connect(settings.redis_url, settings.data_dir),
+            installation=settings.installation_id,
+            prefix=settings.progress_prefix,
+        ),
         attempt=attempt or Attempt(),
         providers=providers
         or Providers(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -36,6 +37,11 @@ class Settings(BaseSettings):
     data_dir: Path = _env("YTMAKER_DATA_DIR", default=Path("data"))
     database_url: str | None = _env("DATABASE_URL", default=None, repr=False)
     redis_url: str | None = _env("REDIS_URL", default=None, repr=False)
+    # Progress of two installations sharing one Redis (two checkouts, staging and production):
+    # each message names its installation and readers skip the others' (installation_id below);
+    # a prefix also gives the channels their own names: `{prefix}progress:{id}`.
+    installation: str | None = _env("YTMAKER_INSTALLATION_ID", default=None, max_length=64)
+    progress_prefix: str = _env("YTMAKER_PROGRESS_PREFIX", default="", max_length=64)
 
     segment_min_seconds: float = _env("YTMAKER_SEGMENT_MIN_SECONDS", default=5.0, gt=0)
     segment_max_seconds: float = _env("YTMAKER_SEGMENT_MAX_SECONDS", default=20.0, gt=0)
@@ -223,6 +229,18 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'ytmaker.db').resolve()}"
+
+    @property
+    def installation_id(self) -> str:
+        """YTMAKER_INSTALLATION_ID, else named after the database (without its password): the
+        workers of one installation share it, another checkout or staging has its own."""
+        if self.installation:
+            return self.installation
+        url = self.resolved_database_url
+        password = url_password(url)
+        if password:
+            url = url.replace(f":{password}@", "@", 1)
+        return hashlib.sha256(url.encode()).hexdigest()[:12]
 
     def project_dir(self, project_id: int) -> Path:
         return self.data_dir / "projects" / str(project_id)

@@ -91,17 +91,48 @@ RULE_SETTINGS: dict[str, dict[str, str]] = {
 }
 
 
-def rules_for(settings: Settings, fmt: str | None) -> ScriptRules:
-    """The script rules of a format (landscape: exactly the rules used before formats)."""
+def rules_for(settings: Settings, fmt: str | None, length: str | None = None) -> ScriptRules:
+    """The script rules of a format (landscape: exactly the rules used before formats), for a
+    project's length choice (`short`: a shorter video than the worker's rule asks for)."""
     if format_of(fmt) == "landscape":
-        return settings.rules
-    return ScriptRules(
-        segment_min=settings.shorts_segment_min_seconds,
-        segment_max=settings.shorts_segment_max_seconds,
-        total_min=settings.shorts_total_min_seconds,
-        total_max=settings.shorts_total_max_seconds,
-        hook=True,
-    )
+        rules = settings.rules
+    else:
+        rules = ScriptRules(
+            segment_min=settings.shorts_segment_min_seconds,
+            segment_max=settings.shorts_segment_max_seconds,
+            total_min=settings.shorts_total_min_seconds,
+            total_max=settings.shorts_total_max_seconds,
+            hook=True,
+        )
+    if check_length(length) == "short":
+        low, high = SHORT_LENGTH[format_of(fmt)]
+        total_min = min(rules.total_min, low)
+        rules = rules.model_copy(
+            update={"total_min": total_min, "total_max": max(total_min, min(rules.total_max, high))}
+        )
+    return rules
+
+
+# --- length -----------------------------------------------------------------------------------
+
+# A project's length: `standard` (the worker's rule: YTMAKER_TOTAL_..., YTMAKER_SHORTS_TOTAL_...)
+# or `short`, for a text too short for it; never beyond the worker's maximum.
+VideoLength = Literal["standard", "short"]
+LENGTHS: tuple[str, ...] = get_args(VideoLength)
+SHORT_LENGTH = {"landscape": (60.0, 180.0), "shorts": (15.0, 60.0)}  # seconds, at most
+
+
+def check_length(value: object) -> VideoLength:
+    """`standard` (also for None: rows from before lengths) or `short` (ValueError saying so)."""
+    text = str(value).strip().lower() if value is not None else "standard"
+    if text not in LENGTHS:
+        raise ValueError(f"{value!r} is not a length: use {' or '.join(LENGTHS)}")
+    return text  # type: ignore[return-value]
+
+
+def check_optional_length(value: str | None) -> str | None:
+    """For a field that may be left out (a batch file's default)."""
+    return None if value is None else check_length(value)
 
 
 def check_script(script: Script, rules: ScriptRules, fmt: str | None) -> Script:

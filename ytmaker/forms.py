@@ -17,7 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ytmaker import voices
 from ytmaker.batch import BatchPlan, NewProject, parse_batch
+from ytmaker.config import Settings
 from ytmaker.errors import InputError
+from ytmaker.length import minimum_text
 from ytmaker.project_input import (
     CONTENT_MAX,
     NAME_MAX,
@@ -60,9 +62,8 @@ PublishAt = Annotated[
     str,
     Field(
         title="Publish at",
-        description="When YouTube publishes it, e.g. `2026-12-24 20:00`: Asia/Taipei time "
-        "unless an offset is written (`+09:00`, `Z`). Must be in the future; empty: when "
-        "uploaded.",
+        description="When YouTube publishes it, e.g. 2026-12-24 20:00 (Asia/Taipei time unless "
+        "an offset is written: +09:00, Z). Must be in the future; empty: when uploaded.",
         pattern=PUBLISH_AT_PATTERN,
     ),
 ]
@@ -83,7 +84,10 @@ class NewVideo(BaseModel):
     content: str = Field(
         title="Content",
         description=f"The article, notes or topic to narrate: paste it, paragraphs and all "
-        f"(at most {CONTENT_MAX:,} characters).",
+        f"(at most {CONTENT_MAX:,} characters). Without an LLM key on the worker the text is "
+        f"narrated as it is, so it sets the video's length: a video needs "
+        f"{minimum_text('landscape')}; a Short {minimum_text('shorts')}. A shorter text is "
+        "refused before anything is made, saying how much to add.",
         min_length=1,
         max_length=CONTENT_MAX,
     )
@@ -111,6 +115,13 @@ class NewVideo(BaseModel):
         title="Format",
         description="landscape: a 1920x1080 video; shorts: a vertical 1080x1920 YouTube Short "
         "(15-180 s, a hook first, no custom thumbnail).",
+    )
+    length: Literal["standard", "short"] = Field(
+        default="standard",
+        title="Length",
+        description="standard: the worker's rule (3-10 minutes unless its YTMAKER_TOTAL_... "
+        "settings say otherwise; a Short 15-180 s); short: a shorter video, 1-3 minutes (a "
+        "Short 15-60 s), for a shorter text.",
     )
     captions: Literal["line", "words"] = Field(
         default="line",
@@ -148,9 +159,16 @@ class NewVideo(BaseModel):
     )
 
 
-def video_fields(form: NewVideo, *, where: str = "", source: str = "The new-video form") -> dict:
-    """The checked fields of the project's row, by project_input's rules; an InputError names
-    every field it refuses by the form's names (with `where` in front: `projects[1].`)."""
+def video_fields(
+    form: NewVideo,
+    *,
+    where: str = "",
+    source: str = "The new-video form",
+    settings: Settings | None = None,
+) -> dict:
+    """The checked fields of the project's row, by project_input's rules (with `settings`, the
+    text's length too); an InputError names every field it refuses by the form's names (with
+    `where` in front: `projects[1].`)."""
     youtube = {
         "privacy": form.privacy,
         "publish_at": form.publish_at or None,
@@ -165,6 +183,8 @@ def video_fields(form: NewVideo, *, where: str = "", source: str = "The new-vide
             form.prompt_template or None,
             review=True if form.review else None,
             video_format=form.format,
+            length=form.length,
+            settings=settings,
             voice=_voice(form),
         )
     except InputError as exc:
@@ -198,12 +218,11 @@ class NewBatch(BaseModel):
     batch_yaml: str = Field(
         default="",
         title="Batch (YAML)",
-        description="The batch in the batch-file format (README, Batches): an optional "
-        "`name:` and `language:`, then `projects:` with one `- name:` entry per video, its text "
-        "inline under `content: |` (a `content_file` cannot be read from here), and optional "
-        "`language`, `format`, `prompt_template` and `youtube: {privacy, publish_at, tags}`. "
-        "Leave empty "
-        "to give the projects as a list below instead.",
+        description="The batch in the batch-file format (README, Batches): optional name: and "
+        "language: lines, then projects: with one '- name:' entry per video, its text inline "
+        "under 'content: |' (content_file cannot be read from here), and optional language, "
+        "format, length, prompt_template and 'youtube: {privacy, publish_at, tags}'. Leave "
+        "empty to give the projects as a list below instead.",
     )
     name: str = Field(
         default="",
@@ -219,9 +238,12 @@ class NewBatch(BaseModel):
     )
 
 
-def batch_plan(form: NewBatch, *, source: str = "The new-batch form") -> BatchPlan:
+def batch_plan(
+    form: NewBatch, *, source: str = "The new-batch form", settings: Settings | None = None
+) -> BatchPlan:
     """The batch of the form: its YAML text or its list of projects (one of the two). One
-    InputError lists every problem; nothing is written."""
+    InputError lists every problem (with `settings`, each text too short for its video);
+    nothing is written."""
     if bool(form.batch_yaml.strip()) == bool(form.projects):
         raise InputError(
             f"{source}: give the batch either as YAML text (batch_yaml) or as a list of "
@@ -229,11 +251,11 @@ def batch_plan(form: NewBatch, *, source: str = "The new-batch form") -> BatchPl
             field="batch_yaml",
         )
     if form.batch_yaml.strip():
-        return _from_yaml(form.batch_yaml, source)
-    return _from_list(form.name, form.projects, source)
+        return _from_yaml(form.batch_yaml, source, settings)
+    return _from_list(form.name, form.projects, source, settings)
 
 
-def _from_yaml(text: str, source: str) -> BatchPlan:
+def _from_yaml(text: str, source: str, settings: Settings | None) -> BatchPlan:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -243,8 +265,14 @@ def _from_yaml(text: str, source: str) -> BatchPlan:
     files = _content_files(data)
     if files:
         rule = "not available from the Prefect UI (the worker's files are not yours): paste the "
-        raise invalid(source, [(where, rule + "text as `content`") for where in files])
-    return parse_batch(data, _NO_FILES, source=f"{source} (batch_yaml)", default_name="batch")
+        raise invalid(source, [(where, rule + "text as content") for where in files])
+    return parse_batch(
+        data,
+        _NO_FILES,
+        source=f"{source} (batch_yaml)",
+        default_name="batch",
+        settings=settings,
+    )
 
 
 def _content_files(data: Any) -> list[str]:
@@ -258,12 +286,15 @@ def _content_files(data: Any) -> list[str]:
     ]
 
 
-def _from_list(name: str, projects: list[NewVideo], source: str) -> BatchPlan:
+def _from_list(
+    name: str, projects: list[NewVideo], source: str, settings: Settings | None
+) -> BatchPlan:
     problems: list[tuple[str, str]] = []
     made: list[NewProject] = []
     for i, form in enumerate(projects):
         try:
-            made.append(NewProject(**video_fields(form, where=f"projects[{i}].")))
+            fields = video_fields(form, where=f"projects[{i}].", settings=settings)
+            made.append(NewProject(**fields))
         except InputError as exc:
             problems += [(p["field"], p["message"]) for p in exc.details["problems"]]
     if problems:

@@ -99,6 +99,8 @@ class Project(Timestamps, Base):
     language: Mapped[str] = mapped_column(String(16), default="zh-TW")
     # landscape | shorts (ytmaker/formats.py); rows from before formats get landscape.
     format: Mapped[str] = mapped_column(String(16), default="landscape", server_default="landscape")
+    # standard | short (ytmaker/formats.py LENGTHS); None: standard, the worker's rule.
+    length: Mapped[str | None] = mapped_column(String(16), default=None)
     status: Mapped[ProjectStatus] = mapped_column(
         _enum(ProjectStatus), default=ProjectStatus.INITIALIZED
     )

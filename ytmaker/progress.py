@@ -1,4 +1,11 @@
-"""Progress messages on Redis Pub/Sub channel `progress:{project_id}`; best-effort by design."""
+"""Progress messages on Redis Pub/Sub channel `progress:{project_id}`; best-effort by design.
+
+Installations that share one Redis (two checkouts on a machine, staging and production) use the
+same channel names: each message carries its installation's id (`installation`), and a bus
+skips messages of another one; each installation keeps its own latest message
+(`progress:{id}:latest:{installation}`). A prefix (YTMAKER_PROGRESS_PREFIX) gives the channels
+their own names too. Messages without an id (older versions, other tools) are read as before.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,7 @@ import math
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -35,12 +42,13 @@ class Stage(StrEnum):
     ERROR = "error"
 
 
-def channel(project_id: int) -> str:
-    return f"progress:{project_id}"
+def channel(project_id: int, prefix: str = "") -> str:
+    return f"{prefix}progress:{project_id}"
 
 
-def latest_key(project_id: int) -> str:
-    return f"progress:{project_id}:latest"
+def latest_key(project_id: int, prefix: str = "", installation: str | None = None) -> str:
+    key = f"{prefix}progress:{project_id}:latest"
+    return f"{key}:{installation}" if installation else key
 
 
 def utc_timestamp() -> str:
@@ -101,10 +109,31 @@ def _breaker(client: redis.Redis) -> _ClientState:
 class ProgressBus:
     """Publishes JSON progress; Redis trouble is logged once and never fails a video."""
 
-    def __init__(self, client: redis.Redis, latest_ttl: int = 7 * 24 * 3600) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        latest_ttl: int = 7 * 24 * 3600,
+        *,
+        installation: str | None = None,
+        prefix: str = "",
+    ) -> None:
         self.client = client
         self.latest_ttl = latest_ttl
+        self.installation, self.prefix = installation, prefix
         self._breaker = _breaker(client)
+
+    def channel(self, project_id: int) -> str:
+        return channel(project_id, self.prefix)
+
+    def latest_key(self, project_id: int) -> str:
+        return latest_key(project_id, self.prefix, self.installation)
+
+    def ours(self, message: dict[str, Any] | None) -> bool:
+        """Not another installation's message (one without an id is taken as ours)."""
+        if message is None:
+            return False
+        sender = message.get("installation")
+        return sender is None or self.installation is None or sender == self.installation
 
     def begin(self, project_id: int, stage: Stage | str, message: str) -> dict[str, Any]:
         """A stage starts afresh (not a retry): its progress may start again from 0."""
@@ -129,6 +158,8 @@ class ProgressBus:
             "message": message,
             "timestamp": utc_timestamp(),
         }
+        if self.installation:
+            payload["installation"] = self.installation
         if error is not None:
             payload["error"] = error
         if data is not None:
@@ -157,8 +188,8 @@ class ProgressBus:
             return
         try:
             pipe = self.client.pipeline()
-            pipe.set(latest_key(project_id), body, ex=self.latest_ttl)
-            pipe.publish(channel(project_id), body)
+            pipe.set(self.latest_key(project_id), body, ex=self.latest_ttl)
+            pipe.publish(self.channel(project_id), body)
             pipe.execute()
         except redis.RedisError as exc:
             self._went_down(exc, "Progress not published", "the video goes on")
@@ -183,11 +214,12 @@ class ProgressBus:
         if self._breaker.is_open():
             return None
         try:
-            body = self.client.get(latest_key(project_id))
+            body = self.client.get(self.latest_key(project_id))
         except redis.RedisError as exc:
             self._went_down(exc, "Progress not read", "progress is not shown")
             return None
-        return decode(body) if body else None
+        message = decode(body) if body else None
+        return message if self.ours(message) else None
 
     def subscribe(
         self,
@@ -204,10 +236,10 @@ class ProgressBus:
         """
         pubsub = self.client.pubsub(ignore_subscribe_messages=True)
         try:
-            pubsub.subscribe(channel(project_id))
+            pubsub.subscribe(self.channel(project_id))
             if include_latest and (latest := self.latest(project_id)) is not None:
                 yield latest
-            yield from _listen(pubsub, timeout, stop)
+            yield from _listen(pubsub, timeout, stop, self.ours)
         except redis.RedisError as exc:
             self._went_down(exc, "Progress not followed", "see `ytmaker status` for the outcome")
         finally:
@@ -241,7 +273,10 @@ def decode(body: str | bytes) -> dict[str, Any] | None:
 
 
 def _listen(
-    pubsub: redis.client.PubSub, timeout: float | None, stop: threading.Event | None
+    pubsub: redis.client.PubSub,
+    timeout: float | None,
+    stop: threading.Event | None,
+    ours: Callable[[dict[str, Any]], bool],
 ) -> Iterator[dict[str, Any]]:
     deadline = None if timeout is None else time.monotonic() + timeout
     while deadline is None or time.monotonic() < deadline:
@@ -252,8 +287,8 @@ def _listen(
                 return
             continue
         decoded = decode(message["data"])
-        if decoded is None:
-            log.debug("Ignoring a message that is not progress on %s", message.get("channel"))
+        if decoded is None or not ours(decoded):
+            log.debug("Ignoring a message that is not our progress on %s", message.get("channel"))
             continue
         yield decoded
         if timeout is not None:

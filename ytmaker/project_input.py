@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
+from ytmaker.config import Settings
 from ytmaker.errors import InputError, YTMakerError
-from ytmaker.formats import check_format
+from ytmaker.formats import check_format, check_length
 from ytmaker.language import normalise_language
 from ytmaker.prompts import check_template
 from ytmaker.terminal import BIDI_CONTROLS, LINE_SEPARATORS
@@ -188,12 +189,16 @@ def new_project(
     *,
     review: bool | None = None,
     video_format: str | None = None,
+    length: str | None = None,
+    settings: Settings | None = None,
     voice: dict[str, Any] | None = None,
     source: str = "The project",
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """The checked fields of a new Project row; one InputError lists every problem. `review`:
-    a person approves it before upload (None: YTMAKER_REVIEW decides)."""
+    a person approves it before upload (None: YTMAKER_REVIEW decides); `length`: standard or
+    short; `settings`: the rules of the machine that makes the video, to check that the text
+    can make a video of that length (ytmaker/length.py)."""
     problems: list[tuple[str, str]] = []
     fields: dict[str, Any] = {}
     checks = {
@@ -203,6 +208,7 @@ def new_project(
         "youtube_settings": lambda: _youtube(youtube, now, problems),
         "prompt_template": lambda: prompt_template and check_template(prompt_template),
         "format": lambda: check_format(video_format),
+        "length": lambda: check_length(length),
         "voice": lambda: check_voice(voice, language),
     }
     for field, check in checks.items():
@@ -210,11 +216,32 @@ def new_project(
             fields[field] = check()
         except (ValueError, InputError) as exc:
             problems.append((getattr(exc, "where", field), _rule(exc)))
+    if settings is not None and not problems:
+        problems += narration_problems(settings, fields)
     if problems:
         raise invalid(source, problems)
     fields["prompt_template"] = fields["prompt_template"] or None
     fields["review_required"] = review
     return fields
+
+
+def narration_problems(
+    settings: Settings, fields: dict[str, Any], where: str = ""
+) -> list[tuple[str, str]]:
+    """`[(content, why)]` when the text cannot make the video's length (the offline writer)."""
+    from ytmaker.length import length_problem, narrates_text
+
+    if not narrates_text(settings):
+        return []
+    problem = length_problem(
+        settings,
+        fields["name"],
+        fields["content"],
+        fields["language"],
+        fields["format"],
+        fields.get("length"),
+    )
+    return [(f"{where}content", problem)] if problem else []
 
 
 def check_voice(voice: dict[str, Any] | None, language: str) -> dict[str, Any] | None:

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from ytmaker import stages
+from ytmaker.language import family
 from ytmaker.progress import Stage
 from ytmaker.providers.registry import markdown as registry_markdown
 
@@ -31,12 +32,34 @@ def overall_progress(message: dict[str, Any]) -> float | None:
     return round(stages.overall_percent(stage, float(message.get("progress") or 0)), 1)
 
 
-def describe(message: dict[str, Any]) -> str:
-    stage = message.get("stage")
+# The progress artifact's own words, in the project's language.
+WORDS = {
+    "zh": {"starting": "開始", "completed": "完成", "failed": "失敗", "see_logs": "請看執行紀錄",
+           "waiting": "等待審核後上傳"},
+    "en": {"starting": "starting", "completed": "completed", "failed": "failed",
+           "see_logs": "see the logs", "waiting": "waiting for review before upload"},
+}  # fmt: skip
+
+
+def words(language: str) -> dict[str, str]:
+    return WORDS[family(language)]
+
+
+def describe(message: dict[str, Any], language: str = "zh-TW") -> str:
+    """One progress message as the artifact shows it, in the project's language: `**2/5 素材**
+    40% — …` or `**2/5 assets** 40% — …` (a stage's own start and end messages translated)."""
+    stage, text = message.get("stage"), str(message.get("message", ""))
     if stage == Stage.ERROR:
-        return f"**失敗 failed**: {message.get('message', '')}"
-    label = stages.label(str(stage), of_total=True)
-    return f"**{label}** {float(message.get('progress') or 0):.0f}% — {message.get('message', '')}"
+        return f"**{words(language)['failed']}**: {text}"
+    spec = stages.BY_PROGRESS.get(Stage(stage)) if stage in set(Stage) else None
+    if spec is None:
+        return f"**{stage}** {float(message.get('progress') or 0):.0f}% — {text}"
+    english = family(language) == "en"
+    if english and text in (spec.start_message, spec.done_message):
+        text = f"{spec.name} {'starting' if text == spec.start_message else 'done'}"
+    name = spec.name if english else spec.short
+    number = f"{spec.number}/{len(stages.STAGES)}"
+    return f"**{number} {name}** {float(message.get('progress') or 0):.0f}% — {text}"
 
 
 def _seconds(value: float | None) -> str:

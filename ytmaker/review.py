@@ -234,18 +234,29 @@ def waiting(repo: Repository, *statuses: ProjectStatus) -> list[Project]:
         return list(session.scalars(query.order_by(Project.id)))
 
 
-def edited(request: PublishRequest, review: dict[str, Any] | None) -> PublishRequest:
-    """The upload as the person approved it: their title, description, tags, privacy, publish
-    time and AI flag replace the proposed ones (cleaned for YouTube like the LLM's)."""
-    from ytmaker.providers.youtube import clean_description, clean_tags, clean_title
+def approved_title(review: dict[str, Any] | None) -> str | None:
+    """The title a person approved (cleaned for YouTube), or None: the script's stands."""
+    from ytmaker.providers.youtube import clean_title
 
     decision = (review or {}).get("decision") or {}
     if (review or {}).get("status") != "approved" or "title" not in decision:
+        return None
+    return clean_title(decision["title"])
+
+
+def edited(request: PublishRequest, review: dict[str, Any] | None) -> PublishRequest:
+    """The upload as the person approved it: their title, description, tags, privacy, publish
+    time and AI flag replace the proposed ones (cleaned for YouTube like the LLM's)."""
+    from ytmaker.providers.youtube import clean_description, clean_tags
+
+    title = approved_title(review)
+    if title is None:
         return request
+    decision = (review or {}).get("decision") or {}
     youtube = decision.get("youtube") or {}
     return dataclasses.replace(
         request,
-        title=clean_title(decision["title"]),
+        title=title,
         description=clean_description(decision.get("description", "")),
         tags=clean_tags(list(youtube.get("tags") or [])),
         privacy=youtube.get("privacy", request.privacy),

@@ -14,7 +14,7 @@ from ytmaker.errors import YTMakerError
 from ytmaker.layout import piece_paths
 from ytmaker.models import Project, ProjectStatus
 from ytmaker.providers import registry, voice_choice
-from ytmaker.review import PERSON_DECIDES, replaced_images
+from ytmaker.review import PERSON_DECIDES, approved_title, replaced_images
 from ytmaker.script import Script
 from ytmaker.voices import stored_voice
 
@@ -59,7 +59,7 @@ def project_summary(ctx: Context, project_id: int) -> dict[str, Any]:
     if project.script:
         script = Script.model_validate(project.script)
         paths = piece_paths(ctx, project_id, script)
-        result["title"] = script.metadata.title
+        result["title"] = approved_title(project.review) or script.metadata.title
         for key, path in (("video_path", paths["video"]), ("thumbnail_path", paths["thumbnail"])):
             result[key] = str(path.resolve()) if path.exists() else None
         video = project_state(ctx, project_id).get("video") or {}

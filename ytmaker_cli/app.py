@@ -1,5 +1,9 @@
 """The Typer apps and what every command shares: settings into a context, ids checked, errors
-as one line."""
+as one line.
+
+The command modules import the domain (database, Redis, Prefect) inside their commands, not at
+the top: `ytmaker --help` then loads none of it, and `status` no Prefect.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +12,16 @@ import io
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 
-from ytmaker.bootstrap import bootstrap
-from ytmaker.config import get_settings
-from ytmaker.context import Context
 from ytmaker.errors import YTMakerError
-from ytmaker.models import ID_MAX
 from ytmaker.terminal import markup_safe
+
+if TYPE_CHECKING:
+    from ytmaker.context import Context
 
 app = typer.Typer(help="YTMaker Flow: text in, narrated video out.", no_args_is_help=True)
 project_app = typer.Typer(help="Create projects.", no_args_is_help=True)
@@ -60,18 +63,18 @@ class LogLines(io.StringIO):
 
 @contextlib.contextmanager
 def log_format_output() -> Iterator[None]:
-    """stderr as JSON log lines for one command when the settings ask for JSON logs."""
-    from ytmaker.config import get_settings
-
-    if get_settings().log_format != "json":
-        yield
-        return
+    """Around one command: what `context()` switched stderr to is switched back after it."""
     kept = screen.err
-    screen.err = Console(file=LogLines(), width=10_000, no_color=True, highlight=False)
     try:
         yield
     finally:
         screen.err = kept
+
+
+def use_log_format(log_format: str) -> None:
+    """With JSON log lines, what the command prints on stderr becomes such lines too."""
+    if log_format == "json" and live():
+        screen.err = Console(file=LogLines(), width=10_000, no_color=True, highlight=False)
 
 
 def live() -> bool:
@@ -81,6 +84,8 @@ def live() -> bool:
 
 def an_id(value: int | None) -> int | None:
     """Ids are whole numbers the database can hold: anything else is one line, not a crash."""
+    from ytmaker.models import ID_MAX
+
     if value is not None and not 1 <= value <= ID_MAX:
         fail(f"{value} is not an id: ids are whole numbers from 1 to {ID_MAX:,}.")
     return value
@@ -107,8 +112,13 @@ def fail(message: str, error: dict[str, Any] | None = None) -> NoReturn:
 
 
 def context() -> Context:
+    from ytmaker.bootstrap import bootstrap
+    from ytmaker.config import get_settings
+
     try:
-        return bootstrap(get_settings())
+        settings = get_settings()
+        use_log_format(settings.log_format)
+        return bootstrap(settings)
     except YTMakerError as exc:
         fail(exc.message)
         raise  # unreachable

@@ -7,17 +7,16 @@ import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tasks import prefect_env
-from ytmaker.context import Context
 from ytmaker.errors import YTMakerError
 from ytmaker.terminal import json_line, literal
 from ytmaker_cli.app import BatchId, batch_app, context, fail, live, screen
-from ytmaker_cli.display import batch_table
-from ytmaker_cli.running import check_prefect_api, one_line_errors, submit_deployment
+
+if TYPE_CHECKING:
+    from ytmaker.context import Context
 
 BATCH_DEPLOYMENT = "batch-processing/batch-processing"
 
@@ -40,7 +39,7 @@ def batch_create(
 
     ctx = context()
     try:
-        plan = batch.load_batch_file(file, allow_outside=allow_outside)
+        plan = batch.load_batch_file(file, allow_outside=allow_outside, settings=ctx.settings)
     except YTMakerError as exc:
         fail(exc.message)
     row = batch.create_batch(ctx.repo, plan)
@@ -69,6 +68,9 @@ def batch_run(
         batch.get_batch(ctx.repo, batch_id)
     except YTMakerError as exc:
         fail(exc.message)
+    from tasks import prefect_env
+    from ytmaker_cli.running import check_prefect_api, one_line_errors, submit_deployment
+
     prefect_env.apply(ctx.settings.data_dir)
     check_prefect_api()
     if deployment:
@@ -91,10 +93,14 @@ def batch_run(
 
 def _run_batch(batch_processing: Any, batch_id: int) -> str | None:
     """The batch flow here; its error as one line, or None."""
+    from prefect.exceptions import FailedRun
+
     try:
         batch_processing(batch_id)
     except YTMakerError as exc:
         return exc.message
+    except FailedRun as exc:  # the run's own verdict: nothing completed
+        return str(exc)
     except Exception as exc:  # noqa: BLE001 - one line; details are in Prefect's log
         return f"{type(exc).__name__}: {exc}"
     return None
@@ -107,6 +113,8 @@ def _batch_display(ctx: Context, batch_id: int) -> Iterator[None]:
         yield
         return
     from rich.live import Live
+
+    from ytmaker_cli.display import batch_table
 
     stop = threading.Event()
     with Live(batch_table(ctx, batch_id), console=screen.err, refresh_per_second=2) as shown:
@@ -123,6 +131,8 @@ def _batch_display(ctx: Context, batch_id: int) -> Iterator[None]:
 
 
 def _refresh_batch(ctx: Context, batch_id: int, live: Any, stop: threading.Event) -> None:
+    from ytmaker_cli.display import batch_table
+
     while not stop.wait(1.0):
         try:
             live.update(batch_table(ctx, batch_id))
@@ -147,4 +157,6 @@ def batch_status(
     if as_json:
         print(json_line(result))
         return
+    from ytmaker_cli.display import batch_table
+
     screen.out.print(batch_table(ctx, batch_id))

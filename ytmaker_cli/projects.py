@@ -5,23 +5,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from ytmaker import project_input, review
-from ytmaker.context import Context
 from ytmaker.errors import YTMakerError
-from ytmaker.files import read_text_file
-from ytmaker.formats import demo_sample
-from ytmaker.language import normalise_language
-from ytmaker.prompts import TEMPLATE_MAX_BYTES
-from ytmaker.summary import project_summary, retrying_of, status_text
 from ytmaker.terminal import json_line, literal, markup_safe
 from ytmaker_cli.app import ProjectId, an_id, app, context, fail, project_app, screen
-from ytmaker_cli.display import show_summary
-from ytmaker_cli.running import run_and_report
+
+if TYPE_CHECKING:
+    from ytmaker.context import Context
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 
@@ -53,6 +47,12 @@ def project_create(
     video_format: Annotated[
         str, typer.Option("--format", help="landscape (1920x1080) or shorts (1080x1920).")
     ] = "landscape",
+    length: Annotated[
+        str,
+        typer.Option(
+            help="standard (the YTMAKER_TOTAL_... rule) or short (60-180 s; a Short 15-60 s)."
+        ),
+    ] = "standard",
     voice: Annotated[
         str | None,
         typer.Option(help="An Edge voice, e.g. zh-TW-HsiaoChenNeural (`ytmaker providers`)."),
@@ -61,6 +61,9 @@ def project_create(
     voice_pitch: Annotated[str, typer.Option(help="Its pitch, e.g. +5Hz or -10Hz.")] = "+0Hz",
 ) -> None:
     """Create a project; prints its id."""
+    from ytmaker import project_input
+    from ytmaker.prompts import TEMPLATE_MAX_BYTES
+
     content = _read_text(content_file, "--content-file", project_input.CONTENT_MAX_BYTES)
     youtube = {"privacy": privacy, "publish_at": publish_at, "tags": _split_tags(tags)}
     template = (
@@ -80,6 +83,7 @@ def project_create(
         visual,
         review=review,
         video_format=video_format,
+        length=length,
         voice=_voice(voice, voice_rate, voice_pitch),
     )
     screen.out.print(made["id"])
@@ -119,6 +123,8 @@ def _visual_config(path: Path) -> dict[str, Any]:
 
 def _read_text(path: Path, option: str, max_bytes: int) -> str:
     """A regular UTF-8 file, read no further than the limit (never a FIFO or a device)."""
+    from ytmaker.files import read_text_file
+
     try:
         return read_text_file(path, max_bytes)
     except ValueError as exc:
@@ -140,8 +146,12 @@ def create_project(
     visual_config: dict[str, Any] | None = None,
     review: bool | None = None,
     video_format: str = "landscape",
+    length: str = "standard",
     voice: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """The project row, after every rule (the text's length too: `ctx.settings`)."""
+    from ytmaker import project_input
+
     try:
         fields = project_input.new_project(
             name,
@@ -151,6 +161,8 @@ def create_project(
             prompt_template,
             review=review,
             video_format=video_format,
+            length=length,
+            settings=ctx.settings,
             voice=voice,
         )
     except YTMakerError as exc:
@@ -164,6 +176,8 @@ def generate(
     project_id: ProjectId, as_json: Annotated[bool, typer.Option("--json")] = False
 ) -> None:
     """Run the five-stage flow for a project."""
+    from ytmaker_cli.running import run_and_report
+
     run_and_report(context(), project_id, as_json)
 
 
@@ -176,6 +190,10 @@ def demo(
     ] = "landscape",
 ) -> None:
     """Make a video from a bundled sample article, fully offline."""
+    from ytmaker.formats import demo_sample
+    from ytmaker.language import normalise_language
+    from ytmaker_cli.running import run_and_report
+
     try:
         language = normalise_language(lang)
         sample = demo_sample(SAMPLES, language, video_format)
@@ -185,9 +203,8 @@ def demo(
         fail(f"--format: {exc}")
     ctx = context()
     text = sample.read_text("utf-8")
-    project_id = create_project(
-        ctx, f"demo: {sample.stem}", text, language, video_format=video_format
-    )
+    name = text.strip().splitlines()[0].lstrip("#").strip()  # the sample's heading: its title
+    project_id = create_project(ctx, name, text, language, video_format=video_format)
     screen.err.print(f"Project {project_id['id']} from {sample.name} ({language})")
     run_and_report(ctx, project_id["id"], as_json)
 
@@ -197,6 +214,10 @@ def status(
     project_id: Annotated[int | None, typer.Argument(help="A project id.", callback=an_id)] = None,
 ) -> None:
     """Show one project (with its assets), or list recent projects."""
+    from ytmaker import review
+    from ytmaker.summary import project_summary, retrying_of, status_text
+    from ytmaker_cli.display import show_summary
+
     ctx = context()
     review.expire_overdue(ctx)  # a review nobody answered in time says so here too
     if project_id is None:
@@ -232,7 +253,9 @@ def status(
 @app.command("retry-failed")
 def retry_failed(project_id: ProjectId) -> None:
     """Make again only the assets that failed (placeholders included), then render again."""
+    from ytmaker import review
     from ytmaker.models import AssetStatus
+    from ytmaker_cli.running import run_and_report
 
     ctx = context()
     try:

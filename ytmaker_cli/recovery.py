@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from ytmaker.context import Context
 from ytmaker.terminal import literal
 from ytmaker_cli.app import app, context, fail, screen
-from ytmaker_cli.running import run_flow
+
+if TYPE_CHECKING:
+    from ytmaker.context import Context
 
 
 @app.command()
@@ -18,6 +19,8 @@ def recover(
     list_only: Annotated[bool, typer.Option("--list", help="Only list, do not resume.")] = False,
 ) -> None:
     """List interrupted or failed projects and resume them; finished work is kept."""
+    from ytmaker_cli.running import run_flow
+
     ctx = context()
     stuck = interrupted_projects(ctx)
     table = Table("id", "status", "stage", "finished assets", "error")

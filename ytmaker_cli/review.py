@@ -9,22 +9,19 @@ made (nothing is paid again) and uploads with the approved metadata.
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import typer
 from rich.markdown import Markdown
 from rich.table import Table
 
-from ytmaker import review
-from ytmaker.context import Context
 from ytmaker.errors import InputError, YTMakerError
-from ytmaker.models import ProjectStatus
-from ytmaker.reports import review_markdown
-from ytmaker.review_form import CLI_OPTIONS, ReviewForm, checked_decision
-from ytmaker.review_report import review_summary
 from ytmaker.terminal import json_line, literal
 from ytmaker_cli.app import an_id, app, context, fail, screen
+
+if TYPE_CHECKING:
+    from ytmaker.context import Context
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +46,8 @@ def review_command(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Videos waiting for a person before upload: list them, show one, approve or reject it."""
+    from ytmaker import review
+    from ytmaker.review_report import review_summary
 
     an_id(project_id)
     ctx = context()
@@ -90,6 +89,7 @@ def _decision(
 ) -> dict[str, Any]:
     """The form as the user filled it: what was proposed, with their edits; checked by the
     form's and project create's rules, each refusal naming the option."""
+    from ytmaker.review_form import CLI_OPTIONS, checked_decision
 
     proposed = info.get("proposed") or {"title": info.get("name") or "Untitled"}
     values = {**proposed, **edits, "decision": verdict, "reason": reason or ""}
@@ -106,6 +106,9 @@ def _decision(
 
 def take_decision(ctx: Context, project_id: int, values: dict[str, Any], as_json: bool) -> None:
     """Decide once; then resume the suspended run, or run what is left here."""
+    from ytmaker import review
+    from ytmaker.models import ProjectStatus
+    from ytmaker.review_form import ReviewForm, checked_decision
 
     project = ctx.repo.get_project(project_id)
     if project.status is ProjectStatus.COMPLETED:
@@ -138,6 +141,7 @@ def take_decision(ctx: Context, project_id: int, values: dict[str, Any], as_json
 
 
 def _already(ctx: Context, project_id: int, verdict: str) -> None:
+    from ytmaker.models import ProjectStatus
 
     project = ctx.repo.get_project(project_id)
     record = project.review or {}
@@ -175,6 +179,7 @@ def resume_run(run_id: str, form: dict[str, Any]) -> bool:
 
 
 def show_waiting(ctx: Context, as_json: bool) -> None:
+    from ytmaker import review
 
     rows = [
         {
@@ -206,6 +211,7 @@ def show_waiting(ctx: Context, as_json: bool) -> None:
 
 
 def show_one(info: dict[str, Any], as_json: bool) -> None:
+    from ytmaker.reports import review_markdown
 
     if as_json:
         print(json_line(info))

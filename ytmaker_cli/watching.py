@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from ytmaker.context import Context
 from ytmaker.errors import YTMakerError
-from ytmaker.progress import Stage
-from ytmaker.stages import BY_PROGRESS, STAGES
 from ytmaker.terminal import literal
 from ytmaker_cli.app import ProjectId, app, context, fail, screen
-from ytmaker_cli.display import draw, stage_bars
+
+if TYPE_CHECKING:
+    from ytmaker.context import Context
 
 
 @app.command("watch")
@@ -52,7 +51,10 @@ def follow(
     where a person decides (AWAITING_REVIEW...), or None when `timeout` passed without news.
     """
     from ytmaker.models import ProjectStatus
+    from ytmaker.progress import Stage
     from ytmaker.review import PERSON_DECIDES
+    from ytmaker.stages import BY_PROGRESS, STAGES
+    from ytmaker_cli.display import draw, stage_bars
 
     settled = (ProjectStatus.COMPLETED, ProjectStatus.FAILED, *PERSON_DECIDES)
     stop = threading.Event()
@@ -96,6 +98,7 @@ def _confirmed(ctx: Context, project_id: int, message: dict[str, Any]) -> bool:
     """A last message (done, or failed) counts when the database agrees: the stored latest
     can be an earlier run's, e.g. of the same id in a database that was reset."""
     from ytmaker.models import ProjectStatus
+    from ytmaker.progress import Stage
 
     stage = message.get("stage")
     if stage == Stage.UPLOAD and message.get("progress", 0) >= 100:

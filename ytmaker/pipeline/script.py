@@ -28,7 +28,7 @@ def run(ctx: Context, project_id: int) -> dict[str, Any]:
     with run_stage(ctx, project_id, "script") as report:
         project = ctx.repo.get_project(project_id)
         prompt = project.prompt_template or formats.default_prompt(project.format)
-        rules = formats.rules_for(ctx.settings, project.format)
+        rules = formats.rules_for(ctx.settings, project.format, project.length)
         writer = ctx.providers.script_writer(prompt)
         variant = variant_of(writer)
         source = fingerprint(
@@ -46,7 +46,7 @@ def run(ctx: Context, project_id: int) -> dict[str, Any]:
         report(20, "正在撰寫腳本...")
         with formats.named_rules(rules, project.format):
             with timed_call(ctx, project_id, "script", "script", writer):
-                script = writer.write(project.content, project.language, rules)
+                script = writer.write(project.content, project.language, rules, title=project.name)
             quota.meter(ctx, writer, "generateContent", project_id)
             validate_script(script, rules)
         ctx.repo.update_project(

@@ -10,6 +10,7 @@ from ytmaker.context import Context
 from ytmaker.layout import piece_paths
 from ytmaker.models import Project
 from ytmaker.pipeline.records import timed_call
+from ytmaker.pipeline.thumbnail import ensure_title
 from ytmaker.providers.base import PublishRequest
 from ytmaker.providers.youtube import clean_description, clean_tags, clean_title
 from ytmaker.script import Script
@@ -28,6 +29,8 @@ def run(ctx: Context, project_id: int) -> dict[str, Any]:
         paths = piece_paths(ctx, project_id, script)
         request = publish_request(project, script, ctx.settings.default_privacy)
         request = review.edited(request, project.review)  # as a person approved it
+        if ensure_title(ctx, project_id, script, request.title):
+            report(1, f"縮圖已依核准的標題重新繪製：{request.title}")
         request.description = formats.with_hashtag(
             request.description, project.format, ctx.settings.shorts_hashtag
         )

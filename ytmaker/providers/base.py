@@ -51,8 +51,11 @@ def variant_of(service: object) -> dict[str, Any]:
 
 
 class ScriptWriter(Service, Protocol):
-    def write(self, content: str, language: str, rules: ScriptRules) -> Script:
-        """Return a script for `content`; validation happens in the caller."""
+    def write(
+        self, content: str, language: str, rules: ScriptRules, *, title: str | None = None
+    ) -> Script:
+        """Return a script for `content`; validation happens in the caller. `title`: the
+        project's name (a writer that cannot write a title of its own uses it)."""
         ...
 
 

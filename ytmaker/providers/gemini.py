@@ -139,7 +139,10 @@ class GeminiScriptWriter:
     def prompt(self, content: str, language: str, rules: ScriptRules) -> str:
         return prompts.script_prompt(self.prompt_template, content, language, rules)
 
-    def write(self, content: str, language: str, rules: ScriptRules) -> Script:
+    def write(
+        self, content: str, language: str, rules: ScriptRules, *, title: str | None = None
+    ) -> Script:
+        """The LLM writes its own title (`title`, the project's name, is not needed)."""
         from google.genai import types
 
         config = types.GenerateContentConfig(

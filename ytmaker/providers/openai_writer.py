@@ -104,7 +104,10 @@ class OpenAIScriptWriter:
     def prompt(self, content: str, language: str, rules: ScriptRules) -> str:
         return prompts.script_prompt(self.prompt_template, content, language, rules)
 
-    def write(self, content: str, language: str, rules: ScriptRules) -> Script:
+    def write(
+        self, content: str, language: str, rules: ScriptRules, *, title: str | None = None
+    ) -> Script:
+        """The LLM writes its own title (`title`, the project's name, is not needed)."""
         self._usage.counted = {"chat.completions": 0.0, "tokens": 0.0}
         prompt = self.prompt(content, language, rules)
         client = openai_api.client(self.api_key, self.base_url, self.timeout)

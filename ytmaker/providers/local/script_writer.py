@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 
@@ -72,15 +73,18 @@ _EN_STOP = set(
         "your",
     ]
 )
+# The title is quoted (zh) or set off by a colon (en): they read the same with a name, a
+# heading or a phrase from the text's first sentence.
 INTRO = {
     "zh": "大家好，歡迎收看本集影片。今天要和大家聊聊「{title}」。",
-    "en": "Hello and welcome. Today we are talking about {title}.",
+    "en": "Hello and welcome. Today's video: {title}.",
 }
 OUTRO = {
     "zh": "以上就是「{title}」的介紹，感謝收看！喜歡的話請按讚、訂閱並開啟小鈴鐺，我們下次見。",
-    "en": "That was {title}. Thanks for watching! If you enjoyed it, like and subscribe. "
-    "See you next time.",
+    "en": "That was our video: {title}. Thanks for watching! If you enjoyed it, like and "
+    "subscribe. See you next time.",
 }
+TITLE_MAX = {"zh": 40, "en": 90}  # characters: a title longer than this is cut at a boundary
 # A Short opens with its first sentence as the hook (no greeting) and ends in one line.
 SHORT_OUTRO = {
     "zh": "追蹤頻道，看更多「{title}」的故事！",
@@ -105,8 +109,12 @@ class LocalScriptWriter:
     name = "local"
     metered_service = None
 
-    def write(self, content: str, language: str, rules: ScriptRules) -> Script:
-        title, body = split_title(content, language)
+    def write(
+        self, content: str, language: str, rules: ScriptRules, *, title: str | None = None
+    ) -> Script:
+        """`title`: the project's name, which becomes the video's title when given."""
+        heading, body = split_title(content, language)
+        title = shorten(title or heading, language)
         sentences = [s for s in split_sentences(body, language) if count_units(s, language) > 0]
         if not sentences:
             raise InputError(
@@ -127,7 +135,7 @@ class LocalScriptWriter:
         intro = _narration(hook or INTRO[lang].format(title=title), language)
         outro = _narration((SHORT_OUTRO if hook else OUTRO)[lang].format(title=title), language)
         total = round(intro.duration + outro.duration + sum(s.duration for s in segments), 2)
-        _check_total(total, rules)
+        _check_total(total, rules, language)
         return Script(
             language=language,
             intro=intro,
@@ -162,11 +170,13 @@ def _narration(text: str, language: str) -> Narration:
     return Narration(text=text, duration=estimate_seconds(text, language))
 
 
-def _check_total(total: float, rules: ScriptRules) -> None:
+def _check_total(total: float, rules: ScriptRules, language: str) -> None:
+    """A text narrated as it is makes a video of its own length: say how much to add or cut."""
     if total < rules.total_min:
         raise InputError(
             f"The content is too short: it makes about {total:.0f} s of narration and a video "
-            f"needs at least {rules.total_min:g} s. Add more text (or lower "
+            f"needs at least {rules.total_min:g} s. Add about "
+            f"{text_for(rules.total_min - total, language)} (or lower "
             "YTMAKER_TOTAL_MIN_SECONDS).",
             field="content",
             duration=total,
@@ -174,27 +184,85 @@ def _check_total(total: float, rules: ScriptRules) -> None:
     if total > rules.total_max:
         raise InputError(
             f"The content is too long: it makes about {total:.0f} s of narration and the limit is "
-            f"{rules.total_max:g} s. Shorten the text (or raise YTMAKER_TOTAL_MAX_SECONDS).",
+            f"{rules.total_max:g} s. Cut about {text_for(total - rules.total_max, language)} "
+            "(or raise YTMAKER_TOTAL_MAX_SECONDS).",
             field="content",
             duration=total,
         )
 
 
+# Seconds the offline writer adds around the text: a greeting and a goodbye (pauses included),
+# or a Short's one-line ending.
+FRAME_SECONDS = {("zh", False): 20.0, ("en", False): 15.0, ("zh", True): 4.0, ("en", True): 3.0}
+
+
+def text_for(seconds: float, language: str) -> str:
+    """About how much text the offline voice takes `seconds` to say: `95 words`, `340 Chinese
+    characters`."""
+    lang = family(language)
+    units = max(1.0, seconds) * (CHARS_PER_SECOND_ZH if lang == "zh" else WORDS_PER_SECOND_EN)
+    return f"{math.ceil(units):,} {'Chinese characters' if lang == 'zh' else 'words'}"
+
+
+def text_needed(total_seconds: float, language: str, *, hook: bool = False) -> str:
+    """About how much text makes a video of `total_seconds` (rounded up to tens)."""
+    lang = family(language)
+    seconds = max(1.0, total_seconds - FRAME_SECONDS[(lang, hook)])
+    units = seconds * (CHARS_PER_SECOND_ZH if lang == "zh" else WORDS_PER_SECOND_EN)
+    return f"{math.ceil(units / 10) * 10:,} {'Chinese characters' if lang == 'zh' else 'words'}"
+
+
 def split_title(content: str, language: str) -> tuple[str, str]:
-    """A short first line (or a '# heading') is the title; else the first sentence is."""
+    """A short first line (or a '# heading') is the title, and is not narrated; else the title
+    is the first sentence, shortened at a clause or word boundary (`shorten`)."""
     lines = [line.strip() for line in content.strip().splitlines() if line.strip()]
     if not lines:
         return "", ""
     first = lines[0].lstrip("#").strip()
-    limit = 40 if family(language) == "zh" else 90
+    limit = TITLE_MAX[family(language)]
     is_heading = lines[0].startswith("#") or (
         len(first) <= limit and not re.search(r"[。.!?！？]$", first)
     )
     if len(lines) > 1 and is_heading:
         return first, "\n".join(lines[1:])
     heads = split_sentences(first, language)
-    head = heads[0].strip() if heads else ""
-    return head[:limit].rstrip("，,。. "), "\n".join(lines)
+    return shorten(heads[0] if heads else "", language), "\n".join(lines)
+
+
+_END = "，,、；;：:。.!?！？ "
+_ZH_BREAK = re.compile(r"(?<=[，、；：,;:（）「」『』《》〈〉()\s])")
+
+
+def shorten(sentence: str, language: str) -> str:
+    """A sentence as a title of at most TITLE_MAX characters, never cut inside a word: whole
+    clauses while they fit; a first clause too long is cut after its last whole word (en) or at
+    its last inner break (zh), with an ellipsis."""
+    text = sentence.strip().rstrip(_END)
+    limit = TITLE_MAX[family(language)]
+    if len(text) <= limit:
+        return text
+    clauses = [m.group() for m in _CLAUSE[family(language)].finditer(text)]
+    kept = ""
+    for clause in clauses:
+        if len((kept + clause).rstrip(_END)) > limit:
+            break
+        kept += clause
+    if kept.strip(_END):
+        return kept.rstrip(_END)
+    return _cut_inside(text, language, limit - 1) + "…"
+
+
+def _cut_inside(text: str, language: str, limit: float) -> str:
+    """The longest start of `text` within `limit` that ends at a word (en) or a break (zh)."""
+    if family(language) == "en":
+        words, kept = text.split(), ""
+        for word in words:
+            if len(f"{kept} {word}".strip()) > limit:
+                break
+            kept = f"{kept} {word}".strip()
+        return (kept or words[0][: int(limit)]).rstrip(_END)
+    breaks = [m.start() for m in _ZH_BREAK.finditer(text) if 0 < m.start() <= limit]
+    return text[: breaks[-1] if breaks else int(limit)].rstrip(_END)
 
 
 def split_sentences(text: str, language: str) -> list[str]:

@@ -59,12 +59,13 @@ def _stages(axes: Axes, seconds: dict[int, dict[str, float]]) -> None:
     axes.set_title(f"Time per stage, last {len(labels)} videos")
     axes.set_xlabel("project")
     axes.set_ylabel("seconds")
-    axes.legend(loc="upper left", ncols=len(STAGES))
+    axes.set_ylim(0, max(bottom, default=1.0) * 1.3 or 1.0)  # room for the legend
+    axes.legend(loc="upper right", ncols=len(STAGES))
 
 
 def _success(axes: Axes, rates: dict[str, float]) -> None:
     days = list(rates)
-    axes.bar(days, [100 * r for r in rates.values()], color="#2a9d8f")
+    axes.bar(days, [100 * r for r in rates.values()], color="#2a9d8f", width=0.5)
     axes.axhline(95, color="#e76f51", linestyle="--", label="target 95 %")
     axes.set_ylim(0, 105)
     axes.set_title("Videos completed of those finished, per day (Asia/Taipei)")

@@ -6,13 +6,19 @@ UV := python3 -m uv
 endif
 RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
+# pytest-xdist workers: the stack tests mostly wait (a server starting, a worker polling), so
+# more workers than cores. Each test module stays whole on one worker (tests/conftest.py).
+TEST_WORKERS ?= 4
+FAST_WORKERS ?= 2
+XDIST = -n $(1) --dist loadscope --no-loadscope-reorder
 
 .PHONY: help install demo demo-en test test-fast lint format bench clean
 
 help:
 	@echo "make demo      make a narrated video from the bundled zh-TW sample (offline)"
 	@echo "make demo-en   the same from the English sample"
-	@echo "make test      the whole test suite (slow end-to-end tests included)"
+	@echo "make test      the whole test suite (slow end-to-end tests included), with coverage"
+	@echo "make test-fast the unit and in-process tests (no Prefect stack), for the coding loop"
 	@echo "make lint      ruff, import contracts, mypy"
 
 .venv/.installed: pyproject.toml uv.lock
@@ -33,12 +39,12 @@ test: install
 	$(RUN) lint-imports
 	$(RUN) mypy
 	$(RUN) coverage erase
-	$(RUN) coverage run -m pytest $(PYTEST_ARGS)
+	$(RUN) coverage run -m pytest $(call XDIST,$(TEST_WORKERS)) $(PYTEST_ARGS)
 	$(RUN) coverage combine -q
 	$(RUN) python -m tests.coverage_report
 
 test-fast: install
-	$(RUN) pytest -m "not slow" $(PYTEST_ARGS)
+	$(RUN) pytest -m "not slow" $(call XDIST,$(FAST_WORKERS)) $(PYTEST_ARGS)
 
 lint: install
 	$(RUN) ruff check .

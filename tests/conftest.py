@@ -71,3 +71,27 @@ def prefect_harness() -> Iterator[None]:
 def _fresh_redis_clients() -> Iterator[None]:
     yield
     redis_conn.reset()
+
+
+# `make test` runs the tests on several pytest-xdist workers with `--dist loadscope`: each
+# module runs whole on one worker, in file order (its module-scoped fixtures, such as a Prefect
+# stack, a batch run or a rendered project, are built once), and different modules run side by
+# side. So a test never relies on what another module did, and makes its own data dir
+# (`settings`), database (`database_url`), free ports and, when it counts Redis subscribers, its
+# own channel prefix (YTMAKER_PROGRESS_PREFIX). (`--dist loadgroup` would split modules finer,
+# but pytest-xdist 3.8 cannot set the group on pytest 9.2's node ids: it ran grouped tests
+# anywhere.)
+
+
+def _module(item: pytest.Item) -> str:
+    return item.nodeid.split("::", 1)[0]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Modules with the most slow (end-to-end) tests first, each kept whole and in its order:
+    xdist hands modules out in this order (`--no-loadscope-reorder`), so the long ones start at
+    once and the short ones fill the workers' last minutes."""
+    slow: dict[str, int] = {}
+    for item in items:
+        slow[_module(item)] = slow.get(_module(item), 0) + bool(item.get_closest_marker("slow"))
+    items.sort(key=lambda item: -slow[_module(item)])

@@ -500,7 +500,7 @@ def test_ffmpeg_failure_in_a_stage_keeps_the_stderr_tail(
     ctx = bootstrap(settings)
     project_id = new_project(ctx)
     with pytest.raises(MediaError), run_stage(ctx, project_id, "render"):
-        run_args(args, "probe step")
+        run_args(args, "probe step", media_seconds=1.0)
     info = ctx.repo.get_project(project_id).error_info
     assert expected in info["ffmpeg_stderr"] and info["step"] == "probe step"
     assert project_state(ctx, project_id)["error"]["ffmpeg_stderr"] == info["ffmpeg_stderr"]

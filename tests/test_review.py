@@ -107,6 +107,67 @@ def test_an_approved_decision_is_what_is_uploaded() -> None:
     assert review.edited(proposed, {"status": "awaiting", "decision": decision}) == proposed
 
 
+def test_review_modes_from_every_place_a_project_is_made(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`review: none|script|upload|both` in batch files, `project create --review`, the
+    new-video form and YTMAKER_REVIEW; `true` and `before_upload` keep their meaning."""
+    from ytmaker.errors import ConfigError
+    from ytmaker.forms import NewVideo, video_fields
+
+    given = ["script", "both", "upload", "true", "before_upload", "none", ""]
+    projects = "".join(
+        f"  - name: p{i}\n    content: {json.dumps(SHORT_ZH)}\n"
+        + (f"    review: {mode}\n" if mode else "")
+        for i, mode in enumerate(given)
+    )
+    plan = batch.parse_batch(batch.read_yaml(f"review: script\nprojects:\n{projects}"), tmp_path)
+    modes = [item.review_mode for item in plan.projects]
+    assert modes == [
+        "script",
+        "both",
+        "before_upload",
+        "before_upload",
+        "before_upload",
+        "none",
+        "script",
+    ]  # fmt: skip  (the last one: the batch's default)
+    with pytest.raises(InputError) as refused:
+        batch.parse_batch(batch.read_yaml(f"projects:\n{projects}    review: later\n"), tmp_path)
+    assert "projects[6].review: must be one of none, script, upload" in refused.value.message
+    assert "'later'" in refused.value.message
+
+    text = tmp_path / "text.txt"
+    text.write_text(SHORT_ZH, encoding="utf-8")
+    create = ("project", "create", "--content-file", str(text), "--name")
+    code, made = cli(*create, "a", "--review", "script")
+    assert code == 0, made
+    ctx = bootstrap(settings)
+    project = ctx.repo.get_project(int(made))
+    assert (project.review_mode, project.review_required) == ("script", False)
+    assert review.script_required(project, settings) and not review.required(project, settings)
+    code, said = cli(*create, "b", "--review", "soon")
+    assert code == 1 and "review: must be one of none, script, upload" in said, said
+    assert len(ctx.repo.list_projects()) == 1  # nothing half-written
+
+    fields = video_fields(NewVideo(name="c", content=SHORT_ZH, review="both"), settings=settings)
+    assert (fields["review_mode"], fields["review_required"]) == ("both", True)
+    fields = video_fields(NewVideo(name="c", content=SHORT_ZH), settings=settings)
+    assert fields["review_mode"] is None  # default: the worker's YTMAKER_REVIEW
+
+    unset = ctx.repo.create_project(name="d", content=SHORT_ZH, language="zh-TW")
+    legacy = ctx.repo.create_project(name="e", content=SHORT_ZH, language="zh-TW",
+                                     review_required=True)  # fmt: skip
+    for env in ("script", "both"):  # the project's own yes/no still means before upload
+        monkeypatch.setenv("YTMAKER_REVIEW", env)
+        now = reload_settings()
+        assert (review.mode(unset, now), review.mode(legacy, now)) == (env, "before_upload")
+    monkeypatch.setenv("YTMAKER_REVIEW", "sometimes")
+    with pytest.raises(ConfigError, match="YTMAKER_REVIEW"):
+        reload_settings()
+    monkeypatch.delenv("YTMAKER_REVIEW")
+
+
 # --- whole videos, in-process ------------------------------------------------------------------
 
 

@@ -178,7 +178,7 @@ def test_new_videos_with_review_approved_and_rejected_from_the_command_line(
     stack: Stack, youtube: FakeYouTube
 ) -> None:
     repo = Repository(stack.database_url)
-    form = {"content": SHORT_EN, "language": "en", "review": True}
+    form = {"content": SHORT_EN, "language": "en", "review": "upload"}
     with _api(stack.api_url) as client:
         runs = {
             verdict: _submit(client, "new-video", {"video": {**form, "name": f"Tea {verdict}"}})

@@ -28,6 +28,7 @@ from ytmaker.db import Repository
 from ytmaker.models import AssetStatus, AssetType, Project, ProjectStatus
 from ytmaker.progress import Stage, utc_timestamp
 from ytmaker.providers.base import PublishRequest
+from ytmaker.review_modes import ReviewMode, project_mode, reviews_script, reviews_upload
 from ytmaker.state import Replace, update_state
 
 log = logging.getLogger(__name__)
@@ -53,11 +54,19 @@ def replaced_images(repo: Repository, project_id: int) -> list[dict[str, Any]]:
     ]
 
 
+def mode(project: Project, settings: Settings) -> ReviewMode:
+    """This project's review mode: its own, else YTMAKER_REVIEW."""
+    return project_mode(project.review_mode, project.review_required, settings.review)
+
+
 def required(project: Project, settings: Settings) -> bool:
-    """Review on for this project: its own flag, else YTMAKER_REVIEW."""
-    if project.review_required is not None:
-        return project.review_required
-    return settings.review == "before_upload"
+    """A person approves this project's video before upload."""
+    return reviews_upload(mode(project, settings))
+
+
+def script_required(project: Project, settings: Settings) -> bool:
+    """A person reads (and may edit) this project's script before anything else is paid for."""
+    return reviews_script(mode(project, settings))
 
 
 def hold_before_upload(ctx: Context, project_id: int) -> Outcome:

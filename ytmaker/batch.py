@@ -497,6 +497,8 @@ def outcome(repo: Repository, project: Project) -> dict[str, Any]:
         result["partial"], result["replaced"] = True, replaced
     if project.status is ProjectStatus.COMPLETED:
         result["video_id"] = project.youtube_video_id
+    elif project.status in WAITING and (project.review or {}).get("reason") == "script":
+        result["waiting"] = f"awaiting script review: ytmaker review {project.id}"
     elif project.status in WAITING:
         result["waiting"] = f"waiting for review: ytmaker review {project.id}"
     elif project.status is ProjectStatus.REJECTED:
@@ -520,6 +522,9 @@ def summary(repo: Repository, batch_id: int) -> dict[str, Any]:
         "completed": batch.completed,
         "failed": batch.failed,
         "awaiting_review": sum(p.status in WAITING for p in projects),
+        "awaiting_script_review": sum(
+            p.status in WAITING and (p.review or {}).get("reason") == "script" for p in projects
+        ),
         "rejected": sum(p.status is ProjectStatus.REJECTED for p in projects),
         "results": [outcome(repo, p) for p in projects],
     }

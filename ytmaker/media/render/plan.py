@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ytmaker.errors import MediaError
-from ytmaker.media import vertical
+from ytmaker.media import duck, vertical
 from ytmaker.media.audio import SoundSpec
 from ytmaker.media.karaoke import piece_captions
 from ytmaker.media.probe import probe, wav_duration
@@ -341,20 +341,21 @@ def _logo_key(visual: VisualConfig) -> dict[str, Any] | None:
 
 
 def sound_key(sound: SoundSpec, settings: RenderSettings) -> str:
-    return _hash(
-        {
-            "version": RENDER_VERSION,
-            "audio": [_digest(p) for p in sound.audio],
-            "samples": sound.samples,
-            "music": _digest(sound.music) if sound.music else None,
-            "music_level": sound.music_level,
-            "music_fade": sound.music_fade,
-            "loudness": sound.loudness,
-            "true_peak": sound.true_peak,
-            "bitrate": sound.bitrate,
-            "fps": settings.fps,
-        }
-    )
+    material: dict[str, Any] = {
+        "version": RENDER_VERSION,
+        "audio": [_digest(p) for p in sound.audio],
+        "samples": sound.samples,
+        "music": _digest(sound.music) if sound.music else None,
+        "music_level": sound.music_level,
+        "music_fade": sound.music_fade,
+        "loudness": sound.loudness,
+        "true_peak": sound.true_peak,
+        "bitrate": sound.bitrate,
+        "fps": settings.fps,
+    }
+    if sound.music and sound.duck and sound.duck_db > 0:  # tracks without it keep their keys
+        material["duck"] = [sound.duck_db, sound.duck_gap, duck.RAMP, duck.SILENCE_DB]
+    return _hash(material)
 
 
 def _fingerprint(shown: Visual) -> dict[str, Any]:

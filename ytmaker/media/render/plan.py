@@ -52,6 +52,7 @@ class RenderPiece:
     duration: float
     image: Path | None = None
     video: Path | None = None
+    clip: Path | None = None  # moving footage shown instead of `image` (its sound dropped)
 
 
 @dataclass
@@ -123,7 +124,17 @@ class Pip:
     margin: int
 
 
-Visual = Still | Avatar | Pip
+@dataclass(frozen=True)
+class Footage:
+    """A video clip in place of a still: trimmed to the piece, looped when shorter, cropped
+    to fill the frame."""
+
+    path: Path
+    digest: str
+    duration: float
+
+
+Visual = Still | Avatar | Pip | Footage
 
 
 @dataclass
@@ -155,7 +166,7 @@ def check_pieces(pieces: Sequence[RenderPiece]) -> list[float]:
 
 def _check_piece(index: int, piece: RenderPiece) -> float:
     where: dict[str, Any] = {"piece_index": index}
-    if piece.image is None and piece.video is None:
+    if piece.image is None and piece.video is None and piece.clip is None:
         raise MediaError(
             f"第 {index} 段需要圖片或影片 (piece {index} needs an image or a video)", **where
         )
@@ -164,7 +175,12 @@ def _check_piece(index: int, piece: RenderPiece) -> float:
             f"第 {index} 段長度無效 (piece {index} has invalid duration {piece.duration})",
             **where,
         )
-    files = [("image", piece.image), ("video", piece.video), ("audio", piece.audio)]
+    files = [
+        ("image", piece.image),
+        ("video", piece.video),
+        ("clip", piece.clip),
+        ("audio", piece.audio),
+    ]
     for kind, path in files:
         if path is not None and not Path(path).is_file():
             raise MediaError(
@@ -259,6 +275,9 @@ def fade_frames(wanted: int, before: int, after: int) -> int:
 
 def _visual(index: int, pieces: Sequence[RenderPiece], span: int, visual: VisualConfig) -> Visual:
     piece = pieces[index]
+    if piece.video is None and piece.clip is not None:
+        clip = Path(piece.clip)
+        return Footage(clip, _digest(clip), _duration(clip))
     if piece.video is None:
         assert piece.image is not None
         return _still(Path(piece.image), index, span, visual)

@@ -4,6 +4,7 @@ failed assets again."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -189,6 +190,9 @@ def demo(
     video_format: Annotated[
         str, typer.Option("--format", help="landscape or shorts (a vertical Short).")
     ] = "landscape",
+    visuals: Annotated[
+        str, typer.Option("--visuals", help="pictures (stills, default) or clips (moving).")
+    ] = "pictures",
 ) -> None:
     """Make a video from a bundled sample article, fully offline."""
     from ytmaker.formats import demo_sample
@@ -202,6 +206,10 @@ def demo(
         fail(exc.message)
     except ValueError as exc:
         fail(f"--format: {exc}")
+    if visuals not in ("pictures", "clips"):
+        fail(f"--visuals: {visuals!r} is not pictures or clips")
+    if visuals == "clips":  # offline footage: the clip path without any key (the flow reads
+        os.environ["YTMAKER_IMAGE_PROVIDER"] = "local-clips"  # its settings from the environment)
     ctx = context()
     text = sample.read_text("utf-8")
     name = text.strip().splitlines()[0].lstrip("#").strip()  # the sample's heading: its title

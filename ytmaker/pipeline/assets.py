@@ -15,6 +15,7 @@ from typing import Any
 from ytmaker import formats, quota, timings
 from ytmaker.bookkeeping import error_info
 from ytmaker.context import Context
+from ytmaker.credits import CREDIT_SUFFIX
 from ytmaker.errors import ProviderError
 from ytmaker.layout import clip_path, load_script, piece_paths
 from ytmaker.media.probe import wav_duration
@@ -79,6 +80,7 @@ def image_jobs(ctx: Context, project_id: int) -> list[Job]:
                 provider,
                 _where(home, paths[s.index]),
                 *shape,
+                *([s.search_terms] if provider == "pexels" else []),
             ),
         )
         for s in script.segments
@@ -158,7 +160,12 @@ def make_image(
     segment = next(s for s in script.segments if s.index == segment_index)
     with record, gated(gate):
         clip_path(path).unlink(missing_ok=True)  # another maker's clip must not stand for it
-        maker.make(segment.image_description, seed_for(project_id, segment_index), path)
+        path.with_suffix(CREDIT_SUFFIX).unlink(missing_ok=True)  # nor its credit
+        seed = seed_for(project_id, segment_index)
+        if getattr(maker, "takes_terms", False):  # stock footage: searched by its terms
+            maker.make(segment.image_description, seed, path, terms=segment.search_terms)  # type: ignore[call-arg]
+        else:
+            maker.make(segment.image_description, seed, path)
     quota.meter(ctx, maker, "image", project_id)
     return str(path)
 
@@ -278,6 +285,7 @@ def _placeholder(ctx: Context, project_id: int, script: Script, entry: dict[str,
     segment = next(s for s in script.segments if s.index == index)
     path = piece_paths(ctx, project_id, script)["images"][index]
     clip_path(path).unlink(missing_ok=True)
+    path.with_suffix(CREDIT_SUFFIX).unlink(missing_ok=True)
     frame = formats.frame_of(ctx.repo.get_project(project_id).format)
     size = (frame.width, frame.height)
     PillowImages(size=size).make(segment.image_description, seed_for(project_id, index), path)

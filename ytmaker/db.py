@@ -114,7 +114,7 @@ def retrying(
             except (OperationalError, StorageError) as exc:
                 if not _transient(exc):
                     raise
-                log.debug("Database unavailable; retrying in %.1f s", delay)
+                log.info("Database unavailable; retrying in %.1f s", delay)  # our loggers say INFO
                 time.sleep(delay)
         try:
             return method(self, *args, **kwargs)

@@ -39,10 +39,11 @@ def project_create(
         typer.Option(help="JSON: subtitles, avatar, logo, music... (see README); checked now."),
     ] = None,
     review: Annotated[
-        bool | None,
+        str | None,
         typer.Option(
-            "--review/--no-review",
-            help="A person approves it before upload (`ytmaker review`); default YTMAKER_REVIEW.",
+            help="When a person looks (`ytmaker review`): script (read and edit the script "
+            "before anything else is paid for), upload (approve before upload), both, or none; "
+            "default YTMAKER_REVIEW.",
         ),
     ] = None,
     video_format: Annotated[
@@ -145,7 +146,7 @@ def create_project(
     youtube: dict[str, Any] | None = None,
     prompt_template: str | None = None,
     visual_config: dict[str, Any] | None = None,
-    review: bool | None = None,
+    review: bool | str | None = None,
     video_format: str = "landscape",
     length: str = "standard",
     voice: dict[str, str] | None = None,

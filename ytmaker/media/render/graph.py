@@ -62,7 +62,7 @@ def encode_clip(
 
     with atomic_output(plan.path) as tmp:
         out = stream.output(str(tmp), an=None, **encoder_args(plan.frames, settings))
-        stderr = run(out, step, on_frame)
+        stderr = run(out, step, on_frame, media_seconds=plan.frames / settings.fps)
         if TRUNCATED in stderr:  # a frozen picture is no video: fail, and keep no clip
             raise MediaError(
                 f"第 {plan.index} 段的素材檔不完整 (piece {plan.index}: its picture or avatar "

@@ -65,6 +65,7 @@ class LocalClips:
              "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-an",
              "-f", "mp4", str(out)],
             "local clip",
+            media_seconds=CLIP_SECONDS,
         )  # fmt: skip
 
 

@@ -117,6 +117,7 @@ def with_clips(inputs: dict[str, Any], folder: Path, size: tuple[int, int]) -> d
                  "-frames:v", str(round(seconds * FPS)), "-r", str(FPS), "-c:v", "libx264",
                  "-preset", "veryfast", "-crf", "20", "-an", str(clip)],
                 "bench clip",
+                media_seconds=seconds,
             )  # fmt: skip
         pieces.append({**p, "clip": str(clip), "clip_seconds": seconds})
     return {**inputs, "pieces": pieces}

@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     visuals: Literal["clips", "photos"] = _env("YTMAKER_VISUALS", default="clips")
     # stock footage authors: listed in the video's description, or not
     credits: Literal["description", "none"] = _env("YTMAKER_CREDITS", default="description")
+    # largest own picture or clip a project may bring (`--media`, `media:`)
+    media_max_bytes: int = _env("YTMAKER_MEDIA_MAX_BYTES", default=500_000_000, ge=1)
     did_api_key: SecretStr | None = _env("DID_API_KEY", default=None)
     did_base_url: str = _env("DID_BASE_URL", default="https://api.d-id.com")
     did_presenter_image_url: str = _env(

@@ -12,7 +12,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from ytmaker import formats, quota, timings
+from ytmaker import formats, own_media, quota, timings
 from ytmaker.bookkeeping import error_info
 from ytmaker.context import Context
 from ytmaker.credits import CREDIT_SUFFIX
@@ -70,6 +70,8 @@ def image_jobs(ctx: Context, project_id: int) -> list[Job]:
     provider = image_provider_name(ctx)
     paths = piece_paths(ctx, project_id, script)["images"]
     shape = formats.image_shape(ctx.repo.get_project(project_id).format)
+    media = (ctx.repo.get_project(project_id).visual_config or {}).get("media")
+    indexes = [s.index for s in script.segments]
     return [
         Job(
             s.index,
@@ -81,10 +83,22 @@ def image_jobs(ctx: Context, project_id: int) -> list[Job]:
                 _where(home, paths[s.index]),
                 *shape,
                 *([s.search_terms] if provider == "pexels" else []),
+                *_own_identity(own_media.file_for(media, s.index, indexes)),
             ),
         )
         for s in script.segments
     ]
+
+
+def _own_identity(own: Path | None) -> list[Any]:
+    """An own file's name, size and time: another file (or the file edited) makes it again."""
+    if own is None:
+        return []
+    try:
+        stat = own.stat()
+    except OSError:
+        return [str(own), "missing"]
+    return [str(own), stat.st_size, stat.st_mtime_ns]
 
 
 def avatar_jobs(ctx: Context, project_id: int) -> list[Job]:
@@ -158,6 +172,13 @@ def make_image(
     if record.reused():
         return str(path)
     segment = next(s for s in script.segments if s.index == segment_index)
+    own = _own_file(ctx, project_id, script, segment_index)
+    if own is not None:  # the creator's own picture or clip: no provider is asked
+        frame = formats.frame_of(ctx.repo.get_project(project_id).format)
+        with record:
+            path.with_suffix(CREDIT_SUFFIX).unlink(missing_ok=True)
+            own_media.use(own, path, (frame.width, frame.height), clip_path(path))
+        return str(path)
     with record, gated(gate):
         clip_path(path).unlink(missing_ok=True)  # another maker's clip must not stand for it
         path.with_suffix(CREDIT_SUFFIX).unlink(missing_ok=True)  # nor its credit
@@ -168,6 +189,11 @@ def make_image(
             maker.make(segment.image_description, seed, path)
     quota.meter(ctx, maker, "image", project_id)
     return str(path)
+
+
+def _own_file(ctx: Context, project_id: int, script: Script, segment_index: int) -> Path | None:
+    media = (ctx.repo.get_project(project_id).visual_config or {}).get("media")
+    return own_media.file_for(media, segment_index, [s.index for s in script.segments])
 
 
 def say_waiting_for_slot(ctx: Context, project_id: int, segment_index: int, seconds: float) -> None:

@@ -215,7 +215,7 @@ class PexelsFootage:
         if kind == "videos":
             with atomic_output(out_path) as still, atomic_output(clip_path(out_path)) as clip:
                 shutil.copyfile(cached, clip)
-                _first_frame(cached, still, self.size)
+                first_frame(cached, still, self.size)
         else:
             clip_path(out_path).unlink(missing_ok=True)
             write_cover_png(cached.read_bytes(), out_path, self.size)
@@ -338,7 +338,7 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _first_frame(clip: Path, out: Path, size: tuple[int, int]) -> None:
+def first_frame(clip: Path, out: Path, size: tuple[int, int]) -> None:
     """The clip's first frame, cover-cropped to the frame, as the segment's picture (PNG)."""
     width, height = size
     run_args(
@@ -347,6 +347,7 @@ def _first_frame(clip: Path, out: Path, size: tuple[int, int]) -> None:
                 f"crop={width}:{height},setsar=1",
          "-f", "image2", "-c:v", "png", str(out)],
         "pexels still",
+        media_seconds=1.0,
     )  # fmt: skip
 
 

@@ -52,7 +52,7 @@ def music_level(video: Path, start: float, end: float) -> float:
         ],
         "measure",
         loglevel="info",
-        media_seconds=end - start,
+        media_seconds=end,
     )
     return float(re.findall(r"mean_volume:\s*(-?[\d.]+) dB", stderr)[-1])
 

@@ -202,7 +202,7 @@ def main() -> None:
     video = {"name": name, "content": text, "length": "short"}
     runs = args.reuse or {
         "video": stack.submit("new-video", {"video": video}),
-        "review": stack.submit("new-video", {"video": {**video, "review": True}}),
+        "review": stack.submit("new-video", {"video": {**video, "review": "upload"}}),
         "short": stack.submit(
             "new-video", {"video": {**video, "format": "shorts", "captions": "words"}}
         ),

@@ -119,6 +119,11 @@ def new_video(video: NewVideo) -> dict[str, Any] | State:
     ).start()
     with tags(*project_tags(project.id)):
         state = generate_video(project.id, return_state=True)
+        if review_gate.script_pending(project.id):
+            # its script was read and approved: the first video run stopped after the script
+            # (Prefect hands it back as it was), so a second one makes the video
+            after = f"{video_run_name_for(project.id)}-after-script-review"
+            state = generate_video.with_options(flow_run_name=after)(project.id, return_state=True)
         if review_gate.upload_pending(project.id):
             # resumed and approved: Prefect hands back the finished video run from before the
             # pause without running it again, so a new one does what is left (the upload),

@@ -12,12 +12,18 @@ that cannot be suspended (in-process, or a video of a batch) just returns: `ytma
 
 A decision the form could not refuse (a publish time already past, a scheduled video that is
 not private) is recorded as refused and the run waits again, the form saying why.
+
+The script review (`review: script` or `both`) works the same way one step earlier: after the
+script stage the project waits (reason `script`), the artifact `video-{id}-script` shows the
+script as a table and the form (`ScriptDecision`) has one field per piece, prefilled, each
+with its limits (ytmaker/script_review.py). An edit that breaks a script rule is refused when
+the run goes on and the run waits again, saying which piece and why.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from prefect.context import FlowRunContext
@@ -25,11 +31,11 @@ from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
 from prefect.input.actions import read_flow_run_input
 from prefect.input.run_input import keyset_from_base_key
-from pydantic import create_model
+from pydantic import ConfigDict, create_model
 from pydantic.fields import FieldInfo
 
 from flows.artifacts import keep
-from ytmaker import review
+from ytmaker import formats, review, script_review
 from ytmaker.bootstrap import bootstrap
 from ytmaker.context import Context
 from ytmaker.errors import InputError
@@ -37,6 +43,7 @@ from ytmaker.models import ProjectStatus
 from ytmaker.reports import review_description, review_markdown
 from ytmaker.review_form import ReviewForm, checked_decision
 from ytmaker.review_report import review_summary, thumbnail_data_uri
+from ytmaker.script import Script, ScriptRules
 
 log = logging.getLogger(__name__)
 
@@ -99,15 +106,44 @@ def collect(project_id: int) -> None:
     if not isinstance(given, dict):
         return
     ctx = bootstrap()
+    project = ctx.repo.get_project(project_id)
+    step: review.Step = "script" if review.waits_for_script(project) else "upload"
     try:
-        decision = checked_decision(given, source="The review form")
+        if step == "script":
+            script, rules = _script_and_rules(ctx, project_id)
+            decision = script_review.checked_script_decision(
+                script_review.from_form(given, script), script, rules, source="The script form"
+            )
+        else:
+            decision = checked_decision(given, source="The review form")
     except InputError as exc:
-        log.warning("Project %s: the review form was refused: %s", project_id, exc.message)
+        log.warning("Project %s: the %s form was refused: %s", project_id, step, exc.message)
         if ctx.repo.get_project(project_id).status in review.WAITING:
             review.note(ctx, project_id, refused=exc.message)
         return
-    if review.decide(ctx, project_id, decision, by="prefect-ui"):
-        log.info("Project %s: %sd in the Prefect UI", project_id, decision["decision"])
+    if review.decide(ctx, project_id, decision, by="prefect-ui", step=step):
+        log.info("Project %s: %s %sd in the Prefect UI", project_id, step, decision["decision"])
+
+
+def _script_and_rules(ctx: Context, project_id: int) -> tuple[Script, ScriptRules]:
+    project = ctx.repo.get_project(project_id)
+    rules = formats.rules_for(ctx.settings, project.format, project.length)
+    return Script.model_validate(project.script), rules
+
+
+def script_pending(project_id: int) -> bool:
+    """A person approved the script: a video run after that approval makes the video."""
+    project = bootstrap().repo.get_project(project_id)
+    return review.script_approved(project) and not project.youtube_video_id
+
+
+def script_gate(project_id: int) -> review.ScriptOutcome:
+    """After the script: 'go', 'rejected', or 'held' (this run waits, or ends, for a person)."""
+    ctx = bootstrap()
+    outcome = review.hold_after_script(ctx, project_id)
+    if outcome == "held":
+        wait_if_held(ctx, project_id)
+    return outcome
 
 
 def upload_pending(project_id: int) -> bool:
@@ -134,19 +170,49 @@ def gate(project_id: int) -> review.Outcome:
 def wait_if_held(ctx: Context, project_id: int) -> None:
     """Show the review artifact; a run that can be suspended is suspended with the form (the
     process ends here; Prefect starts the run again when it is resumed)."""
-    if ctx.repo.get_project(project_id).status is not ProjectStatus.AWAITING_REVIEW:
+    project = ctx.repo.get_project(project_id)
+    if project.status is not ProjectStatus.AWAITING_REVIEW:
+        return
+    if review.waits_for_script(project):
+        _wait_for_script(ctx, project_id)
         return
     info = review_summary(ctx, project_id)
     _artifact(project_id, review_markdown(info, thumbnail_data_uri(info.get("thumbnail_path"))))
     if not suspendable() or not info.get("proposed"):
         return
+    _suspend(ctx, project_id, prefilled(_description(info), info["proposed"]))
+
+
+def _suspend(ctx: Context, project_id: int, form: type[RunInput]) -> None:
     key = f"{_key_prefix(project_id)}{len(_fired_keys(project_id)) + 1}"
     review.note(ctx, project_id, flow_run_id=str(_this_run().id), pause_key=key)
-    suspend_flow_run(
-        wait_for_input=prefilled(_description(info), info["proposed"]),
-        timeout=ctx.settings.review_timeout,
-        key=key,
-    )
+    suspend_flow_run(wait_for_input=form, timeout=ctx.settings.review_timeout, key=key)
+
+
+def _wait_for_script(ctx: Context, project_id: int) -> None:
+    """The script as a table beside a form with every piece in it."""
+    project = ctx.repo.get_project(project_id)
+    script, rules = _script_and_rules(ctx, project_id)
+    refused = (project.review or {}).get("refused")
+    markdown = script_review.script_markdown(project_id, project.name, script, refused)
+    keep(f"video-{project_id}-script", "markdown", markdown, f"Project {project_id}: script")
+    if not suspendable():
+        return
+    form = cast(type[ScriptDecision], script_review.form_model(script, rules, ScriptDecision))
+    lines = [
+        f"**Project {project_id}: {project.name}**: read the script before any voice or picture "
+        f"is paid for. The artifact `video-{project_id}-script` of this run shows it as a table.",
+    ]
+    if refused:
+        lines += ["", f"**Your last edit was refused:** {refused}"]
+    form._description = "\n".join(lines)
+    _suspend(ctx, project_id, form)
+
+
+class ScriptDecision(RunInput):
+    """The Resume form of a run waiting for its script to be read (fields per project)."""
+
+    model_config = ConfigDict(extra="forbid", title="Review the script")
 
 
 def _description(info: dict[str, Any]) -> str:

@@ -48,6 +48,8 @@ def generate_video(project_id: int) -> dict[str, Any]:
     ensure_limits(settings)
     with exclusive(project_id, "script"):  # a racing run of the project reuses the script
         plan = configured(generate_script, settings)(project_id)
+    if review_gate.script_gate(project_id) != "go":  # a person reads the script first
+        return summary.project_summary(bootstrap(settings), project_id)
     generate_assets(project_id, plan)
     stages: tuple[Task[[int], Any], ...] = (render_video, generate_thumbnail)
     for stage in stages:

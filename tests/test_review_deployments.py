@@ -18,6 +18,7 @@ from uuid import UUID
 
 import pytest
 
+from tests.servers.stability import FakeStability
 from tests.servers.youtube import FakeYouTube
 from tests.test_batch import SHORT_EN, SHORT_ZH
 from tests.test_deployments import ROOT, RUN_TIMEOUT, Stack, _wait, running_stack
@@ -36,8 +37,15 @@ def youtube() -> Iterator[FakeYouTube]:
 
 
 @pytest.fixture
+def stability() -> Iterator[FakeStability]:
+    with FakeStability() as fake:
+        yield fake
+
+
+@pytest.fixture
 def stack(tmp_path: Path, youtube: FakeYouTube, request: pytest.FixtureRequest) -> Iterator[Stack]:
-    """make up's stack uploading to the local YouTube server; `request.param`: more settings."""
+    """make up's stack uploading to the local YouTube server; `request.param`: more settings
+    (YTMAKER_IMAGE_PROVIDER=stability: pictures from the local Stability server)."""
     token = tmp_path / "token.json"
     expiry = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     token.write_text(
@@ -55,6 +63,9 @@ def stack(tmp_path: Path, youtube: FakeYouTube, request: pytest.FixtureRequest) 
         "YOUTUBE_UPLOAD_CHUNK_SIZE": str(256 * 1024),
         **getattr(request, "param", {}),
     }
+    if env.get("YTMAKER_IMAGE_PROVIDER") == "stability":
+        images: FakeStability = request.getfixturevalue("stability")
+        env.update(STABILITY_API_KEY=images.api_key, STABILITY_BASE_URL=images.url)
     if os.environ.get("REDIS_URL"):  # the test session's own Redis, if it has one
         env["REDIS_URL"] = os.environ["REDIS_URL"]
     with running_stack(tmp_path, **env) as running:
@@ -178,7 +189,7 @@ def test_new_videos_with_review_approved_and_rejected_from_the_command_line(
     stack: Stack, youtube: FakeYouTube
 ) -> None:
     repo = Repository(stack.database_url)
-    form = {"content": SHORT_EN, "language": "en", "review": True}
+    form = {"content": SHORT_EN, "language": "en", "review": "upload"}
     with _api(stack.api_url) as client:
         runs = {
             verdict: _submit(client, "new-video", {"video": {**form, "name": f"Tea {verdict}"}})
@@ -229,4 +240,83 @@ def test_an_unanswered_review_expires_and_can_still_be_approved(
     assert late.returncode == 0, late.stderr
     assert f"Run {run.id} is not waiting any more" in " ".join(late.stderr.split())
     assert repo.get_project(project.id).status is ProjectStatus.COMPLETED
+    assert len(youtube.requests_to(UPLOADS, "POST")) == 1
+
+
+IMAGES = "/v2beta/stable-image/generate"
+
+
+@pytest.mark.parametrize("stack", [{"YTMAKER_IMAGE_PROVIDER": "stability"}], indirect=True)
+def test_a_script_edited_in_the_resume_form_reaches_the_voice_and_the_subtitles(
+    stack: Stack, youtube: FakeYouTube, stability: FakeStability, tmp_path: Path
+) -> None:
+    from ytmaker.providers.local.voice import EspeakVoice
+    from ytmaker.script import Script
+
+    repo = Repository(stack.database_url)
+    edited = "老闆娘的蘿蔔糕煎得金黃酥脆。"
+    with _api(stack.api_url) as client:
+        project = repo.create_project(
+            name="早餐店腳本", content=SHORT_ZH * 3, language="zh-TW", review_mode="script"
+        )
+        run = _submit(client, "video-generation", {"project_id": project.id})
+        waiting = _paused(client, run.id)
+        assert waiting.state.name == "Suspended"  # the worker is free while a person reads
+        held = repo.get_project(project.id)
+        assert held.status is ProjectStatus.AWAITING_REVIEW and held.review["reason"] == "script"
+        assert stability.requests_to(IMAGES) == [] and repo.assets(project.id) == []
+        script = Script.model_validate(held.script)
+        (artifact,) = _artifacts(client, run.id, f"video-{project.id}-script")
+        assert "| piece | text | image description | planned seconds |" in artifact
+        assert f"| segments[2] | {script.segments[1].text} |" in artifact
+        # the form the UI draws: every piece prefilled, with its limits
+        key = f"suspended-{held.review['pause_key']}-schema"
+        schema = json.loads(client.read_flow_run_input(run.id, key))
+        second = schema["properties"]["segment_2_text"]
+        assert (second["default"], second["maxLength"]) == (script.segments[1].text, 500)
+        assert schema["properties"]["intro"]["default"] == script.intro.text
+        assert "segment_2_image_description" in schema["properties"]
+
+        # the server refuses what the form says; a script rule refuses the rest, and it waits
+        refused = client.resume_flow_run(
+            run.id, run_input={"decision": "approve", "segment_2_text": "字" * 501}
+        )
+        assert refused.status.value == "REJECT" and "segment_2_text" in refused.details.reason
+        too_long = client.resume_flow_run(
+            run.id, run_input={"decision": "approve", "segment_2_text": "很長很長的句子，" * 14}
+        )
+        assert too_long.status.value == "ACCEPT", too_long.details
+        _paused(client, run.id)
+        again = repo.get_project(project.id)
+        assert again.review["pause_key"] == f"review-{project.id}-2"
+        assert "segments[2].text: takes about 26s to say" in again.review["refused"]
+        assert stability.requests_to(IMAGES) == []  # still nothing paid for
+        (artifact,) = _artifacts(client, run.id, f"video-{project.id}-script")
+        assert "Your last edit was refused" in artifact
+
+        approved = client.resume_flow_run(
+            run.id,
+            run_input={"decision": "approve", "segment_2_text": edited, "title": "早餐店，改過"},
+        )
+        assert approved.status.value == "ACCEPT", approved.details
+        done = _wait(client, [run.id], RUN_TIMEOUT)[run.id]
+        assert done.state.is_completed(), done.state
+        twice = client.resume_flow_run(run.id, run_input={"decision": "approve"})
+        assert twice.status.value == "ABORT"  # not waiting any more: approving twice goes once
+    made = repo.get_project(project.id)
+    assert made.status is ProjectStatus.COMPLETED
+    assert made.review["script"]["decided_by"] == "prefect-ui"
+    assert made.review["script"]["decision"]["changed"] == ["segments[2].text"]
+    final = Script.model_validate(made.script)
+    assert final.segments[1].text == edited and final.metadata.title == "早餐店，改過"
+    # each picture drawn once, from the script as approved
+    prompts = [r.form["prompt"] for r in stability.requests_to(IMAGES, "POST")]
+    assert sorted(prompts) == sorted(s.image_description for s in final.segments)
+    # the voice said the edited words: as long as the offline voice takes to say them
+    spoken = EspeakVoice().synthesize(edited, "zh-TW", tmp_path / "edited.wav")
+    assert final.segments[1].audio_duration == pytest.approx(spoken, abs=0.01)
+    srt = stack.data_dir / "projects" / str(project.id) / "output" / "video.srt"
+    assert edited.rstrip("。") in srt.read_text(encoding="utf-8").replace("\n", "")
+    (metadata,) = youtube.metadata_json()
+    assert metadata["snippet"]["title"] == "早餐店，改過"
     assert len(youtube.requests_to(UPLOADS, "POST")) == 1

@@ -65,7 +65,10 @@ def test_the_new_video_form_is_typed_and_documented() -> None:
     }
     assert all(field["title"] and field["description"] for field in form.values())
     assert form["voice"]["enum"][:4] == ["", *voices.NAMES[:3]]  # the Edge voices, zh-TW first
-    assert (form["review"]["type"], form["review"]["default"]) == ("boolean", False)
+    assert (form["review"]["default"], form["review"]["enum"]) == (
+        "default",
+        ["default", "none", "script", "upload", "both"],
+    )
     assert form["language"]["enum"] == ["zh-TW", "en"]  # drop-downs
     assert form["format"]["enum"] == ["landscape", "shorts"]
     assert form["captions"]["enum"] == ["line", "words"]

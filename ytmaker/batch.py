@@ -60,6 +60,7 @@ from ytmaker.project_input import (
 )
 from ytmaker.prompts import check_template
 from ytmaker.review import PERSON_DECIDES, WAITING, replaced_images
+from ytmaker.review_modes import parse_mode, stored
 
 # A batch of many projects with their text inline stays far below this.
 BATCH_FILE_MAX_BYTES = 16 * 1024 * 1024
@@ -82,7 +83,8 @@ class ProjectSpec(BaseModel):
     youtube: YouTubeSpec | None = None
     prompt_template: str | None = None
     visual_config: dict[str, Any] | None = None
-    review: bool | None = None  # a person approves it before upload (default: the batch's)
+    # none | script | upload (before_upload, true) | both (default: the batch's)
+    review: bool | str | None = None
     format: str | None = None  # landscape | shorts
     length: str | None = None  # standard | short
     voice: dict[str, Any] | None = None  # {name, rate, pitch}: an Edge voice (default: batch's)
@@ -94,6 +96,7 @@ class ProjectSpec(BaseModel):
 
     _format = field_validator("format", mode="after")(check_optional_format)
     _length = field_validator("length", mode="after")(check_optional_length)
+    _review = field_validator("review", mode="after")(parse_mode)
 
     @field_validator("prompt_template", mode="after")
     @classmethod
@@ -108,7 +111,7 @@ class BatchSpec(BaseModel):
     language: str | None = None
     youtube: YouTubeSpec | None = None
     visual_config: dict[str, Any] | None = None  # defaults for every project, section by section
-    review: bool | None = None  # default for every project; unset: YTMAKER_REVIEW
+    review: bool | str | None = None  # default for every project; unset: YTMAKER_REVIEW
     format: str | None = None  # default for every project: landscape | shorts
     length: str | None = None  # default for every project: standard | short
     voice: dict[str, Any] | None = None  # default for every project's voice, part by part
@@ -116,6 +119,7 @@ class BatchSpec(BaseModel):
 
     _format = field_validator("format", mode="after")(check_optional_format)
     _length = field_validator("length", mode="after")(check_optional_length)
+    _review = field_validator("review", mode="after")(parse_mode)
 
     @field_validator("name", mode="after")
     @classmethod
@@ -131,10 +135,11 @@ class NewProject:
     youtube_settings: dict[str, Any] = field(default_factory=dict)
     prompt_template: str | None = None
     visual_config: dict[str, Any] = field(default_factory=dict)
-    review_required: bool | None = None
+    review_required: bool | None = None  # kept in step with review_mode (ytmaker.review_modes)
     format: str = "landscape"
     length: str = "standard"
     voice: dict[str, Any] | None = None
+    review_mode: str | None = None  # None: YTMAKER_REVIEW
 
 
 @dataclass
@@ -237,10 +242,10 @@ def parse_batch(
                 youtube,
                 item.prompt_template,
                 visual,
-                spec.review if item.review is None else item.review,
-                item.format or spec.format or DEFAULT_FORMAT,
-                item.length or spec.length or "standard",
-                voice,
+                format=item.format or spec.format or DEFAULT_FORMAT,
+                length=item.length or spec.length or "standard",
+                voice=voice,
+                **stored(parse_mode(spec.review if item.review is None else item.review)),
             )
         )
     if settings is not None and not problems:
@@ -397,6 +402,7 @@ def create_batch(repo: Repository, plan: BatchPlan, **row: Any) -> BatchTask:
                     prompt_template=item.prompt_template,
                     visual_config=item.visual_config,
                     review_required=item.review_required,
+                    review_mode=item.review_mode,
                     format=item.format,
                     length=item.length,
                     voice=item.voice,
@@ -491,6 +497,8 @@ def outcome(repo: Repository, project: Project) -> dict[str, Any]:
         result["partial"], result["replaced"] = True, replaced
     if project.status is ProjectStatus.COMPLETED:
         result["video_id"] = project.youtube_video_id
+    elif project.status in WAITING and (project.review or {}).get("reason") == "script":
+        result["waiting"] = f"awaiting script review: ytmaker review {project.id}"
     elif project.status in WAITING:
         result["waiting"] = f"waiting for review: ytmaker review {project.id}"
     elif project.status is ProjectStatus.REJECTED:
@@ -514,6 +522,9 @@ def summary(repo: Repository, batch_id: int) -> dict[str, Any]:
         "completed": batch.completed,
         "failed": batch.failed,
         "awaiting_review": sum(p.status in WAITING for p in projects),
+        "awaiting_script_review": sum(
+            p.status in WAITING and (p.review or {}).get("reason") == "script" for p in projects
+        ),
         "rejected": sum(p.status is ProjectStatus.REJECTED for p in projects),
         "results": [outcome(repo, p) for p in projects],
     }

@@ -102,9 +102,12 @@ class Settings(BaseSettings):
     )
     # A video with placeholder images: held before upload for a person, or published as is.
     on_partial: Literal["hold", "publish"] = _env("YTMAKER_ON_PARTIAL", default="hold")
-    # Every video waits for a person before upload (before_upload), or only as above (none);
-    # a project's own `review` flag wins. Seconds a video waits before REVIEW_EXPIRED.
-    review: Literal["none", "before_upload"] = _env("YTMAKER_REVIEW", default="none")
+    # When every video waits for a person (ytmaker/review_modes.py): after the script, before
+    # upload, both, or only as above (none); a project's own `review` wins. Seconds a video
+    # waits before REVIEW_EXPIRED.
+    review: Literal["none", "script", "before_upload", "both"] = _env(
+        "YTMAKER_REVIEW", default="none"
+    )
     review_timeout: int = _env("YTMAKER_REVIEW_TIMEOUT", default=7 * 24 * 3600, ge=1)
     retries: int = _env("YTMAKER_RETRIES", default=3, ge=0, le=10)
     retry_delays: Annotated[list[float], NoDecode] = _env(

@@ -123,7 +123,7 @@ def retrying(
                     if isinstance(exc, OperationalError):
                         raise unavailable(self.url, exc) from None
                     raise
-                log.debug("Database unavailable; retrying in %.1f s", delay)
+                log.info("Database unavailable; retrying in %.1f s", delay)  # our loggers say INFO
                 time.sleep(delay)
         try:
             return method(self, *args, **kwargs)

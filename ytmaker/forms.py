@@ -103,12 +103,14 @@ class NewVideo(BaseModel):
         title="Tags",
         description=f"YouTube tags: each 1-{TAG_MAX} characters, {TAGS_MAX_CHARS} together.",
     )
-    review: bool = Field(
-        default=False,
-        title="Review before upload",
-        description="Wait for a person before publishing: the run stops after the thumbnail "
-        "and its Resume form approves (with the title, description, tags... as you edit them) "
-        "or rejects. Off: the worker's YTMAKER_REVIEW decides.",
+    review: Literal["default", "none", "script", "upload", "both"] = Field(
+        default="default",
+        title="Review",
+        description="When a person looks before it goes on. script: the run stops after the "
+        "script and its Resume form shows every piece to edit before any voice or picture is "
+        "paid for; upload: it stops after the thumbnail and its Resume form approves (with the "
+        "title, description, tags... as you edit them) or rejects; both: each; none: never; "
+        "default: the worker's YTMAKER_REVIEW decides.",
     )
     format: Literal["landscape", "shorts"] = Field(
         default="landscape",
@@ -181,7 +183,7 @@ def video_fields(
             form.language,
             youtube,
             form.prompt_template or None,
-            review=True if form.review else None,
+            review=None if form.review == "default" else form.review,
             video_format=form.format,
             length=form.length,
             settings=settings,

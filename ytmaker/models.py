@@ -120,6 +120,9 @@ class Project(Timestamps, Base):
     review: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     # A person approves it before upload: True/False as given, None: YTMAKER_REVIEW decides.
     review_required: Mapped[bool | None] = mapped_column(default=None)
+    # none | script | before_upload | both (ytmaker/review_modes.py); None: review_required,
+    # else YTMAKER_REVIEW.
+    review_mode: Mapped[str | None] = mapped_column(String(16), default=None)
     # The project's own voice {name, rate, pitch} (ytmaker/voices.py); None: the default voice.
     voice: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batch_tasks.id"), default=None)

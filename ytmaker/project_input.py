@@ -16,6 +16,7 @@ from ytmaker.errors import InputError, YTMakerError
 from ytmaker.formats import check_format, check_length
 from ytmaker.language import normalise_language
 from ytmaker.prompts import check_template
+from ytmaker.review_modes import parse_mode, stored
 from ytmaker.terminal import BIDI_CONTROLS, LINE_SEPARATORS
 from ytmaker.voices import VoiceSettings
 
@@ -187,7 +188,7 @@ def new_project(
     youtube: dict[str, Any],
     prompt_template: str | None = None,
     *,
-    review: bool | None = None,
+    review: bool | str | None = None,
     video_format: str | None = None,
     length: str | None = None,
     settings: Settings | None = None,
@@ -210,6 +211,7 @@ def new_project(
         "format": lambda: check_format(video_format),
         "length": lambda: check_length(length),
         "voice": lambda: check_voice(voice, language),
+        "review": lambda: parse_mode(review),
     }
     for field, check in checks.items():
         try:
@@ -221,7 +223,7 @@ def new_project(
     if problems:
         raise invalid(source, problems)
     fields["prompt_template"] = fields["prompt_template"] or None
-    fields["review_required"] = review
+    fields.update(stored(fields.pop("review")))
     return fields
 
 

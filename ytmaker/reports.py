@@ -239,6 +239,7 @@ def _why(record: dict[str, Any]) -> str | None:
     return {
         "review": "review is on for this project",
         "partial": "some images are placeholders",
+        "script": "its script waits to be read",
     }.get(record.get("reason", ""))
 
 

@@ -28,6 +28,7 @@ from ytmaker.db import Repository
 from ytmaker.models import AssetStatus, AssetType, Project, ProjectStatus
 from ytmaker.progress import Stage, utc_timestamp
 from ytmaker.providers.base import PublishRequest
+from ytmaker.review_modes import ReviewMode, project_mode, reviews_script, reviews_upload
 from ytmaker.state import Replace, update_state
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ WAITING = (ProjectStatus.AWAITING_REVIEW, ProjectStatus.REVIEW_EXPIRED)
 # Statuses a person moves on from, never a run by itself (recover, batch reruns leave them).
 PERSON_DECIDES = (*WAITING, ProjectStatus.REJECTED)
 Outcome = Literal["upload", "held", "rejected"]
+ScriptOutcome = Literal["go", "held", "rejected"]
 
 
 def replaced_images(repo: Repository, project_id: int) -> list[dict[str, Any]]:
@@ -53,11 +55,19 @@ def replaced_images(repo: Repository, project_id: int) -> list[dict[str, Any]]:
     ]
 
 
+def mode(project: Project, settings: Settings) -> ReviewMode:
+    """This project's review mode: its own, else YTMAKER_REVIEW."""
+    return project_mode(project.review_mode, project.review_required, settings.review)
+
+
 def required(project: Project, settings: Settings) -> bool:
-    """Review on for this project: its own flag, else YTMAKER_REVIEW."""
-    if project.review_required is not None:
-        return project.review_required
-    return settings.review == "before_upload"
+    """A person approves this project's video before upload."""
+    return reviews_upload(mode(project, settings))
+
+
+def script_required(project: Project, settings: Settings) -> bool:
+    """A person reads (and may edit) this project's script before anything else is paid for."""
+    return reviews_script(mode(project, settings))
 
 
 def hold_before_upload(ctx: Context, project_id: int) -> Outcome:
@@ -80,7 +90,7 @@ def hold_before_upload(ctx: Context, project_id: int) -> Outcome:
 def _hold(ctx: Context, project: Project, reason: str, replaced: list[dict[str, Any]]) -> None:
     since = datetime.now(UTC)
     expires = since + timedelta(seconds=ctx.settings.review_timeout)
-    kept = {k: v for k, v in (project.review or {}).items() if k == "refused"}
+    kept = {k: v for k, v in (project.review or {}).items() if k in ("refused", "script")}
     review = {
         **kept,
         "status": "awaiting",
@@ -104,6 +114,18 @@ def _hold(ctx: Context, project: Project, reason: str, replaced: list[dict[str, 
             f"等待審核：{len(replaced)} 張圖片以替代圖片呈現（ytmaker publish {project.id} "
             f"照常發布，ytmaker retry-failed {project.id} 重新生成）"
         )
+    elif reason == "script":
+        log.warning(
+            "Project %s waits for a person to read its script (nothing else is paid for yet): "
+            "`ytmaker review %s` shows it, --edit changes it, --approve / --reject decide; or "
+            "Resume in the Prefect UI",
+            project.id,
+            project.id,
+        )
+        message = (
+            f"等待腳本審核：請閱讀腳本後核准、修改或退回（ytmaker review {project.id} "
+            "[--edit] --approve / --reject，或 Prefect UI 的 Resume）"
+        )
     else:
         log.warning("Project %s waits for a person before upload: %s", project.id, how)
         message = (
@@ -116,7 +138,36 @@ def _hold(ctx: Context, project: Project, reason: str, replaced: list[dict[str, 
         "replaced": replaced,
         "expires_at": review["expires_at"],
     }
-    ctx.bus.publish(project.id, Stage.UPLOAD, 0, message, data=data)
+    stage, progress = (Stage.SCRIPT, 100.0) if reason == "script" else (Stage.UPLOAD, 0.0)
+    ctx.bus.publish(project.id, stage, progress, message, data=data)
+
+
+def hold_after_script(ctx: Context, project_id: int) -> ScriptOutcome:
+    """After the script: go on, wait for a person to read it
+    (held now), or nothing more (rejected)."""
+    project = ctx.repo.get_project(project_id)
+    record = project.review or {}
+    if record.get("status") == "rejected":
+        _set(ctx, project_id, ProjectStatus.REJECTED, record)
+        return "rejected"
+    if project.youtube_video_id or not script_required(project, ctx.settings):
+        return "go"
+    if script_approved(project):
+        return "go"
+    _hold(ctx, project, "script", [])
+    return "held"
+
+
+def script_approved(project: Project) -> bool:
+    """A person approved the script this project has now (a new script is read again)."""
+    record = (project.review or {}).get("script") or {}
+    return record.get("status") == "approved" and record.get("fingerprint") == (
+        project.script_fingerprint
+    )
+
+
+def waits_for_script(project: Project) -> bool:
+    return project.status in WAITING and (project.review or {}).get("reason") == "script"
 
 
 def _timestamp(when: datetime) -> str:
@@ -135,40 +186,105 @@ def _mirror(ctx: Context, project_id: int, status: ProjectStatus, review: dict |
     )
 
 
-def decide(ctx: Context, project_id: int, decision: dict[str, Any], by: str) -> bool:
+def decide(
+    ctx: Context, project_id: int, decision: dict[str, Any], by: str, step: Step = "upload"
+) -> bool:
     """Record a person's decision once: True when this call decided it; False when the project
-    was no longer waiting (decided before, published, running...)."""
+    was no longer waiting at that step (decided before, published, running...)."""
     approve = decision.get("decision", "approve") == "approve"
-    status = ProjectStatus.THUMBNAIL_GENERATED if approve else ProjectStatus.REJECTED
     with ctx.repo.session() as session:
-        current = session.scalar(select(Project.review).where(Project.id == project_id))
-        review = {
-            **{k: v for k, v in (current or {}).items() if k != "refused"},
-            "status": "approved" if approve else "rejected",
-            "decision": decision,
-            "decided_by": by,
-            "decided_at": utc_timestamp(),
-        }
+        row = session.execute(
+            select(Project.review, Project.script_fingerprint).where(Project.id == project_id)
+        ).one_or_none()
+        current, source = (row[0], row[1]) if row is not None else (None, None)
+        if ((current or {}).get("reason") == "script") != (step == "script"):
+            return False
+        values = _decided(current, decision, by, step, approve, source)
         done = session.execute(
             update(Project)
             .where(Project.id == project_id, Project.status.in_(WAITING))
-            .values(status=status, review=review)
+            .values(**values)
         )
         if cast(CursorResult, done).rowcount != 1:  # an UPDATE gives a CursorResult
             return False
+    status, review = values["status"], values["review"]
     _mirror(ctx, project_id, status, review)
+    if step == "script" and approve:
+        _mirror_script(ctx, project_id, values.get("script"))
+    stage = Stage.SCRIPT if step == "script" else Stage.UPLOAD
     if approve:
-        ctx.bus.publish(project_id, Stage.UPLOAD, 0, f"已核准（{by}），準備上傳")
+        said = "腳本已核准" if step == "script" else "已核准"
+        after = "，開始製作影片" if step == "script" else "，準備上傳"
+        ctx.bus.publish(project_id, stage, 100 if step == "script" else 0, f"{said}（{by}）{after}")
     else:
         reason = decision.get("reason") or "no reason given"
         ctx.bus.publish(
             project_id,
-            Stage.UPLOAD,
-            0,
+            stage,
+            100 if step == "script" else 0,
             f"已退回（{by}）：{reason}",
             data={"status": ProjectStatus.REJECTED.value, "reason": reason},
         )
     return True
+
+
+Step = Literal["script", "upload"]
+
+
+def _decided(
+    current: dict[str, Any] | None,
+    decision: dict[str, Any],
+    by: str,
+    step: Step,
+    approve: bool,
+    source: str | None,
+) -> dict[str, Any]:
+    """The columns a decision writes. An approved script leaves only its own record (the
+    upload review, if any, starts afresh) and the script as the person approved it."""
+    record = {k: v for k, v in (current or {}).items() if k != "refused"}
+    when = utc_timestamp()
+    if not approve:
+        rejected = {"status": "rejected", "decision": decision, "decided_by": by}
+        return {
+            "status": ProjectStatus.REJECTED,
+            "review": {**record, **rejected, "decided_at": when},
+        }
+    if step == "upload":
+        approved = {"status": "approved", "decision": decision, "decided_by": by}
+        return {
+            "status": ProjectStatus.THUMBNAIL_GENERATED,
+            "review": {**record, **approved, "decided_at": when},
+        }
+    kept = {k: v for k, v in decision.items() if k != "script"}
+    script_record = {
+        "status": "approved",
+        "decision": kept,
+        "decided_by": by,
+        "decided_at": when,
+        "fingerprint": source,
+        "since": record.get("since"),
+    }
+    values: dict[str, Any] = {
+        "status": ProjectStatus.SCRIPT_GENERATED,
+        "review": {"script": script_record},
+    }
+    if decision.get("script"):
+        values["script"] = decision["script"]
+    return values
+
+
+def _mirror_script(ctx: Context, project_id: int, script: dict[str, Any] | None) -> None:
+    if script:
+        update_state(
+            ctx.project_dir(project_id),
+            {
+                "script": {
+                    "title": script["metadata"]["title"],
+                    "segments": len(script["segments"]),
+                    "planned_duration": script["total_duration"],
+                }
+            },
+        )
 
 
 def approve(ctx: Context, project_id: int, decision: dict[str, Any] | None = None) -> bool:
@@ -177,9 +293,16 @@ def approve(ctx: Context, project_id: int, decision: dict[str, Any] | None = Non
 
 
 def reopen(ctx: Context, project_id: int) -> None:
-    """New images are on their way: an earlier approval no longer applies."""
-    ctx.repo.update_project(project_id, review=None)
-    update_state(ctx.project_dir(project_id), {"review": None})
+    """New images are on their way: an earlier approval of the video no longer applies (that
+    of the script still does)."""
+    kept = {
+        k: v for k, v in (ctx.repo.get_project(project_id).review or {}).items() if k == "script"
+    }
+    review = kept or None
+    ctx.repo.update_project(project_id, review=review)
+    update_state(
+        ctx.project_dir(project_id), {"review": None if review is None else Replace(review)}
+    )
 
 
 def note(ctx: Context, project_id: int, **fields: Any) -> None:

@@ -110,6 +110,10 @@ def batch_table(ctx: Context, batch_id: int) -> Table:
             else (project.error_info or {}).get("message", "")
         )
         shown = status_text(status, retrying_of(ctx, project))
+        if status in ("AWAITING_REVIEW", "REVIEW_EXPIRED"):
+            waits = (project.review or {}).get("reason") == "script"
+            shown = "awaiting script review" if waits else shown
+            detail = f"ytmaker review {project.id}"
         table.add_row(
             str(project.id),
             literal(project.name),

@@ -4,6 +4,7 @@ failed assets again."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -38,10 +39,11 @@ def project_create(
         typer.Option(help="JSON: subtitles, avatar, logo, music... (see README); checked now."),
     ] = None,
     review: Annotated[
-        bool | None,
+        str | None,
         typer.Option(
-            "--review/--no-review",
-            help="A person approves it before upload (`ytmaker review`); default YTMAKER_REVIEW.",
+            help="When a person looks (`ytmaker review`): script (read and edit the script "
+            "before anything else is paid for), upload (approve before upload), both, or none; "
+            "default YTMAKER_REVIEW.",
         ),
     ] = None,
     video_format: Annotated[
@@ -144,7 +146,7 @@ def create_project(
     youtube: dict[str, Any] | None = None,
     prompt_template: str | None = None,
     visual_config: dict[str, Any] | None = None,
-    review: bool | None = None,
+    review: bool | str | None = None,
     video_format: str = "landscape",
     length: str = "standard",
     voice: dict[str, str] | None = None,
@@ -188,6 +190,9 @@ def demo(
     video_format: Annotated[
         str, typer.Option("--format", help="landscape or shorts (a vertical Short).")
     ] = "landscape",
+    visuals: Annotated[
+        str, typer.Option("--visuals", help="pictures (stills, default) or clips (moving).")
+    ] = "pictures",
 ) -> None:
     """Make a video from a bundled sample article, fully offline."""
     from ytmaker.formats import demo_sample
@@ -201,6 +206,10 @@ def demo(
         fail(exc.message)
     except ValueError as exc:
         fail(f"--format: {exc}")
+    if visuals not in ("pictures", "clips"):
+        fail(f"--visuals: {visuals!r} is not pictures or clips")
+    if visuals == "clips":  # offline footage: the clip path without any key (the flow reads
+        os.environ["YTMAKER_IMAGE_PROVIDER"] = "local-clips"  # its settings from the environment)
     ctx = context()
     text = sample.read_text("utf-8")
     name = text.strip().splitlines()[0].lstrip("#").strip()  # the sample's heading: its title

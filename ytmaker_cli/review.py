@@ -9,6 +9,7 @@ made (nothing is paid again) and uploads with the approved metadata.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
@@ -43,9 +44,17 @@ def review_command(
         bool | None,
         typer.Option("--ai-generated/--not-ai-generated", help="YouTube's synthetic-media flag."),
     ] = None,
+    edit: Annotated[
+        bool, typer.Option("--edit", help="Script review: edit the script in $EDITOR, approve.")
+    ] = False,
+    script_file: Annotated[
+        Path | None,
+        typer.Option("--script", help="Script review: approve with this YAML script."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Videos waiting for a person before upload: list them, show one, approve or reject it."""
+    """Videos waiting for a person (after the script, before upload): list them, show one
+    (its script, or the finished video), edit the script, approve or reject it."""
     from ytmaker import review
     from ytmaker.review_report import review_summary
 
@@ -68,6 +77,8 @@ def review_command(
         return
     if approve and reject:
         fail("--approve or --reject, not both.")
+    if _script_step(ctx, project_id, approve, reject, reason, edits, edit, script_file, as_json):
+        return
     if (edits and not approve) or (reason is not None and not (approve or reject)):
         fail(
             "--title, --description, --tags, --privacy, --publish-at go with --approve; "
@@ -82,6 +93,51 @@ def review_command(
         return
     decision = _decision(info, "approve" if approve else "reject", reason, edits)
     take_decision(ctx, project_id, decision, as_json)
+
+
+def _script_step(
+    ctx: Context,
+    project_id: int,
+    approve: bool,
+    reject: bool,
+    reason: str | None,
+    edits: dict[str, Any],
+    edit: bool,
+    script_file: Path | None,
+    as_json: bool,
+) -> bool:
+    """A project waiting for its script to be read: show, edit, decide (True: done here)."""
+    from ytmaker import review
+    from ytmaker_cli import script_review
+
+    try:
+        project = ctx.repo.get_project(project_id)
+    except YTMakerError as exc:
+        fail(exc.message)
+    if not review.waits_for_script(project):
+        if edit or script_file is not None:
+            fail(
+                f"Project {project_id} is not waiting for its script to be read (status "
+                f"{project.status.value}): --edit and --script are for the script review."
+            )
+        return False
+    if edits:
+        fail(
+            "The script review takes --edit or --script FILE (the title, description and tags "
+            "are in the script), --approve, or --reject [--reason]."
+        )
+    if reject and (edit or script_file is not None):
+        fail("--edit and --script approve an edited script: not with --reject.")
+    if not (approve or reject or edit or script_file is not None):
+        if reason is not None:
+            fail("--reason goes with --approve or --reject.")
+        script_review.show_script(ctx, project, as_json)
+        return True
+    text = script_review.edited_text(ctx, project, script_file, edit)
+    source = f"--script {script_file}" if script_file is not None else "The edited script"
+    verdict = "reject" if reject else "approve"
+    script_review.decide_script(ctx, project, verdict, reason, text, source, as_json)
+    return True
 
 
 def _decision(

@@ -40,6 +40,12 @@ def waiting_hint(result: dict[str, Any]) -> str | None:
     if result["status"] not in ("AWAITING_REVIEW", "REVIEW_EXPIRED"):
         return None
     project_id = result["project_id"]
+    if (result.get("review") or {}).get("reason") == "script":
+        return (
+            f"Waiting for its script to be read (nothing else is paid for yet): look with "
+            f"`ytmaker review {project_id}`, edit with `ytmaker review {project_id} --edit` (or "
+            f"--script FILE), or `--approve` / `--reject --reason ...`."
+        )
     if (result.get("review") or {}).get("reason") == "partial":
         return (
             f"Held before upload: {len(result['replaced'])} image(s) are placeholders. "

@@ -10,11 +10,13 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import ffmpeg
 
 from ytmaker.errors import MediaError
 from ytmaker.files import atomic_output, atomic_write_text
+from ytmaker.media.duck import ENVELOPE_RATE, write_envelope
 from ytmaker.media.probe import wav_duration
 from ytmaker.media.runner import run
 
@@ -39,6 +41,9 @@ class SoundSpec:
     music: Path | None = None
     music_level: float = -20.0
     music_fade: float = 2.0
+    duck: bool = False  # lower the music while the narration speaks
+    duck_db: float = 12.0
+    duck_gap: float = 0.6  # s: shorter pauses stay ducked
     loudness: float = -14.0
     true_peak: float = -1.0
     bitrate: str = "192k"
@@ -127,12 +132,26 @@ def _with_music(spec: SoundSpec, narration: Path, voice: Loudness, scratch: Path
         bed = bed.filter("afade", t="in", d=fade).filter(
             "afade", t="out", st=max(total - fade, 0), d=fade
         )
+    if spec.duck and spec.duck_db > 0:
+        bed = _ducked(bed, spec, narration, total, scratch / "duck.f32")
     voice_stream = ffmpeg.input(str(narration)).audio
     mixed = ffmpeg.filter([voice_stream, bed], "amix", inputs=2, duration="first", normalize=0)
     out = scratch / "mix.wav"
     out_stream = mixed.output(str(out), acodec="pcm_f32le", ar=SAMPLE_RATE, f="wav")
     run(out_stream, "music", media_seconds=total)
+    (scratch / "duck.f32").unlink(missing_ok=True)
     return out
+
+
+def _ducked(bed: Any, spec: SoundSpec, narration: Path, total: float, path: Path) -> Any:
+    """The music bed multiplied by the gain envelope made from the narration's spans."""
+    write_envelope(narration, path, total, spec.duck_db, spec.duck_gap)
+    gains = (
+        ffmpeg.input(str(path), f="f32le", ar=ENVELOPE_RATE, ac=1)
+        .audio.filter("aresample", SAMPLE_RATE)
+        .filter("aformat", sample_fmts="fltp", channel_layouts="stereo")
+    )
+    return ffmpeg.filter([bed, gains], "amultiply")
 
 
 def music_loudness(music: Path, scratch: Path) -> Loudness:

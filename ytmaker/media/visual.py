@@ -113,6 +113,9 @@ class MusicStyle(_Strict):
     path: Path | None = None  # any audio FFmpeg reads; looped under the narration
     level_db: float = Field(-20.0, ge=-40, le=0)  # music loudness relative to the voice, LU
     fade: float = Field(2.0, ge=0, le=10)  # fade in/out seconds
+    duck: bool = True  # lowered while the narration speaks
+    duck_db: float = Field(12.0, ge=0, le=40)  # by this much
+    duck_gap: float = Field(0.6, ge=0.1, le=5)  # s: pauses at least this long bring it back
 
 
 class VisualConfig(_Strict):

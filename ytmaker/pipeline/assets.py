@@ -16,7 +16,7 @@ from ytmaker import formats, quota, timings
 from ytmaker.bookkeeping import error_info
 from ytmaker.context import Context
 from ytmaker.errors import ProviderError
-from ytmaker.layout import load_script, piece_paths
+from ytmaker.layout import clip_path, load_script, piece_paths
 from ytmaker.media.probe import wav_duration
 from ytmaker.models import AssetType
 from ytmaker.pipeline.records import AssetRecord, Job, fingerprint, record_asset
@@ -157,6 +157,7 @@ def make_image(
         return str(path)
     segment = next(s for s in script.segments if s.index == segment_index)
     with record, gated(gate):
+        clip_path(path).unlink(missing_ok=True)  # another maker's clip must not stand for it
         maker.make(segment.image_description, seed_for(project_id, segment_index), path)
     quota.meter(ctx, maker, "image", project_id)
     return str(path)
@@ -276,6 +277,7 @@ def _placeholder(ctx: Context, project_id: int, script: Script, entry: dict[str,
     index = entry["segment_index"]
     segment = next(s for s in script.segments if s.index == index)
     path = piece_paths(ctx, project_id, script)["images"][index]
+    clip_path(path).unlink(missing_ok=True)
     frame = formats.frame_of(ctx.repo.get_project(project_id).format)
     size = (frame.width, frame.height)
     PillowImages(size=size).make(segment.image_description, seed_for(project_id, index), path)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ytmaker import formats
 from ytmaker.bookkeeping import run_stage
 from ytmaker.context import Context
 from ytmaker.errors import MediaError
-from ytmaker.layout import load_script, piece_paths, visual_config
+from ytmaker.layout import clip_path, load_script, piece_paths, visual_config
 from ytmaker.media.pieces import check_final, check_voice
 from ytmaker.models import AssetType
 from ytmaker.pipeline.records import AssetRecord
@@ -29,9 +30,11 @@ def run(ctx: Context, project_id: int) -> dict[str, Any]:
                 text=piece.text,
                 audio=paths["audio"][i],
                 duration=piece.spoken_duration,
-                image=paths["images"].get(getattr(piece, "index", -1)),
+                image=image,
+                clip=_clip(image),
             )
             for i, piece in enumerate(script.pieces())
+            for image in [paths["images"].get(getattr(piece, "index", -1))]
         ]
         pieces[0].video, pieces[-1].video = paths["avatar"]["intro"], paths["avatar"]["outro"]
         for number, piece in enumerate(pieces):
@@ -55,6 +58,14 @@ def run(ctx: Context, project_id: int) -> dict[str, Any]:
         result = info.to_dict()
         update_state(ctx.project_dir(project_id), {"video": result})
     return result
+
+
+def _clip(image: Path | None) -> Path | None:
+    """The segment's clip if its maker left one beside the picture."""
+    if image is None:
+        return None
+    clip = clip_path(image)
+    return clip if clip.is_file() else None
 
 
 def check_duration(actual: float, expected: float) -> None:

@@ -202,6 +202,12 @@ def _pillow(settings: Settings, frame: Frame = FRAMES["landscape"]) -> Any:
     return PillowImages(size=(frame.width, frame.height))
 
 
+def _local_clips(settings: Settings, frame: Frame = FRAMES["landscape"]) -> Any:
+    from ytmaker.providers.local.clips import LocalClips
+
+    return LocalClips(size=(frame.width, frame.height))
+
+
 def _stability(settings: Settings, frame: Frame = FRAMES["landscape"]) -> Any:
     from ytmaker.providers.stability import StabilityImages
 
@@ -266,6 +272,15 @@ def _token_exists(settings: Settings) -> bool:
 
 
 register(Entry("local", "images", _pillow, local=True, detail=lambda s: "drawn offline"))
+register(
+    Entry(
+        "local-clips",
+        "images",
+        _local_clips,
+        detail=lambda s: "offline pictures filmed as moving clips",
+        cost="free (about 2 s of CPU a segment)",
+    )
+)
 register(
     Entry(
         "stability",

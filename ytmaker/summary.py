@@ -56,6 +56,8 @@ def project_summary(ctx: Context, project_id: int) -> dict[str, Any]:
     result["replaced"] = replaced_images(ctx.repo, project_id)
     result["partial"] = bool(result["replaced"])
     result["providers"] = providers_of(ctx, project)
+    remade = project_state(ctx, project_id).get("remade")
+    result["remade"] = list(remade.values()) if isinstance(remade, dict) else []
     if project.script:
         script = Script.model_validate(project.script)
         paths = piece_paths(ctx, project_id, script)

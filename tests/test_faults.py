@@ -499,10 +499,12 @@ def test_ffmpeg_failure_in_a_stage_keeps_the_stderr_tail(
 ) -> None:
     ctx = bootstrap(settings)
     project_id = new_project(ctx)
-    with pytest.raises(MediaError), run_stage(ctx, project_id, "render"):
+    with pytest.raises((MediaError, StorageError)), run_stage(ctx, project_id, "render"):
         run_args(args, "probe step", media_seconds=1.0)
     info = ctx.repo.get_project(project_id).error_info
     assert expected in info["ffmpeg_stderr"] and info["step"] == "probe step"
+    full = expected == "No space left on device"  # a full disk is said as one (issue 28)
+    assert (info["code"] == "DISK_FULL") is full
     assert project_state(ctx, project_id)["error"]["ffmpeg_stderr"] == info["ffmpeg_stderr"]
 
 

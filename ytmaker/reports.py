@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import re
+from pathlib import Path
 from typing import Any
 
 from ytmaker import stages
@@ -99,6 +100,7 @@ def summary_markdown(
         ("video id", _text(result.get("video_id"))),
         ("video URL", _link(result.get("video_url"))),
         ("partial", _replaced(result.get("replaced"))),
+        ("made again", _remade(result.get("remade"))),
     ]
     lines = [f"# {text(title)}", "", "| | |", "|---|---|"]
     lines += [f"| {key} | {value} |" for key, value in rows if value not in (None, "", "-")]
@@ -128,6 +130,16 @@ def _replaced(replaced: list[dict[str, Any]] | None) -> str | None:
     return "placeholder images: " + ", ".join(
         f"segment {text(r.get('segment_index'))} ({code(r.get('code'), table=True)})"
         for r in replaced
+    )
+
+
+def _remade(remade: list[dict[str, Any]] | None) -> str | None:
+    """Files found damaged between runs and made (and paid for) again."""
+    if not remade:
+        return None
+    return "damaged, made and paid for again: " + ", ".join(
+        f"{code(Path(str(r.get('path', ''))).name, table=True)} ({text(r.get('why', ''))})"
+        for r in remade
     )
 
 

@@ -61,6 +61,13 @@ def project_create(
     ] = None,
     voice_rate: Annotated[str, typer.Option(help="Its speaking rate, e.g. +10% or -20%.")] = "+0%",
     voice_pitch: Annotated[str, typer.Option(help="Its pitch, e.g. +5Hz or -10Hz.")] = "+0Hz",
+    media: Annotated[
+        Path | None,
+        typer.Option(
+            help="A folder of your own pictures/clips for the segments (name order, or "
+            "segment_03.*); each is checked now."
+        ),
+    ] = None,
 ) -> None:
     """Create a project; prints its id."""
     from ytmaker import project_input
@@ -75,6 +82,16 @@ def project_create(
     )
     visual = _visual_config(visual_config) if visual_config else None
     ctx = context()
+    if media is not None:
+        from ytmaker import own_media
+
+        try:
+            visual = {
+                **(visual or {}),
+                "media": own_media.plan(media, ctx.settings.media_max_bytes, "--media"),
+            }
+        except YTMakerError as exc:
+            fail(exc.message)
     made = create_project(
         ctx,
         name,

@@ -15,11 +15,12 @@ import ffmpeg
 from imageio_ffmpeg import get_ffmpeg_exe
 
 from ytmaker import deadline
-from ytmaker.errors import MediaError
+from ytmaker.errors import MediaError, StorageError
 
 log = logging.getLogger(__name__)
 
 STDERR_TAIL = 15
+NO_SPACE = "No space left on device"
 PROGRESS_ARGS = ["-progress", "pipe:1", "-stats_period", "0.25"]
 # Why the system kills FFmpeg, in words a user can act on (it writes nothing itself then).
 # Each FFmpeg call's own time limit, from how much media it works on: a 1080p piece encodes at
@@ -88,6 +89,13 @@ def run_args(
             code="FFMPEG_TIMEOUT",
             step=step,
             timeout=limit,
+            ffmpeg_stderr=tail(stderr),
+        )
+    if code != 0 and NO_SPACE in stderr:
+        raise StorageError(
+            f"FFmpeg could not write at {step}: no space left on the disk",
+            code="DISK_FULL",
+            step=step,
             ffmpeg_stderr=tail(stderr),
         )
     if code != 0:

@@ -118,11 +118,20 @@ class MusicStyle(_Strict):
     duck_gap: float = Field(0.6, ge=0.1, le=5)  # s: pauses at least this long bring it back
 
 
+class MediaSource(_Strict):
+    """A creator's own pictures and clips (ytmaker.own_media makes and checks it)."""
+
+    folder: str | None = None
+    order: list[str] = []
+    segments: dict[str, str] = {}
+
+
 class VisualConfig(_Strict):
     subtitles: SubtitleStyle = SubtitleStyle()
     avatar: AvatarStyle = AvatarStyle()
     logo: LogoStyle = LogoStyle()
     music: MusicStyle = MusicStyle()
+    media: MediaSource = MediaSource()
     motion: Motion = DEFAULT_MOTION
     crossfade: float = Field(DEFAULT_CROSSFADE, ge=0, le=2)  # seconds; 0 = hard cuts
     loudness: float = Field(-14.0, ge=-30, le=-6)  # integrated LUFS of the final mix

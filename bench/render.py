@@ -8,6 +8,8 @@ a logo) rendered by:
   ours      ytmaker.media.render.render_video, full render into an empty work dir
   ours-inc  the same after one segment's text changed (one clip re-encoded)
   moviepy   moviepy 2.x slideshow with the subtitles composited as TextClips (its own venv)
+  clips     every segment a video clip (half shorter than the piece: looped; half longer:
+            trimmed), ours against a plain command doing the same loops, trims and crops
 
 The default look has the slow pan on; the plain/ours pair is run again with motion off, to
 show what motion costs. `ours, words` renders the same with word-by-word captions
@@ -19,7 +21,8 @@ peak RSS of the process tree (psutil, sampled every 50 ms) are reported.
 
     python -m bench.render [--reps 3] [--moviepy-reps 1] [--segments 10] [--seconds 10]
                            [--format landscape|shorts] [--no-words]
-                           [--no-moviepy] [--no-static] [--x264-params ...]
+                           [--no-moviepy] [--no-static] [--no-stills] [--no-clips]
+                           [--x264-params ...]
 """
 
 from __future__ import annotations
@@ -96,6 +99,30 @@ def make_inputs(
     return {"pieces": pieces, "logo": str(logo)}
 
 
+def with_clips(inputs: dict[str, Any], folder: Path, size: tuple[int, int]) -> dict[str, Any]:
+    """The same pieces with a clip each, filmed from their pictures (as `local-clips` does):
+    every other clip is shorter than its piece (looped), the rest longer (trimmed)."""
+    from ytmaker.media.runner import run_args
+    from ytmaker.providers.local.clips import FPS, drift_filter
+
+    folder.mkdir(parents=True, exist_ok=True)
+    pieces = []
+    for i, p in enumerate(inputs["pieces"]):
+        seconds = 4.0 if i % 2 == 0 else round(p["duration"] + 3.0)
+        clip = folder / f"clip_{i:02d}_{seconds:g}s.mp4"
+        if not clip.exists():
+            run_args(
+                ["-y", "-framerate", str(FPS), "-i", p["image"],
+                 "-vf", drift_filter(size[0], size[1], seconds),
+                 "-frames:v", str(round(seconds * FPS)), "-r", str(FPS), "-c:v", "libx264",
+                 "-preset", "veryfast", "-crf", "20", "-an", str(clip)],
+                "bench clip",
+                media_seconds=seconds,
+            )  # fmt: skip
+        pieces.append({**p, "clip": str(clip), "clip_seconds": seconds})
+    return {**inputs, "pieces": pieces}
+
+
 def visual_dict(inputs: dict[str, Any], motion: bool, words: bool = False) -> dict[str, Any]:
     """The default look (slow pan, cross-fades) plus a logo; `motion=False` turns the pan off,
     `words=True` lights each word up as it is spoken."""
@@ -114,7 +141,13 @@ def ours_worker(spec_file: Path) -> None:
 
     spec = json.loads(spec_file.read_text("utf-8"))
     pieces = [
-        RenderPiece(p["text"], Path(p["audio"]), p["duration"], image=Path(p["image"]))
+        RenderPiece(
+            p["text"],
+            Path(p["audio"]),
+            p["duration"],
+            image=Path(p["image"]),
+            clip=Path(p["clip"]) if p.get("clip") else None,
+        )
         for p in spec["pieces"]
     ]
     info = render_video(
@@ -178,8 +211,14 @@ def plain_command(
     sound = Sound([Path(p["audio"]) for p in pieces], samples)
     gain = -14.0 - measure(narration_wav(sound, work / "narration.wav")).integrated
     args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
-    for p in pieces:
-        args += ["-i", p["image"]]
+    clips = all(p.get("clip") for p in pieces)
+    for i, p in enumerate(pieces):
+        if clips:  # looped when shorter than the piece and the fade out of it
+            needed = (frames[i] + round(0.5 * fps)) / fps
+            args += (["-stream_loop", "-1"] if p["clip_seconds"] < needed else []) + ["-i"]
+            args += [p["clip"]]
+        else:
+            args += ["-i", p["image"]]
     for p in pieces:
         args += ["-i", p["audio"]]
     args += ["-i", inputs["logo"]]
@@ -203,13 +242,22 @@ def plain_command(
         # xfade only works in 4:4:4: send it just the frames of each transition
         parts = [("h", 0, fades[i])] if fades[i] else []
         parts += [("b", fades[i], frames[i])] + ([("t", frames[i], length)] if extra else [])
-        graph.append(
-            f"[{i}:v]scale={bw}:{bh}:force_original_aspect_ratio=decrease:force_divisible_by=2"
-            f":out_color_matrix=bt709:out_range=tv,pad={bw}:{bh}:(ow-iw)/2:(oh-ih)/2:color=black,"
-            f"setsar=1,format=yuv420p,loop=loop={length - 1}:size=1:start=0,"
-            f"settb=1/{fps},setpts=N{move},fps={fps},split={len(parts)}"
-            + "".join(f"[{k}{i}in]" for k, _, _ in parts)
-        )
+        if clips:  # as ours: CFR, cover-scaled and centre-cropped, trimmed
+            graph.append(
+                f"[{i}:v]setpts=PTS-STARTPTS,fps={fps},"
+                f"scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h},"
+                f"scale=out_color_matrix=bt709:out_range=tv,setsar=1,format=yuv420p,"
+                f"trim=end_frame={length},settb=1/{fps},setpts=N,split={len(parts)}"
+                + "".join(f"[{k}{i}in]" for k, _, _ in parts)
+            )
+        else:
+            graph.append(
+                f"[{i}:v]scale={bw}:{bh}:force_original_aspect_ratio=decrease:force_divisible_by=2"
+                f":out_color_matrix=bt709:out_range=tv,pad={bw}:{bh}:(ow-iw)/2:(oh-ih)/2:color=black,"
+                f"setsar=1,format=yuv420p,loop=loop={length - 1}:size=1:start=0,"
+                f"settb=1/{fps},setpts=N{move},fps={fps},split={len(parts)}"
+                + "".join(f"[{k}{i}in]" for k, _, _ in parts)
+            )
         for k, first, stop in parts:
             graph.append(
                 f"[{k}{i}in]trim=start_frame={first}:end_frame={stop},setpts=PTS-STARTPTS[{k}{i}]"
@@ -439,6 +487,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-words", action="store_true", help="skip the words-captions row")
     parser.add_argument("--no-moviepy", action="store_true")
     parser.add_argument("--no-static", action="store_true", help="skip the motion-off pair")
+    parser.add_argument("--no-stills", action="store_true", help="only the clips pair")
+    parser.add_argument("--no-clips", action="store_true", help="skip the clips pair")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -485,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
             "x264_params": args.x264_params,
         }
 
-    modes = [True] if args.no_static else [True, False]
+    modes = [] if args.no_stills else [True] if args.no_static else [True, False]
     for motion in modes:
         tag = "" if motion else ", motion off"
         plain = cases.setdefault(f"plain{tag}", Case(f"plain ffmpeg command{tag}"))
@@ -536,7 +586,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         checks[inc.name] = check_video(Path(spec["out"]), expected)
 
-    if not args.no_moviepy and args.moviepy_reps > 0 and not shorts:
+    if not args.no_clips:
+        run_clips(args, inputs, expected, cases, checks, ours_spec, spec_file, worker)
+
+    if not args.no_moviepy and args.moviepy_reps > 0 and not shorts and not args.no_stills:
         python = moviepy_python()
         if python is not None:
             case = cases.setdefault("moviepy", Case("moviepy 2.x, subtitles as TextClips"))
@@ -561,6 +614,38 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def run_clips(
+    args: argparse.Namespace,
+    inputs: dict[str, Any],
+    expected: float,
+    cases: dict[str, Case],
+    checks: dict[str, str],
+    ours_spec: Any,
+    spec_file: Path,
+    worker: list[str],
+) -> None:
+    """Every segment a video clip (half looped, half trimmed) against a plain command doing
+    the same trims, loops and crops."""
+    footage = with_clips(inputs, OUT / "clips", args.size)
+    plain = cases.setdefault("plain-clips", Case("plain ffmpeg command, clips"))
+    ours = cases.setdefault("ours-clips", Case("ours, full render, clips"))
+    plain_out = OUT / "plain-clips.mp4"
+    cmd = plain_command(footage, plain_out, OUT / "plain-work", False, args)
+    spec = {**ours_spec(OUT / "ours-clips", False), "pieces": footage["pieces"]}
+    for rep in range(args.reps):
+        plain.runs.append(measured(cmd))
+        shutil.rmtree(OUT / "ours-clips", ignore_errors=True)
+        spec_file.write_text(json.dumps(spec, ensure_ascii=False), "utf-8")
+        ours.runs.append(measured(worker))
+        print(
+            f"  rep {rep + 1}, clips: plain {plain.runs[-1].wall:.1f} s, "
+            f"ours {ours.runs[-1].wall:.1f} s",
+            flush=True,
+        )
+    checks[plain.name] = check_video(plain_out, expected)
+    checks[ours.name] = check_video(Path(spec["out"]), expected)
+
+
 NOTES = """\
 plain = one hand-written ffmpeg command, same job (pictures, pan, cross-fades, subtitles, logo,
 gain+limiter, AAC) and same encoder settings. moviepy = static slideshow (no pan, fades, logo or
@@ -569,14 +654,16 @@ loudness), subtitles composited as TextClips. Memory: peak of the process tree s
 
 
 def table(cases: dict[str, Case], checks: dict[str, str]) -> str:
-    full = cases["ours"].median("wall")
+    full = cases["ours"].median("wall") if "ours" in cases else float("nan")
     lines = [
         "| case | runs | wall s (median) | ratio | CPU s | peak MB PSS / RSS | output |",
         "|---|---|---|---|---|---|---|",
     ]
     for key, case in cases.items():
         wall = case.median("wall")
-        if key == "inc":
+        if key in ("plain", "plain-clips") or key.startswith("plain"):
+            ratio = "1.00"
+        elif key == "inc":
             ratio = f"{wall / full:.2f}× full"
         elif key == "ours-words":
             ratio = f"{wall / cases['plain'].median('wall'):.2f}× plain, {wall / full:.2f}× line"

@@ -25,6 +25,7 @@ from prefect.client.schemas.filters import (
 )
 from prefect.runtime import flow_run
 
+from ytmaker import markup
 from ytmaker.bootstrap import bootstrap
 from ytmaker.progress import sent_at
 from ytmaker.quota import QuotaReading, markdown_table, warnings_for
@@ -179,7 +180,8 @@ class ProgressWatcher:
         elif ok:
             self.update(100.0, f"**{said['completed']}**")
         else:
-            self.update(self.value, f"**{said['failed']}**: {error or said['see_logs']}")
+            shown = markup.text(error) if error else said["see_logs"]
+            self.update(self.value, f"**{said['failed']}**: {shown}")
 
 
 def batch_progress_create(batch_id: int, total: int) -> str:
@@ -208,7 +210,7 @@ def batch_summary_artifact(summary: dict[str, Any], names: dict[int, str]) -> No
         f"batch-{summary['batch_id']}-summary",
         "markdown",
         batch_summary_markdown(summary, names),
-        f"Batch {summary['batch_id']}: {summary['status']}",
+        f"Batch {summary['batch_id']}: {markup.text(summary['status'])}",
     )
 
 
@@ -224,12 +226,12 @@ def quota_artifacts(readings: list[QuotaReading], threshold: float) -> list[str]
         if warnings:
             create_markdown_artifact(
                 f"# ⚠️ Quota above {threshold:g}%\n\n"
-                + "\n".join(f"- {w}" for w in warnings)
+                + "\n".join(f"- {markup.text(w)}" for w in warnings)
                 + "\n\n"
                 + markdown_table(readings, threshold)
                 + "\n",
                 key="quota-warning",
-                description="; ".join(warnings),
+                description=markup.text("; ".join(warnings)),
             )
     except Exception:  # noqa: BLE001
         log.warning("Could not create the quota artifacts", exc_info=True)
@@ -243,7 +245,7 @@ def stats_artifacts(figures: dict[str, Any], chart: bytes) -> None:
         create_table_artifact(
             table=table_rows(figures),
             key="ytmaker-stats",
-            description=f"Per stage since {figures['since']} (ytmaker stats)",
+            description=f"Per stage since {markup.text(figures['since'])} (ytmaker stats)",
         )
         create_markdown_artifact(
             stats_markdown(figures, chart),

@@ -14,13 +14,14 @@ from prefect.runtime import flow_run
 from prefect.states import Failed, State
 
 from flows.batch import batch_processing
-from flows.new_video import cell, form_field, log, rename_run, run_name
+from flows.new_video import form_field, log, rename_run, run_name
 from ytmaker.batch import batch_projects
 from ytmaker.bootstrap import bootstrap
 from ytmaker.errors import InputError
 from ytmaker.forms import NewBatch, batch_plan
 from ytmaker.models import BatchTask
 from ytmaker.per_run import batch_for_run
+from ytmaker.reports import batch_intake_markdown
 
 
 def _form_run_name() -> str:
@@ -30,21 +31,9 @@ def _form_run_name() -> str:
 
 def intake_artifact(row: BatchTask, created: bool) -> None:
     """The batch id and its project ids in the run's artifacts at once."""
-    lines = [
-        f"# Batch {row.id}: {row.name}",
-        "",
-        f"{row.total} projects, made {'now' if created else 'by an earlier attempt of this run'}."
-        f" Follow it: `ytmaker batch status {row.id}`; one project: `ytmaker watch ID`.",
-        "",
-        "| project | name | language |",
-        "|---:|---|---|",
-    ]
-    for project in batch_projects(bootstrap().repo, row.id):
-        lines.append(f"| {project.id} | {cell(project.name)} | {project.language} |")
+    markdown = batch_intake_markdown(row, batch_projects(bootstrap().repo, row.id), created)
     try:
-        create_markdown_artifact(
-            "\n".join(lines) + "\n", key=f"new-batch-{row.id}", description=f"Batch {row.id}"
-        )
+        create_markdown_artifact(markdown, key=f"new-batch-{row.id}", description=f"Batch {row.id}")
     except Exception:  # noqa: BLE001 - artifact trouble never fails a batch
         log.warning("Could not create the new-batch artifact", exc_info=True)
 

@@ -27,7 +27,13 @@ from ytmaker.errors import InputError
 from ytmaker.forms import NewVideo, video_fields
 from ytmaker.models import Project
 from ytmaker.per_run import made_by_run, project_for_run
-from ytmaker.reports import slug, summary_markdown
+from ytmaker.reports import (
+    follow_lines,
+    intake_description,
+    intake_markdown,
+    slug,
+    summary_markdown,
+)
 from ytmaker.summary import project_summary
 
 log = logging.getLogger(__name__)
@@ -60,41 +66,14 @@ def rename_run(name: str) -> None:
         log.warning("Could not rename the flow run to %s", name, exc_info=True)
 
 
-def follow_lines(project_id: int) -> str:
-    return (
-        f"Follow it: `ytmaker watch {project_id}` (live stages), "
-        f"`ytmaker status {project_id}`; the video run is this run's sub-flow."
-    )
-
-
 def intake_artifact(project: Project, created: bool) -> None:
     """The project id in the run's artifacts at once, so the CLI can follow the run."""
-    youtube = project.youtube_settings or {}
-    rows = [
-        ("project", f"{project.id} — {cell(project.name)}"),
-        ("made", "now" if created else "by an earlier attempt of this run"),
-        ("language", project.language),
-        ("privacy", youtube.get("privacy")),
-        ("publish at (UTC)", youtube.get("publish_at")),
-        ("tags", ", ".join(youtube.get("tags") or [])),
-        ("own prompt", "yes" if project.prompt_template else None),
-        ("voice", (project.voice or {}).get("name")),
-    ]
-    table = "\n".join(f"| {key} | {value} |" for key, value in rows if value)
-    _artifact(
-        project.id,
-        f"# Project {project.id}\n\n| | |\n|---|---|\n{table}\n\n{follow_lines(project.id)}\n",
-        f"Project {project.id}: {project.name} (ytmaker watch {project.id})",
-    )
+    _artifact(project.id, intake_markdown(project, created), intake_description(project))
 
 
 def _artifact(project_id: int, markdown: str, description: str) -> None:
     """One card: the intake, then the summary in its place."""
     keep(f"new-video-{project_id}", "markdown", markdown, description)
-
-
-def cell(text: str) -> str:
-    return text.replace("|", "\\|")
 
 
 @flow(

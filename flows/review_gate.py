@@ -40,7 +40,7 @@ from ytmaker.bootstrap import bootstrap
 from ytmaker.context import Context
 from ytmaker.errors import InputError
 from ytmaker.models import ProjectStatus
-from ytmaker.reports import review_markdown
+from ytmaker.reports import review_description, review_markdown
 from ytmaker.review_form import ReviewForm, checked_decision
 from ytmaker.review_report import review_summary, thumbnail_data_uri
 from ytmaker.script import Script, ScriptRules
@@ -216,18 +216,7 @@ class ScriptDecision(RunInput):
 
 
 def _description(info: dict[str, Any]) -> str:
-    project_id = info["project_id"]
-    lines = [
-        f"**Project {project_id}: {info.get('name', '')}** waits for your decision before "
-        f"upload. The artifact `video-{project_id}-review` of this run shows the thumbnail, "
-        "the video's length, the subtitles and who made each asset.",
-        "",
-        f"Video: `{info.get('video_path')}`",
-    ]
-    refused = (info.get("review") or {}).get("refused")
-    if refused:
-        lines += ["", f"**Your last decision was refused:** {refused}"]
-    return "\n".join(lines)
+    return review_description(info)
 
 
 def _artifact(project_id: int, markdown: str) -> None:

@@ -62,9 +62,13 @@ class RunLogHandler(APILogHandler):
 
 
 def install() -> None:
-    """Idempotent: the fields source, and the UI handler on our loggers."""
+    """Idempotent: the fields source, the UI handler on our loggers, and our console format
+    on the handlers Prefect's logging set-up adds."""
+    import prefect.main  # noqa: F401 - sets up Prefect's logging, which `reapply` then adjusts
+
     logs.add_source(run_fields)
     for name in OUR_LOGGERS:
         logger = logging.getLogger(name)
         if not any(isinstance(h, RunLogHandler) for h in logger.handlers):
             logger.addHandler(RunLogHandler())
+    logs.reapply()

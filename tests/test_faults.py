@@ -267,7 +267,10 @@ def test_redis_dying_mid_run_warns_once_and_progress_resumes_when_it_is_back(
     messages = listener.drain()
     assert [m["stage"] for m in messages][-1] == "script_generation"
     assert messages[-1]["progress"] == 100
-    assert progress.ProgressBus(spare_redis.client()).latest(project_id)["progress"] == 100
+    bus = progress.ProgressBus(
+        spare_redis.client(), installation=ctx.settings.installation_id
+    )  # each installation keeps its own latest message
+    assert bus.latest(project_id)["progress"] == 100
     assert "Progress published again" in caplog.text
     assert len(warnings_from(caplog, "ytmaker.progress")) == 1
     no_secret(caplog.text, ctx.repo.get_project(project_id).error_info)
@@ -496,10 +499,12 @@ def test_ffmpeg_failure_in_a_stage_keeps_the_stderr_tail(
 ) -> None:
     ctx = bootstrap(settings)
     project_id = new_project(ctx)
-    with pytest.raises(MediaError), run_stage(ctx, project_id, "render"):
-        run_args(args, "probe step")
+    with pytest.raises((MediaError, StorageError)), run_stage(ctx, project_id, "render"):
+        run_args(args, "probe step", media_seconds=1.0)
     info = ctx.repo.get_project(project_id).error_info
     assert expected in info["ffmpeg_stderr"] and info["step"] == "probe step"
+    full = expected == "No space left on device"  # a full disk is said as one (issue 28)
+    assert (info["code"] == "DISK_FULL") is full
     assert project_state(ctx, project_id)["error"]["ffmpeg_stderr"] == info["ffmpeg_stderr"]
 
 

@@ -782,7 +782,7 @@ def font_and_logo(folder: Path) -> tuple[Path, Path]:
 
     folder.mkdir(parents=True, exist_ok=True)
     font = folder / "brand.otf"
-    font.write_bytes(Path(font_path()).read_bytes()[:4096])  # a font's header is enough here
+    font.write_bytes(Path(font_path()).read_bytes())  # a real font: it is opened at create
     logo = folder / "logo.png"
     from PIL import Image
 

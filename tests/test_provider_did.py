@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.servers import assert_secret_hidden
-from tests.servers.did import RESULT_VIDEO, FakeDID
+from tests.servers.did import FakeDID, tiny_mp4
 from ytmaker.providers.did import DIDAvatar
 from ytmaker.providers.errors import ServiceError
 
@@ -51,7 +51,7 @@ def _fail(avatar: DIDAvatar, narration: Path, tmp_path: Path) -> ServiceError:
 def test_uploads_audio_creates_talk_polls_and_downloads(server, avatar, narration, tmp_path):
     out = tmp_path / "clips" / "intro.mp4"
     assert avatar.make(narration, "intro", out) == out
-    assert out.read_bytes() == RESULT_VIDEO
+    assert out.read_bytes() == tiny_mp4()
 
     upload, create, *polls, download = server.requests
     assert (upload.method, upload.path) == ("POST", "/audios")

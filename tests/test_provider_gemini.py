@@ -47,7 +47,13 @@ def test_writes_a_validated_script_with_structured_output(server, writer):
     schema = config["responseSchema"]
     assert set(schema["required"]) >= {"intro", "segments", "outro", "metadata", "total_duration"}
     segment = schema["properties"]["segments"]["items"]
-    assert set(segment["properties"]) == {"index", "text", "duration", "image_description"}
+    assert set(segment["properties"]) == {
+        "index",
+        "text",
+        "duration",
+        "image_description",
+        "search_terms",
+    }
     prompt = request.json()["contents"][0]["parts"][0]["text"]
     assert "夜市是台灣文化的重要部分" in prompt and "between 5 and 20" in prompt
 

@@ -7,7 +7,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,6 @@ from ytmaker.bootstrap import bootstrap
 from ytmaker.config import Settings, reload_settings
 from ytmaker.context import Context
 from ytmaker.models import Project, ProjectStatus
-from ytmaker.progress import channel
 from ytmaker.summary import project_summary
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +29,9 @@ GENERATE = ":generateContent"
 
 @pytest.fixture
 def gemini(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGemini]:
+    # Channels of their own: every test's first project is `progress:1`, so another test's
+    # listener (or a leftover one) would count as the `watch` this test waits for.
+    monkeypatch.setenv("YTMAKER_PROGRESS_PREFIX", f"t{uuid.uuid4().hex[:8]}:")
     with gemini_writes_the_script(monkeypatch, YTMAKER_RETRY_DELAYS="2") as server:
         yield server
 
@@ -65,7 +68,15 @@ def _started(gemini: FakeGemini, failures: int) -> tuple[Context, Project, Recor
 
 def _subscribers(ctx: Context, project_id: int) -> int:
     client: redis.Redis = ctx.bus.client
-    return dict(client.pubsub_numsub(channel(project_id)))[channel(project_id).encode()]
+    name = ctx.bus.channel(project_id)
+    return dict(client.pubsub_numsub(name))[name.encode()]
+
+
+def _until(what: str, check: Callable[[], bool], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
 
 
 @pytest.mark.slow
@@ -84,9 +95,7 @@ def test_two_503s_then_success_are_retries_not_a_failure(
         stderr=subprocess.STDOUT,
         text=True,
     )
-    deadline = time.monotonic() + 60
-    while _subscribers(ctx, project.id) < 2 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    _until("watch and the recorder listening", lambda: _subscribers(ctx, project.id) == 2)
 
     result = generate_video(project.id)
     printed, _ = watch.communicate(timeout=120)
@@ -128,10 +137,10 @@ def test_the_last_attempt_fails_the_project_without_promising_a_retry(
     from flows.video import generate_video
 
     ctx, project, recorder = _started(gemini, failures=4)
-    time.sleep(0.5)
+    _until("the recorder listening", lambda: _subscribers(ctx, project.id) == 1)
     with pytest.raises(Exception, match="Gemini"):
         generate_video(project.id)
-    time.sleep(0.5)
+    _until("the error message", lambda: any(m["stage"] == "error" for m in recorder.messages))
     recorder.stop.set()
     recorder.join(timeout=10)
 
@@ -157,3 +166,39 @@ def test_watch_ignores_an_earlier_runs_last_message(settings: Settings) -> None:
     assert follow(ctx, project.id, timeout=1.0) is None  # not COMPLETED: nothing ran yet
     ctx.repo.update_project(project.id, status=ProjectStatus.COMPLETED)
     assert follow(ctx, project.id, timeout=1.0) == "COMPLETED"
+
+
+def test_watch_into_a_file_prints_every_retry_line(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Output that is not a terminal (a log read later) gets each retry on a line of its own,
+    however close together they come."""
+    import io
+
+    from rich.console import Console
+
+    from ytmaker_cli.watching import follow
+
+    monkeypatch.setenv("YTMAKER_PROGRESS_PREFIX", f"t{uuid.uuid4().hex[:8]}:")
+    ctx = bootstrap(reload_settings())
+    project = ctx.repo.create_project(name="早餐", content="台灣的早餐店很熱鬧。", language="zh-TW")
+    out = io.StringIO()
+    console = Console(file=out, width=200)
+    assert not console.is_terminal
+    error = {"code": "GEMINI_UNAVAILABLE", "message": "Gemini is unavailable (503)"}
+
+    def publish() -> None:
+        _until("watch listening", lambda: _subscribers(ctx, project.id) == 1)
+        for attempt in (1, 2, 3):
+            data = {"retry_in": 2.0, "attempt": attempt, "max_attempts": 4, "error": error}
+            ctx.bus.publish(project.id, "script_generation", 10, "retry", data=data)
+        ctx.repo.update_project(project.id, status=ProjectStatus.FAILED)
+        ctx.bus.publish(project.id, "error", 0, "Gemini is unavailable (503)")
+
+    sender = threading.Thread(target=publish)
+    sender.start()
+    assert follow(ctx, project.id, timeout=60, console=console) == "FAILED"
+    sender.join()
+    printed = out.getvalue()
+    for attempt in (2, 3, 4):
+        assert printed.count(f"script: retrying (attempt {attempt} of 4) in 2 s") == 1, printed

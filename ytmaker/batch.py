@@ -88,6 +88,7 @@ class ProjectSpec(BaseModel):
     format: str | None = None  # landscape | shorts
     length: str | None = None  # standard | short
     voice: dict[str, Any] | None = None  # {name, rate, pitch}: an Edge voice (default: batch's)
+    media: str | None = None  # a folder of own pictures/clips under the batch file's folder
 
     @field_validator("name", mode="after")
     @classmethod
@@ -233,6 +234,8 @@ def parse_batch(
         youtube = _youtube(spec.youtube, item.youtube, where, problems, now or datetime.now(UTC))
         visual = {**(spec.visual_config or {}), **(item.visual_config or {})}
         visual = _visual(visual, folder, f"{where}.visual_config", problems)
+        if item.media is not None:
+            visual = {**visual, **_media(item.media, folder, f"{where}.media", problems, settings)}
         voice = _voice({**(spec.voice or {}), **(item.voice or {})}, language, where, problems)
         projects.append(
             NewProject(
@@ -295,6 +298,22 @@ class Folder:
                 "--allow-outside to allow it"
             )
         return found
+
+
+def _media(
+    given: str, folder: Folder, where: str, problems: list, settings: Settings | None
+) -> dict[str, Any]:
+    """`media:` checked file by file: {"media": plan}, or a problem naming the file."""
+    from ytmaker import own_media
+
+    limit = settings.media_max_bytes if settings is not None else 500_000_000
+    try:
+        return {"media": own_media.plan(folder.path(given), limit, where)}
+    except ValueError as exc:
+        problems.append((where, str(exc)))
+    except InputError as exc:
+        problems.append((where, exc.message.removeprefix(f"{where}: ")))
+    return {}
 
 
 def _content(item: ProjectSpec, folder: Folder, where: str, problems: list) -> str:

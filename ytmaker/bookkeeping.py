@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ytmaker import deadline, logs, timings
+from ytmaker import deadline, diskspace, logs, timings
 from ytmaker.context import Context
 from ytmaker.errors import ConfigError, InputError, StorageError, YTMakerError
 from ytmaker.models import Asset, AssetType, Project, ProjectStatus
@@ -45,6 +45,7 @@ def run_stage(ctx: Context, project_id: int, name: str) -> Iterator[Report]:
         clock = timings.Clock.start(project_id, name, ctx.attempt.number)
         try:
             ensure_writable(ctx.project_dir(project_id))
+            diskspace.keep_reserve(ctx.settings.data_dir)
             ctx.repo.update_project(project_id, status=spec.running, error_info=None)
             _start(ctx, project_id, spec)
             with deadline.within(name, *ctx.settings.stage_timeout(name)):
@@ -232,6 +233,24 @@ def error_info(exc: BaseException, stage: str) -> dict[str, Any]:
     return {**info, "stage": stage}
 
 
+def _disk_full(ctx: Context, project_id: int, stage: str) -> dict[str, Any]:
+    """DISK_FULL naming the folder, what is free and about what the stage needs."""
+    folder = ctx.project_dir(project_id)
+    seconds, images = 600.0, 120  # the most a script may hold, when it cannot be read
+    with contextlib.suppress(Exception):
+        project = ctx.repo.get_project(project_id)
+        if project.script:
+            script = Script.model_validate(project.script)
+            seconds, images = script.realised_duration(), len(script.segments)
+    need = diskspace.needed_mb(stage, seconds, images)
+    return {
+        "message": diskspace.full_message(folder, stage, need),
+        "folder": str(folder),
+        "needed_mb": round(need),
+        "retryable": False,
+    }
+
+
 def fail_project(
     ctx: Context,
     project_id: int,
@@ -242,6 +261,9 @@ def fail_project(
     """Record a failure everywhere the user looks (and an ERROR log line with its traceback,
     but for an input error); bookkeeping trouble never hides the cause."""
     info = error_info(exc, stage)
+    if info.get("code") == "DISK_FULL":
+        diskspace.release_reserve(ctx.settings.data_dir)  # room to write the failure down
+        info |= _disk_full(ctx, project_id, stage)
     timing = None if clock is None else clock.row(timings.FAILED, info)
     logs.remember_failure(project_id, info)
     log.error(
@@ -253,15 +275,18 @@ def fail_project(
         exc_info=None if isinstance(exc, (InputError, ConfigError)) else exc,
         extra={"project_id": project_id, "stage": stage, **logs.error_fields(info)},
     )
-    try:
+    try:  # the database and the state file each on their own: a full disk may refuse one
         ctx.repo.update_project(
             project_id, status=ProjectStatus.FAILED, error_info=info, timing=timing
         )
+    except Exception:  # noqa: BLE001 - the original error matters more
+        log.exception("Could not record the failure of project %s", project_id)
+    try:
         _write_state(
             ctx, project_id, ProjectStatus.FAILED, {stage: {"status": "failed"}}, error=info
         )
-    except Exception:  # noqa: BLE001 - the original error matters more
-        log.exception("Could not record the failure of project %s", project_id)
+    except Exception:  # noqa: BLE001
+        log.exception("Could not write the state file of project %s", project_id)
     ctx.bus.publish(
         project_id, Stage.ERROR, 0, f"{BY_NAME[stage].title}失敗：{info['message']}", error=info
     )

@@ -83,6 +83,14 @@ class Settings(BaseSettings):
     gemini_tts_model: str = _env("GEMINI_TTS_MODEL", default="gemini-3.8-flash-tts")
     stability_api_key: SecretStr | None = _env("STABILITY_API_KEY", default=None)
     stability_base_url: str = _env("STABILITY_BASE_URL", default="https://api.stability.ai")
+    pexels_api_key: SecretStr | None = _env("PEXELS_API_KEY", default=None)
+    pexels_base_url: str = _env("PEXELS_BASE_URL", default="https://api.pexels.com")
+    # pexels: video clips first (photos when a term finds none), or photos only
+    visuals: Literal["clips", "photos"] = _env("YTMAKER_VISUALS", default="clips")
+    # stock footage authors: listed in the video's description, or not
+    credits: Literal["description", "none"] = _env("YTMAKER_CREDITS", default="description")
+    # largest own picture or clip a project may bring (`--media`, `media:`)
+    media_max_bytes: int = _env("YTMAKER_MEDIA_MAX_BYTES", default=500_000_000, ge=1)
     did_api_key: SecretStr | None = _env("DID_API_KEY", default=None)
     did_base_url: str = _env("DID_BASE_URL", default="https://api.d-id.com")
     did_presenter_image_url: str = _env(
@@ -144,6 +152,7 @@ class Settings(BaseSettings):
     @field_validator(
         "gemini_api_key",
         "stability_api_key",
+        "pexels_api_key",
         "did_api_key",
         "openai_api_key",
         "openai_tts_api_key",
@@ -251,6 +260,7 @@ class Settings(BaseSettings):
     def secret_values(self) -> list[str]:
         """Every secret in these settings: keys, and passwords inside the service URLs."""
         keys = [self.gemini_api_key, self.stability_api_key, self.did_api_key]
+        keys += [self.pexels_api_key]
         keys += [self.openai_api_key, self.openai_tts_api_key]
         values = [key.get_secret_value() for key in keys if key is not None]
         values += [part for value in values for part in value.split(":")]  # D-ID's user:secret

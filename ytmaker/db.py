@@ -91,6 +91,13 @@ def unavailable(url: str, exc: BaseException) -> StorageError:
     reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
     if parsed.password:
         reason = reason.replace(str(parsed.password), "***")
+    if disk_full(exc):
+        return StorageError(
+            f"The database {where} cannot write: its disk is full ({reason}).",
+            code="DISK_FULL",
+            retryable=False,
+            database=where,
+        )
     return StorageError(
         f"Cannot use the database {where}: {reason}. Check that it is running and reachable, "
         "that DATABASE_URL (host, port, user, password) is right, and, for SQLite, that its "
@@ -113,8 +120,10 @@ def retrying(
                 return method(self, *args, **kwargs)
             except (OperationalError, StorageError) as exc:
                 if not _transient(exc):
+                    if isinstance(exc, OperationalError):
+                        raise unavailable(self.url, exc) from None
                     raise
-                log.debug("Database unavailable; retrying in %.1f s", delay)
+                log.info("Database unavailable; retrying in %.1f s", delay)  # our loggers say INFO
                 time.sleep(delay)
         try:
             return method(self, *args, **kwargs)
@@ -127,7 +136,16 @@ def retrying(
 def _transient(exc: Exception) -> bool:
     if isinstance(exc, StorageError):
         return exc.code == UNAVAILABLE and exc.retryable
-    return True
+    return not disk_full(exc)  # waiting frees no space
+
+
+FULL_WORDS = ("database or disk is full", "no space left on device", "disk quota exceeded")
+
+
+def disk_full(exc: BaseException) -> bool:
+    """SQLite's SQLITE_FULL or PostgreSQL's ENOSPC, as the driver words it."""
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    return any(words in text for words in FULL_WORDS)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -98,3 +98,8 @@ def inside(base: Path, given: str | Path) -> Path | None:
     root = Path(base).resolve()
     target = (root / Path(given).expanduser()).resolve()
     return target if target.is_relative_to(root) else None
+
+
+def clip_path(image: Path) -> Path:
+    """A segment's moving clip, when its maker made one: beside its picture, same stem."""
+    return Path(image).with_suffix(".mp4")

@@ -7,8 +7,11 @@ from typing import Any
 
 from ytmaker.context import Context
 from ytmaker.errors import InputError
+from ytmaker.files import clip_path
 from ytmaker.media.visual import VisualConfig
 from ytmaker.script import Script
+
+__all__ = ["clip_path", "load_script", "piece_paths", "visual_config"]
 
 
 def load_script(ctx: Context, project_id: int) -> Script:

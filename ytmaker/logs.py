@@ -147,6 +147,9 @@ class JsonHandler(logging.StreamHandler):
         self.setFormatter(JsonFormatter())
 
 
+_chosen: dict[str, Any] = {"format": None, "filters": []}
+
+
 def use(log_format: str) -> None:
     """Send every record to stderr as `log_format` (`json` or `text`); our loggers say INFO.
 
@@ -154,9 +157,26 @@ def use(log_format: str) -> None:
     JSON handler; text keeps them and only keeps our INFO lines off them."""
     for name in OUR_LOGGERS:
         logging.getLogger(name).setLevel(logging.INFO)
+    _chosen["format"] = log_format
+    reapply()
+
+
+def on_consoles(log_filter: logging.Filter) -> None:
+    """Add `log_filter` (once per type) to the terminal handlers, now and after `reapply`."""
+    filters: list[logging.Filter] = _chosen["filters"]
+    if not any(type(f) is type(log_filter) for f in filters):
+        filters.append(log_filter)
+    reapply()
+
+
+def reapply() -> None:
+    """Prefect adds its console handler when a flow module is first imported, after the
+    settings chose the format: this gives that handler the same format and filters."""
+    if _chosen["format"] is None:
+        return
     root = logging.getLogger()
     consoles = [h for h in root.handlers if _is_console(h)]
-    if log_format == "json":
+    if _chosen["format"] == "json":
         for handler in consoles:
             if not isinstance(handler, JsonHandler):
                 root.removeHandler(handler)
@@ -164,8 +184,9 @@ def use(log_format: str) -> None:
             root.addHandler(JsonHandler())
         return
     for handler in consoles:
-        if not any(isinstance(f, QuietInfo) for f in handler.filters):
-            handler.addFilter(QuietInfo())
+        for log_filter in [QuietInfo(), *_chosen["filters"]]:
+            if not any(type(f) is type(log_filter) for f in handler.filters):
+                handler.addFilter(log_filter)
 
 
 def _is_console(handler: logging.Handler) -> bool:

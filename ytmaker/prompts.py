@@ -97,7 +97,8 @@ Rules:
 - intro: a short greeting that introduces the topic.
 - segments: numbered from 1, in the order they are spoken; each has the spoken text, its
   duration in seconds (between {segment_min:g} and {segment_max:g}; about {rate} when spoken),
-  and an image_description.
+  an image_description, and search_terms: 1 to 3 short English stock-footage search terms
+  for what the segment shows (e.g. "night market", "street food").
 - outro: thanks the viewer and invites them to like and subscribe.
 - total_duration: the sum of all durations, between {total_min:g} and {total_max:g} seconds.
 - metadata: a title (at most 100 characters), a description (at most 4500 characters, ending

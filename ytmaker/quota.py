@@ -28,6 +28,7 @@ from sqlalchemy import delete, func, select
 from ytmaker.config import Settings
 from ytmaker.context import Context
 from ytmaker.db import Repository
+from ytmaker.markup import text
 from ytmaker.models import Project, QuotaSnapshot, QuotaUsage
 from ytmaker.providers.base import Service
 from ytmaker.providers.errors import ServiceError
@@ -445,9 +446,8 @@ def markdown_table(readings: list[QuotaReading], threshold: float) -> str:
             percent = f"**{percent}** ⚠️"
         limit = "-" if r.limit is None else f"{r.limit:g}"
         source = r.source if r.error is None else f"error: {r.error}"
-        lines.append(
-            f"| {r.service} | {r.used:g} {r.unit} | {limit} | {percent} | {r.period} | {source} |"
-        )
+        cells = (text(r.service), f"{r.used:g} {text(r.unit)}", limit, percent, text(r.period))
+        lines.append("| " + " | ".join(cells) + f" | {text(source)} |")
     return "\n".join(lines)
 
 

@@ -39,6 +39,8 @@ class Narration(BaseModel):
 class Segment(Narration):
     index: int = Field(ge=1)
     image_description: str
+    # 1-3 English stock-footage search terms (pexels); none: the image description is used
+    search_terms: list[str] = Field(default_factory=list)
 
 
 class Metadata(BaseModel):
@@ -215,6 +217,7 @@ class _WireNarration(BaseModel):
 class _WireSegment(_WireNarration):
     index: int
     image_description: str
+    search_terms: list[str] = Field(default_factory=list)
 
 
 class _WireMetadata(BaseModel):
@@ -239,6 +242,16 @@ _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 def clean_text(text: str) -> str:
     """Model text without control characters or lone surrogates, which no file or voice takes."""
     return _UNPRINTABLE.sub("", text).strip()
+
+
+MAX_TERMS = 3
+MAX_TERM_CHARS = 60
+
+
+def clean_terms(terms: list[str]) -> list[str]:
+    """At most MAX_TERMS distinct, non-empty, one-line search terms (a model may give more)."""
+    cleaned = [" ".join(clean_text(t).split())[:MAX_TERM_CHARS] for t in terms]
+    return list(dict.fromkeys(t for t in cleaned if t))[:MAX_TERMS]
 
 
 def schema_error(exc: ValidationError, who: str, provider: str) -> ScriptValidationError:
@@ -270,6 +283,7 @@ def from_wire(wire: WireScript, language: str) -> Script:
             text=clean_text(s.text),
             duration=round(float(s.duration), 2),
             image_description=clean_text(s.image_description),
+            search_terms=clean_terms(s.search_terms),
         )
         for i, s in enumerate(wire.segments, start=1)
     ]

@@ -6,7 +6,7 @@ import contextlib
 import logging
 from typing import Any
 
-from ytmaker import formats
+from ytmaker import credits, formats
 from ytmaker.attempt import retrying_text
 from ytmaker.bookkeeping import fail_project, project_state
 from ytmaker.context import Context
@@ -56,10 +56,15 @@ def project_summary(ctx: Context, project_id: int) -> dict[str, Any]:
     result["replaced"] = replaced_images(ctx.repo, project_id)
     result["partial"] = bool(result["replaced"])
     result["providers"] = providers_of(ctx, project)
+    remade = project_state(ctx, project_id).get("remade")
+    result["remade"] = list(remade.values()) if isinstance(remade, dict) else []
     if project.script:
         script = Script.model_validate(project.script)
         paths = piece_paths(ctx, project_id, script)
         result["title"] = approved_title(project.review) or script.metadata.title
+        made = credits.segment_credits(paths["images"])
+        result["credits"] = credits.footage_credits(made)
+        result["fallbacks"] = credits.fallbacks(made)  # searches that found nothing
         for key, path in (("video_path", paths["video"]), ("thumbnail_path", paths["thumbnail"])):
             result[key] = str(path.resolve()) if path.exists() else None
         video = project_state(ctx, project_id).get("video") or {}

@@ -72,9 +72,22 @@ def log_format_output() -> Iterator[None]:
 
 
 def use_log_format(log_format: str) -> None:
-    """With JSON log lines, what the command prints on stderr becomes such lines too."""
+    """With JSON log lines, what the command prints on stderr becomes such lines too; with
+    text, a stage's failure is not logged on the screen beside the command's own one line."""
     if log_format == "json" and live():
         screen.err = Console(file=LogLines(), width=10_000, no_color=True, highlight=False)
+    elif log_format != "json":
+        from ytmaker import logs
+
+        logs.on_consoles(StageFailureShownByCommand())
+
+
+class StageFailureShownByCommand(logging.Filter):
+    """The command prints a failed stage as `錯誤 Error: …` (and `status` shows it later): the
+    same failure as an ERROR log line on the terminal said it twice. The run log keeps it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name == "ytmaker.bookkeeping" and hasattr(record, "error_code"))
 
 
 def live() -> bool:

@@ -4,6 +4,7 @@ failed assets again."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -60,6 +61,13 @@ def project_create(
     ] = None,
     voice_rate: Annotated[str, typer.Option(help="Its speaking rate, e.g. +10% or -20%.")] = "+0%",
     voice_pitch: Annotated[str, typer.Option(help="Its pitch, e.g. +5Hz or -10Hz.")] = "+0Hz",
+    media: Annotated[
+        Path | None,
+        typer.Option(
+            help="A folder of your own pictures/clips for the segments (name order, or "
+            "segment_03.*); each is checked now."
+        ),
+    ] = None,
 ) -> None:
     """Create a project; prints its id."""
     from ytmaker import project_input
@@ -74,6 +82,16 @@ def project_create(
     )
     visual = _visual_config(visual_config) if visual_config else None
     ctx = context()
+    if media is not None:
+        from ytmaker import own_media
+
+        try:
+            visual = {
+                **(visual or {}),
+                "media": own_media.plan(media, ctx.settings.media_max_bytes, "--media"),
+            }
+        except YTMakerError as exc:
+            fail(exc.message)
     made = create_project(
         ctx,
         name,
@@ -189,6 +207,9 @@ def demo(
     video_format: Annotated[
         str, typer.Option("--format", help="landscape or shorts (a vertical Short).")
     ] = "landscape",
+    visuals: Annotated[
+        str, typer.Option("--visuals", help="pictures (stills, default) or clips (moving).")
+    ] = "pictures",
 ) -> None:
     """Make a video from a bundled sample article, fully offline."""
     from ytmaker.formats import demo_sample
@@ -202,6 +223,10 @@ def demo(
         fail(exc.message)
     except ValueError as exc:
         fail(f"--format: {exc}")
+    if visuals not in ("pictures", "clips"):
+        fail(f"--visuals: {visuals!r} is not pictures or clips")
+    if visuals == "clips":  # offline footage: the clip path without any key (the flow reads
+        os.environ["YTMAKER_IMAGE_PROVIDER"] = "local-clips"  # its settings from the environment)
     ctx = context()
     text = sample.read_text("utf-8")
     name = text.strip().splitlines()[0].lstrip("#").strip()  # the sample's heading: its title

@@ -53,6 +53,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False  # reset the connection instead of answering
     delay: float = 0.0  # seconds to wait before answering
+    cut_at: int | None = None  # send the full Content-Length, then only this many bytes, reset
 
     def encoded(self) -> tuple[bytes, dict[str, str]]:
         headers = dict(self.headers)
@@ -303,7 +304,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            if self.command != "HEAD":
+            if self.command != "HEAD" and reply.cut_at is not None:
+                self.wfile.write(data[: reply.cut_at])
+                self.reset_connection()
+            elif self.command != "HEAD":
                 self.wfile.write(data)
         except OSError:  # the client gave up (its timeout) before the answer
             self.close_connection = True

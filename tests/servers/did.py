@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
+import subprocess
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tests.servers import FakeServer, Reply, Request
 
-RESULT_VIDEO = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00fake-mdat" * 500
+
+@functools.cache
+def tiny_mp4() -> bytes:
+    """A real 1 s 64x64 H.264 MP4 (the client checks that what it downloads is a video)."""
+    from imageio_ffmpeg import get_ffmpeg_exe
+
+    with tempfile.TemporaryDirectory(prefix="h-did-") as folder:
+        out = Path(folder) / "clip.mp4"
+        subprocess.run(
+            [get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "color=c=blue:s=64x64:d=1",
+             "-c:v", "libx264", "-pix_fmt", "yuv420p", "-y", str(out)],
+            check=True, timeout=60,
+        )  # fmt: skip
+        return out.read_bytes()
+
+
 _KINDS = {
     400: "BadRequestError",
     401: "AuthorizationError",
@@ -57,7 +76,7 @@ class FakeDID(FakeServer):
         self.talks: dict[str, Talk] = {}
         self.audios: dict[str, bytes] = {}
         self.credits = {"remaining": 17, "total": 20}
-        self.result_video = RESULT_VIDEO  # a test that renders puts a real MP4 here
+        self.result_video = tiny_mp4()  # a test that renders puts a longer MP4 here
         self._ids = itertools.count(1)
 
     def error(self, status: int, reason: str | None = None, message: str | None = None) -> Reply:

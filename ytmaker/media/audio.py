@@ -10,11 +10,14 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import ffmpeg
 
 from ytmaker.errors import MediaError
 from ytmaker.files import atomic_output, atomic_write_text
+from ytmaker.media.duck import ENVELOPE_RATE, write_envelope
+from ytmaker.media.probe import wav_duration
 from ytmaker.media.runner import run
 
 SAMPLE_RATE = 48000
@@ -38,6 +41,9 @@ class SoundSpec:
     music: Path | None = None
     music_level: float = -20.0
     music_fade: float = 2.0
+    duck: bool = False  # lower the music while the narration speaks
+    duck_db: float = 12.0
+    duck_gap: float = 0.6  # s: shorter pauses stay ducked
     loudness: float = -14.0
     true_peak: float = -1.0
     bitrate: str = "192k"
@@ -63,18 +69,19 @@ def make_track(
     step = on_step or (lambda _fraction: None)
     narration = narration_wav(spec, scratch / "narration.wav")
     step(0.15)
-    voice = measure(narration, "loudness")
+    total = sum(spec.samples) / SAMPLE_RATE
+    voice = measure(narration, "loudness", total)
     mix, level = narration, voice
     if spec.music is not None:
         mix = _with_music(spec, narration, voice, scratch)
-        level = measure(mix, "loudness")
+        level = measure(mix, "loudness", total)
     step(0.35)
     master = scratch / "master.wav"
     gain = spec.loudness - level.integrated if level.integrated > SILENT else 0.0
-    result = _master(mix, master, gain, spec.true_peak)
+    result = _master(mix, master, gain, spec.true_peak, total)
     if level.integrated > SILENT and abs(result.integrated - spec.loudness) > TOLERANCE:
         gain += spec.loudness - result.integrated
-        result = _master(mix, master, gain, spec.true_peak)
+        result = _master(mix, master, gain, spec.true_peak, total)
     step(0.6)
     with atomic_output(out) as tmp:
         run(
@@ -82,6 +89,7 @@ def make_track(
                 str(tmp), acodec="aac", audio_bitrate=spec.bitrate, ar=SAMPLE_RATE, f="mp4"
             ),
             "audio",
+            media_seconds=total,
         )
     for path in (narration, mix, master):
         path.unlink(missing_ok=True)
@@ -100,7 +108,8 @@ def narration_wav(spec: SoundSpec, out: Path) -> Path:
         for path, samples in zip(spec.audio, spec.samples, strict=True)
     ]
     joined = ffmpeg.concat(*parts, v=0, a=1) if len(parts) > 1 else parts[0]
-    run(joined.output(str(out), acodec="pcm_s16le", ar=SAMPLE_RATE, f="wav"), "narration")
+    out_stream = joined.output(str(out), acodec="pcm_s16le", ar=SAMPLE_RATE, f="wav")
+    run(out_stream, "narration", media_seconds=sum(spec.samples) / SAMPLE_RATE)
     return out
 
 
@@ -123,11 +132,26 @@ def _with_music(spec: SoundSpec, narration: Path, voice: Loudness, scratch: Path
         bed = bed.filter("afade", t="in", d=fade).filter(
             "afade", t="out", st=max(total - fade, 0), d=fade
         )
+    if spec.duck and spec.duck_db > 0:
+        bed = _ducked(bed, spec, narration, total, scratch / "duck.f32")
     voice_stream = ffmpeg.input(str(narration)).audio
     mixed = ffmpeg.filter([voice_stream, bed], "amix", inputs=2, duration="first", normalize=0)
     out = scratch / "mix.wav"
-    run(mixed.output(str(out), acodec="pcm_f32le", ar=SAMPLE_RATE, f="wav"), "music")
+    out_stream = mixed.output(str(out), acodec="pcm_f32le", ar=SAMPLE_RATE, f="wav")
+    run(out_stream, "music", media_seconds=total)
+    (scratch / "duck.f32").unlink(missing_ok=True)
     return out
+
+
+def _ducked(bed: Any, spec: SoundSpec, narration: Path, total: float, path: Path) -> Any:
+    """The music bed multiplied by the gain envelope made from the narration's spans."""
+    write_envelope(narration, path, total, spec.duck_db, spec.duck_gap)
+    gains = (
+        ffmpeg.input(str(path), f="f32le", ar=ENVELOPE_RATE, ac=1)
+        .audio.filter("aresample", SAMPLE_RATE)
+        .filter("aformat", sample_fmts="fltp", channel_layouts="stereo")
+    )
+    return ffmpeg.filter([bed, gains], "amultiply")
 
 
 def music_loudness(music: Path, scratch: Path) -> Loudness:
@@ -141,7 +165,7 @@ def music_loudness(music: Path, scratch: Path) -> Loudness:
             return Loudness(saved["integrated"], saved["true_peak"])
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    level = measure(music, "music")
+    level = measure(music, "music", wav_duration(music))
     atomic_write_text(
         memo,
         json.dumps({"ident": ident, "integrated": level.integrated, "true_peak": level.true_peak}),
@@ -149,7 +173,7 @@ def music_loudness(music: Path, scratch: Path) -> Loudness:
     return level
 
 
-def _master(source: Path, out: Path, gain: float, true_peak: float) -> Loudness:
+def _master(source: Path, out: Path, gain: float, true_peak: float, seconds: float) -> Loudness:
     ceiling = 10 ** ((true_peak - LIMITER_HEADROOM) / 20)
     chain = (
         ffmpeg.input(str(source))
@@ -163,8 +187,9 @@ def _master(source: Path, out: Path, gain: float, true_peak: float) -> Loudness:
             latency="true",
         )
     )
-    run(chain.output(str(out), acodec="pcm_f32le", ar=SAMPLE_RATE, f="wav"), "loudness")
-    return measure(out, "loudness")
+    out_stream = chain.output(str(out), acodec="pcm_f32le", ar=SAMPLE_RATE, f="wav")
+    run(out_stream, "loudness", media_seconds=seconds)
+    return measure(out, "loudness", seconds)
 
 
 _SUMMARY = re.compile(r"Summary:(.*)", re.S)
@@ -172,10 +197,12 @@ _INTEGRATED = re.compile(r"\bI:\s*(-?inf|-?[\d.]+)\s*LUFS")
 _PEAK = re.compile(r"True peak:\s*Peak:\s*(-?inf|-?[\d.]+)\s*dBFS")
 
 
-def measure(path: Path, step: str = "loudness") -> Loudness:
-    """Integrated loudness and true peak of a file's first audio stream (FFmpeg ebur128)."""
+def measure(path: Path, step: str = "loudness", seconds: float | None = None) -> Loudness:
+    """Integrated loudness and true peak of a file's first audio stream (FFmpeg ebur128);
+    `seconds`: its length, if known (the call's time limit)."""
     stream = ffmpeg.input(str(path)).audio.filter("ebur128", peak="true", framelog="quiet")
-    stderr = run(stream.output("-", f="null"), step, loglevel="info")
+    length = wav_duration(path) if seconds is None else seconds
+    stderr = run(stream.output("-", f="null"), step, loglevel="info", media_seconds=length)
     return parse_ebur128(stderr, step)
 
 

@@ -30,6 +30,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ytmaker.errors import ConfigError
+from ytmaker.media import checks
 from ytmaker.media.subtitles import ASS_FIELD_UNSAFE
 
 Corner = Literal["top-left", "top-right", "bottom-left", "bottom-right"]
@@ -37,8 +38,6 @@ Motion = Literal["off", "pan", "zoom"]
 HEX_COLOR = re.compile(r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 # A font family goes into an ASS style line, between commas (see ASS_FIELD_UNSAFE).
 FAMILY_MAX = 100
-# The first four bytes of OpenType (CFF), TrueType (two spellings) and TrueType collections.
-FONT_MAGIC = (b"OTTO", b"\x00\x01\x00\x00", b"true", b"ttcf")
 PATH_FIELDS = (("subtitles", "font_file"), ("logo", "path"), ("music", "path"))
 # Motion is on by default: measured (bench/render.py, 10 x 10 s, 2 cores) the slow pan costs
 # ~+24% render time (every frame differs, so x264 works on each); zoompan costs far more (~+60%
@@ -114,6 +113,17 @@ class MusicStyle(_Strict):
     path: Path | None = None  # any audio FFmpeg reads; looped under the narration
     level_db: float = Field(-20.0, ge=-40, le=0)  # music loudness relative to the voice, LU
     fade: float = Field(2.0, ge=0, le=10)  # fade in/out seconds
+    duck: bool = True  # lowered while the narration speaks
+    duck_db: float = Field(12.0, ge=0, le=40)  # by this much
+    duck_gap: float = Field(0.6, ge=0.1, le=5)  # s: pauses at least this long bring it back
+
+
+class MediaSource(_Strict):
+    """A creator's own pictures and clips (ytmaker.own_media makes and checks it)."""
+
+    folder: str | None = None
+    order: list[str] = []
+    segments: dict[str, str] = {}
 
 
 class VisualConfig(_Strict):
@@ -121,6 +131,7 @@ class VisualConfig(_Strict):
     avatar: AvatarStyle = AvatarStyle()
     logo: LogoStyle = LogoStyle()
     music: MusicStyle = MusicStyle()
+    media: MediaSource = MediaSource()
     motion: Motion = DEFAULT_MOTION
     crossfade: float = Field(DEFAULT_CROSSFADE, ge=0, le=2)  # seconds; 0 = hard cuts
     loudness: float = Field(-14.0, ge=-30, le=-6)  # integrated LUFS of the final mix
@@ -148,7 +159,9 @@ class VisualConfig(_Strict):
         return config.resolved(list(base_dirs))
 
     def resolved(self, base_dirs: list[Path]) -> VisualConfig:
-        """A copy whose file paths are absolute and exist (ConfigError naming the field if not)."""
+        """A copy whose file paths are absolute and exist, each file what its field says (a real
+        image, audio with samples, a font: ytmaker.media.checks); ConfigError naming the field
+        if not."""
         updates: dict[str, Any] = {}
         for section, name in PATH_FIELDS:
             part = getattr(self, section)
@@ -158,25 +171,16 @@ class VisualConfig(_Strict):
                 updates[section] = part.model_copy(update={name: found})
         config = self.model_copy(update=updates)
         if config.subtitles.font_file is not None:
-            _require_font(config.subtitles.font_file)
+            checks.require_font(config.subtitles.font_file)
+        if config.logo.path is not None:
+            checks.require_image(config.logo.path)
+        if config.music.path is not None:
+            checks.require_audio(config.music.path)
         return config
 
     def stored(self) -> dict[str, Any]:
         """What a project keeps: the settings that differ from the defaults, paths absolute."""
         return self.model_dump(mode="json", exclude_defaults=True)
-
-
-def _require_font(path: Path) -> None:
-    """libass and Pillow take OpenType/TrueType; anything else fails deep in the render."""
-    with open(path, "rb") as handle:
-        magic = handle.read(4)
-    if magic not in FONT_MAGIC:
-        raise ConfigError(
-            f"visual_config.subtitles.font_file: {path} is not an OpenType or TrueType font "
-            "(.otf, .ttf, .ttc)",
-            field="visual_config.subtitles.font_file",
-            path=str(path),
-        )
 
 
 def _find(path: Path, base_dirs: list[Path], field: str) -> Path:

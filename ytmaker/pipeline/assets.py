@@ -12,11 +12,12 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from ytmaker import formats, quota, timings
+from ytmaker import formats, own_media, quota, timings
 from ytmaker.bookkeeping import error_info
 from ytmaker.context import Context
+from ytmaker.credits import CREDIT_SUFFIX
 from ytmaker.errors import ProviderError
-from ytmaker.layout import load_script, piece_paths
+from ytmaker.layout import clip_path, load_script, piece_paths
 from ytmaker.media.probe import wav_duration
 from ytmaker.models import AssetType
 from ytmaker.pipeline.records import AssetRecord, Job, fingerprint, record_asset
@@ -69,6 +70,8 @@ def image_jobs(ctx: Context, project_id: int) -> list[Job]:
     provider = image_provider_name(ctx)
     paths = piece_paths(ctx, project_id, script)["images"]
     shape = formats.image_shape(ctx.repo.get_project(project_id).format)
+    media = (ctx.repo.get_project(project_id).visual_config or {}).get("media")
+    indexes = [s.index for s in script.segments]
     return [
         Job(
             s.index,
@@ -79,10 +82,23 @@ def image_jobs(ctx: Context, project_id: int) -> list[Job]:
                 provider,
                 _where(home, paths[s.index]),
                 *shape,
+                *([s.search_terms] if provider == "pexels" else []),
+                *_own_identity(own_media.file_for(media, s.index, indexes)),
             ),
         )
         for s in script.segments
     ]
+
+
+def _own_identity(own: Path | None) -> list[Any]:
+    """An own file's name, size and time: another file (or the file edited) makes it again."""
+    if own is None:
+        return []
+    try:
+        stat = own.stat()
+    except OSError:
+        return [str(own), "missing"]
+    return [str(own), stat.st_size, stat.st_mtime_ns]
 
 
 def avatar_jobs(ctx: Context, project_id: int) -> list[Job]:
@@ -156,10 +172,28 @@ def make_image(
     if record.reused():
         return str(path)
     segment = next(s for s in script.segments if s.index == segment_index)
+    own = _own_file(ctx, project_id, script, segment_index)
+    if own is not None:  # the creator's own picture or clip: no provider is asked
+        frame = formats.frame_of(ctx.repo.get_project(project_id).format)
+        with record:
+            path.with_suffix(CREDIT_SUFFIX).unlink(missing_ok=True)
+            own_media.use(own, path, (frame.width, frame.height), clip_path(path))
+        return str(path)
     with record, gated(gate):
-        maker.make(segment.image_description, seed_for(project_id, segment_index), path)
+        clip_path(path).unlink(missing_ok=True)  # another maker's clip must not stand for it
+        path.with_suffix(CREDIT_SUFFIX).unlink(missing_ok=True)  # nor its credit
+        seed = seed_for(project_id, segment_index)
+        if getattr(maker, "takes_terms", False):  # stock footage: searched by its terms
+            maker.make(segment.image_description, seed, path, terms=segment.search_terms)  # type: ignore[call-arg]
+        else:
+            maker.make(segment.image_description, seed, path)
     quota.meter(ctx, maker, "image", project_id)
     return str(path)
+
+
+def _own_file(ctx: Context, project_id: int, script: Script, segment_index: int) -> Path | None:
+    media = (ctx.repo.get_project(project_id).visual_config or {}).get("media")
+    return own_media.file_for(media, segment_index, [s.index for s in script.segments])
 
 
 def say_waiting_for_slot(ctx: Context, project_id: int, segment_index: int, seconds: float) -> None:
@@ -276,6 +310,8 @@ def _placeholder(ctx: Context, project_id: int, script: Script, entry: dict[str,
     index = entry["segment_index"]
     segment = next(s for s in script.segments if s.index == index)
     path = piece_paths(ctx, project_id, script)["images"][index]
+    clip_path(path).unlink(missing_ok=True)
+    path.with_suffix(CREDIT_SUFFIX).unlink(missing_ok=True)
     frame = formats.frame_of(ctx.repo.get_project(project_id).format)
     size = (frame.width, frame.height)
     PillowImages(size=size).make(segment.image_description, seed_for(project_id, index), path)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,11 @@ from ytmaker import timings
 from ytmaker.bookkeeping import announce_retry, asset_key, error_info
 from ytmaker.context import Context
 from ytmaker.models import AssetStatus, AssetType, Timing
-from ytmaker.state import Replace, update_state
+from ytmaker.pipeline.integrity import damage, facts
+from ytmaker.progress import Stage
+from ytmaker.state import Replace, read_state, update_state
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -32,10 +37,42 @@ class Job:
 
 
 def lost(ctx: Context, project_id: int, jobs: list[Job]) -> set[int | str]:
-    """Jobs whose file was made (a row records its fingerprint) and is gone since: only their
-    cached results are stale. A missing file never made is simply not made yet."""
-    made = {a.fingerprint for a in ctx.repo.assets(project_id) if a.status is AssetStatus.COMPLETED}
-    return {job.index for job in jobs if not job.done and job.fingerprint in made}
+    """Jobs whose file was made (a row records its fingerprint) and is gone or damaged since:
+    only their cached results are stale. A missing file never made is simply not made yet."""
+    made = {
+        a.fingerprint: a for a in ctx.repo.assets(project_id) if a.status is AssetStatus.COMPLETED
+    }
+    recorded = read_state(ctx.project_dir(project_id)).get("assets") or {}
+    stale = set()
+    for job in jobs:
+        row = made.get(job.fingerprint)
+        if row is None:
+            continue
+        key = asset_key(row.type, row.segment_index)
+        if not job.done or damage(row.type, job.path, _made_facts(recorded, key)):
+            stale.add(job.index)
+    return stale
+
+
+def _made_facts(assets: dict[str, Any], key: str) -> dict[str, Any] | None:
+    entry = assets.get(key)
+    made = entry.get("made") if isinstance(entry, dict) else None
+    return made if isinstance(made, dict) else None
+
+
+def damaged(ctx: Context, project_id: int, kind: AssetType, index: int | None, path: Path) -> bool:
+    """The file was made but is not what was made any more: say so (naming it), note it for
+    the summary (made and paid for again), and let it be made again."""
+    key = asset_key(kind, index)
+    recorded = read_state(ctx.project_dir(project_id)).get("assets") or {}
+    why = damage(kind, path, _made_facts(recorded, key))
+    if why is None:
+        return False
+    log.warning("Project %s: %s %s; making it again", project_id, path, why)
+    update_state(ctx.project_dir(project_id), {"remade": {key: {"path": str(path), "why": why}}})
+    ctx.bus.note(project_id, Stage.ASSETS, f"{path.name} {why}; making it again",
+                 data={"remade": key, "path": str(path), "why": why})  # fmt: skip
+    return True
 
 
 def fingerprint(*parts: Any) -> str:
@@ -67,13 +104,14 @@ class AssetRecord:
         killed before Prefect stored the task's result must not pay for it again."""
         if self.fingerprint is None or not self.path.exists():
             return False
-        return any(
+        recorded = any(
             a.type is self.kind
             and a.segment_index == self.index
             and a.status is AssetStatus.COMPLETED
             and a.fingerprint == self.fingerprint
             for a in self.ctx.repo.assets(self.project_id)
         )
+        return recorded and not damaged(self.ctx, self.project_id, self.kind, self.index, self.path)
 
     def reused(self) -> bool:
         """`made()`, and then counted as reused."""
@@ -155,4 +193,6 @@ def record_asset(
     entry: dict[str, Any] = {"status": status.value.lower(), "path": str(path)}
     if error is not None:
         entry["error"] = error
+    elif path.is_file():
+        entry["made"] = facts(kind, path)  # what a later run checks it against
     update_state(ctx.project_dir(project_id), {"assets": {asset_key(kind, index): Replace(entry)}})

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ytmaker import formats
 from ytmaker.bookkeeping import run_stage
 from ytmaker.context import Context
 from ytmaker.errors import MediaError
-from ytmaker.layout import load_script, piece_paths, visual_config
+from ytmaker.layout import clip_path, load_script, piece_paths, visual_config
+from ytmaker.media.pieces import check_final, check_voice
 from ytmaker.models import AssetType
 from ytmaker.pipeline.records import AssetRecord
 from ytmaker.state import update_state
@@ -28,11 +30,16 @@ def run(ctx: Context, project_id: int) -> dict[str, Any]:
                 text=piece.text,
                 audio=paths["audio"][i],
                 duration=piece.spoken_duration,
-                image=paths["images"].get(getattr(piece, "index", -1)),
+                image=image,
+                clip=_clip(image),
             )
             for i, piece in enumerate(script.pieces())
+            for image in [paths["images"].get(getattr(piece, "index", -1))]
         ]
         pieces[0].video, pieces[-1].video = paths["avatar"]["intro"], paths["avatar"]["outro"]
+        for number, piece in enumerate(pieces):
+            check_voice(piece.audio, piece.duration, number)
+        visual = visual_config(ctx, project_id)
         with AssetRecord(ctx, project_id, AssetType.FINAL_VIDEO, None, paths["video"]):
             info = render_video(
                 pieces,
@@ -43,12 +50,22 @@ def run(ctx: Context, project_id: int) -> dict[str, Any]:
                 ),
                 on_progress=lambda f: report(f * 99, f"影片合成中 {f:.0%}"),
                 language=script.language,
-                visual=visual_config(ctx, project_id),
+                visual=visual,
             )
             check_duration(info.duration, script.realised_duration())
+            if visual.music.path is None:  # music would fill a silent piece: its voice was checked
+                check_final(paths["video"], [piece.duration for piece in pieces])
         result = info.to_dict()
         update_state(ctx.project_dir(project_id), {"video": result})
     return result
+
+
+def _clip(image: Path | None) -> Path | None:
+    """The segment's clip if its maker left one beside the picture."""
+    if image is None:
+        return None
+    clip = clip_path(image)
+    return clip if clip.is_file() else None
 
 
 def check_duration(actual: float, expected: float) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from ytmaker import formats, quota, review
+from ytmaker import credits, formats, quota, review
 from ytmaker.bookkeeping import run_stage
 from ytmaker.context import Context
 from ytmaker.layout import piece_paths
@@ -12,7 +13,12 @@ from ytmaker.models import Project
 from ytmaker.pipeline.records import timed_call
 from ytmaker.pipeline.thumbnail import ensure_title
 from ytmaker.providers.base import PublishRequest
-from ytmaker.providers.youtube import clean_description, clean_tags, clean_title
+from ytmaker.providers.youtube import (
+    DESCRIPTION_MAX_BYTES,
+    clean_description,
+    clean_tags,
+    clean_title,
+)
 from ytmaker.script import Script
 from ytmaker.state import update_state
 
@@ -31,6 +37,8 @@ def run(ctx: Context, project_id: int) -> dict[str, Any]:
         request = review.edited(request, project.review)  # as a person approved it
         if ensure_title(ctx, project_id, script, request.title):
             report(1, f"縮圖已依核准的標題重新繪製：{request.title}")
+        if ctx.settings.credits == "description":
+            request.description = with_credits(request.description, paths["images"])
         request.description = formats.with_hashtag(
             request.description, project.format, ctx.settings.shorts_hashtag
         )
@@ -64,6 +72,17 @@ def run(ctx: Context, project_id: int) -> dict[str, Any]:
             },
         )
     return {"video_id": published.video_id, "video_url": published.video_url}
+
+
+def with_credits(description: str, images: dict[int, Path]) -> str:
+    """The description with the stock footage's authors and pages after it (the credits are
+    kept whole: the description is shortened first when both do not fit)."""
+    block = credits.description_block(credits.footage_credits(credits.segment_credits(images)))
+    if not block:
+        return description
+    room = max(DESCRIPTION_MAX_BYTES - len(block.encode("utf-8")) - 2, 0)
+    head = description.encode("utf-8")[:room].decode("utf-8", "ignore").rstrip()
+    return clean_description(head + "\n\n" + block)
 
 
 def _save_session(ctx: Context, project_id: int, uri: str) -> None:

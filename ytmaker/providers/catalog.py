@@ -202,6 +202,27 @@ def _pillow(settings: Settings, frame: Frame = FRAMES["landscape"]) -> Any:
     return PillowImages(size=(frame.width, frame.height))
 
 
+def _local_clips(settings: Settings, frame: Frame = FRAMES["landscape"]) -> Any:
+    from ytmaker.providers.local.clips import LocalClips
+
+    return LocalClips(size=(frame.width, frame.height))
+
+
+def _pexels(settings: Settings, frame: Frame = FRAMES["landscape"]) -> Any:
+    from ytmaker.providers.pexels import PexelsFootage
+
+    fallback = _stability if settings.stability_api_key is not None else _pillow
+    return PexelsFootage(
+        _key(settings.pexels_api_key),
+        settings.pexels_base_url,
+        visuals=settings.visuals,
+        size=(frame.width, frame.height),
+        cache_dir=settings.data_dir / "cache" / "pexels",
+        fallback=fallback(settings, frame),
+        timeout=settings.timeout_request,
+    )
+
+
 def _stability(settings: Settings, frame: Frame = FRAMES["landscape"]) -> Any:
     from ytmaker.providers.stability import StabilityImages
 
@@ -268,6 +289,15 @@ def _token_exists(settings: Settings) -> bool:
 register(Entry("local", "images", _pillow, local=True, detail=lambda s: "drawn offline"))
 register(
     Entry(
+        "local-clips",
+        "images",
+        _local_clips,
+        detail=lambda s: "offline pictures filmed as moving clips",
+        cost="free (about 2 s of CPU a segment)",
+    )
+)
+register(
+    Entry(
         "stability",
         "images",
         _stability,
@@ -276,6 +306,17 @@ register(
         auto=1,
         detail=lambda s: s.stability_base_url,
         cost="paid per image",
+    )
+)
+register(
+    Entry(
+        "pexels",
+        "images",
+        _pexels,
+        needs="PEXELS_API_KEY",
+        ready=lambda s: s.pexels_api_key is not None,
+        detail=lambda s: f"{s.visuals} at {s.pexels_base_url}",
+        cost="free (rate limited per hour), credits in the description",
     )
 )
 register(Entry("local", "avatar", _drawn, local=True, detail=lambda s: "drawn offline"))

@@ -10,7 +10,9 @@ import httpx
 
 from ytmaker.deadline import cap
 from ytmaker.files import atomic_output
+from ytmaker.providers import bounded
 from ytmaker.providers.base import AvatarRole
+from ytmaker.providers.bounded import MB, AnswerTooLarge
 from ytmaker.providers.did_talks import TalkLedger
 from ytmaker.providers.errors import ServiceError
 from ytmaker.providers.errors.http import (
@@ -20,6 +22,23 @@ from ytmaker.providers.errors.http import (
 )
 
 AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".m4a": "audio/mp4"}
+MAX_ANSWER_BYTES = 4 * MB  # the API's JSON answers are a few hundred bytes
+MAX_VIDEO_BYTES = 500 * MB  # a presenter clip is ~1 MB a second
+
+
+def _require_video(path: Path, secrets: list[str], talk_id: str) -> None:
+    """The downloaded result is a video with frames (D-ID once delivered a text page as .mp4)."""
+    from ytmaker.errors import MediaError
+    from ytmaker.media.probe import probe
+
+    try:
+        info = probe(path)
+    except MediaError:
+        info = None
+    if info is None or info.video is None or info.duration <= 0:
+        raise invalid_response(
+            "did", "the result is not a video (no video stream)", secrets=secrets,
+            talk_id=talk_id)  # fmt: skip
 
 
 class DIDAvatar:
@@ -136,7 +155,8 @@ class DIDAvatar:
     # ------------------------------------------------------------ steps
 
     def _client(self) -> httpx.Client:
-        return httpx.Client(
+        return bounded.client(
+            MAX_ANSWER_BYTES,
             base_url=self.base_url,
             headers={"Authorization": f"Basic {self.api_key}", "accept": "application/json"},
             timeout=httpx.Timeout(cap(self.http_timeout), connect=15.0),
@@ -149,12 +169,16 @@ class DIDAvatar:
         except httpx.TransportError as exc:
             err = from_transport_error("did", exc, secrets=secrets, path=path)
             raise err from err.__cause__
+        except AnswerTooLarge as exc:
+            raise invalid_response("did", f"{path}: {exc}", secrets=secrets) from None
         if response.status_code >= 400:
             raise from_httpx_response("did", response, secrets=secrets, path=path)
         try:
-            data = response.json()
-        except ValueError:
-            raise invalid_response("did", f"{path} did not answer JSON", secrets=secrets) from None
+            data = bounded.loads(response.content)
+        except (ValueError, RecursionError) as exc:
+            why = str(exc) if isinstance(exc, bounded.TooDeep) else "not JSON"
+            raise invalid_response("did", f"{path} did not answer JSON ({why})",
+                                   secrets=secrets) from None  # fmt: skip
         if not isinstance(data, dict):
             raise invalid_response("did", f"{path} answered {type(data).__name__}", secrets=secrets)
         return data
@@ -239,10 +263,15 @@ class DIDAvatar:
                         for chunk in response.iter_bytes(1 << 16):
                             handle.write(chunk)
                             size += len(chunk)
+                            if size > MAX_VIDEO_BYTES:
+                                raise invalid_response(
+                                    "did", f"the result video is over {MAX_VIDEO_BYTES // MB} MB",
+                                    secrets=secrets, talk_id=talk_id)  # fmt: skip
                     if size == 0:
                         raise invalid_response(
                             "did", "the result video is empty", secrets=secrets, talk_id=talk_id
                         )
+                    _require_video(tmp, secrets, talk_id)
         except httpx.TransportError as exc:
             err = from_transport_error(
                 "did", exc, secrets=secrets, talk_id=talk_id, step="download"

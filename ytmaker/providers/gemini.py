@@ -16,6 +16,7 @@ from ytmaker import prompts
 from ytmaker.deadline import cap
 from ytmaker.errors import ProviderError, ScriptValidationError
 from ytmaker.files import atomic_output
+from ytmaker.providers.bounded import MB, BoundedTransport
 from ytmaker.providers.errors import ServiceError, chain
 from ytmaker.providers.errors.genai import from_genai_exception
 from ytmaker.providers.errors.http import invalid_response
@@ -33,6 +34,9 @@ DEFAULT_MODEL = "gemini-2.5-flash"
 DEFAULT_TTS_MODEL = "gemini-3.8-flash-tts"
 DEFAULT_VOICE = "Kore"
 PCM_RATE = 24000
+# The most an answer may hold: a script is a few kB; speech is base64 PCM, ~64 kB a second, and
+# a piece is at most a minute or so.
+MAX_ANSWER_BYTES = 32 * MB
 
 # The prompt and the response schema are shared with every LLM writer (ytmaker.prompts,
 # ytmaker.script): a field added to the script reaches them all.
@@ -44,7 +48,11 @@ def _client(api_key: str, base_url: str | None, timeout: float) -> Any:
     from google import genai
     from google.genai import types
 
-    options = types.HttpOptions(api_version="v1beta", timeout=int(timeout * 1000))
+    options = types.HttpOptions(
+        api_version="v1beta",
+        timeout=int(timeout * 1000),
+        client_args={"transport": BoundedTransport(MAX_ANSWER_BYTES)},
+    )
     if base_url:
         options.base_url = base_url
     return genai.Client(api_key=api_key, http_options=options)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ytmaker.errors import ConfigError
+from ytmaker.markup import text
 
 if TYPE_CHECKING:
     from ytmaker.config import Settings
@@ -170,5 +171,5 @@ def markdown(rows: list[dict]) -> str:
     for row in rows:
         cells = [row["stage"], row["provider"] or "(none)", row["setting"], row["why"]]
         cells.append(row.get("detail") or "")
-        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+        lines.append("| " + " | ".join(text(c) for c in cells) + " |")
     return "\n".join(lines)

@@ -13,7 +13,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ytmaker.deadline import cap
 from ytmaker.files import atomic_output
+from ytmaker.media.headers import HEAD_BYTES, image_size
+from ytmaker.providers import bounded
 from ytmaker.providers.base import Gate, paid_call
+from ytmaker.providers.bounded import MB, AnswerTooLarge
 from ytmaker.providers.errors import ServiceError, chain
 from ytmaker.providers.errors.http import (
     from_httpx_response,
@@ -22,6 +25,11 @@ from ytmaker.providers.errors.http import (
 )
 
 SIZE = (1920, 1080)
+# What an answer may be: the service's pictures are at most ~1.5k a side and a few MB; a
+# 20000x20000 PNG is refused from its header (decoded it would take 1.6 GB).
+MAX_ANSWER_BYTES = 50 * MB
+MAX_SIDE = 4096
+MAX_PIXELS = 4096 * 4096
 MAX_PROMPT = 10000
 MAX_SEED = 4294967294
 
@@ -98,16 +106,20 @@ class StabilityImages:
         except httpx.TransportError as exc:
             err = from_transport_error("stability", exc, secrets=secrets)
             raise err from err.__cause__
+        except AnswerTooLarge as exc:
+            raise chain(invalid_response("stability", str(exc), secrets=secrets), exc) from None
         if response.status_code != 200:
             raise from_httpx_response("stability", response, secrets=secrets)
         finish = (response.headers.get("finish-reason") or "SUCCESS").upper()
         data = response.content
         if response.headers.get("content-type", "").startswith("application/json"):
             try:
-                payload = response.json()
+                payload = bounded.loads(response.content)
+                if not isinstance(payload, dict):
+                    raise ValueError(f"a JSON {type(payload).__name__}, not an object")
                 finish = str(payload.get("finish_reason") or finish).upper()
-                data = base64.b64decode(payload.get("image") or "")
-            except ValueError as exc:
+                data = base64.b64decode(str(payload.get("image") or ""))
+            except (ValueError, TypeError) as exc:
                 raise invalid_response(
                     "stability", "the JSON answer is unreadable", secrets=secrets
                 ) from exc
@@ -133,7 +145,7 @@ class StabilityImages:
 def _client() -> httpx.Client:
     """One connection pool per process: a new client costs 20 ms of TLS set-up, and a new
     connection a handshake with the service, inside the image's slot."""
-    return httpx.Client()
+    return bounded.client(MAX_ANSWER_BYTES)
 
 
 def _timeout(seconds: float) -> httpx.Timeout:
@@ -141,13 +153,32 @@ def _timeout(seconds: float) -> httpx.Timeout:
     return httpx.Timeout(seconds, connect=min(15.0, seconds))
 
 
+def check_header(data: bytes) -> None:
+    """A PNG, JPEG or WebP of a size worth decoding, read from its header before decoding."""
+    header = image_size(data[:HEAD_BYTES])
+    if header is None:
+        said = " ".join(data[:40].decode("ascii", "replace").split())
+        raise invalid_response(
+            "stability", f"the answer is not a PNG, JPEG or WebP image (it starts {said!r})"
+        )
+    kind, width, height = header
+    if max(width, height) > MAX_SIDE or width * height > MAX_PIXELS or min(width, height) < 1:
+        raise invalid_response(
+            "stability",
+            f"the {kind} is {width}x{height} pixels; at most {MAX_SIDE} a side are read",
+            width=width,
+            height=height,
+        )
+
+
 def write_cover_png(data: bytes, out_path: Path, size: tuple[int, int] = SIZE) -> None:
     """Scale the picture to cover `size`, crop the centre, and save it as PNG atomically."""
+    check_header(data)
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()
             fitted = ImageOps.fit(image.convert("RGB"), size, Image.Resampling.LANCZOS)
-    except (UnidentifiedImageError, OSError) as exc:
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as exc:
         raise chain(
             invalid_response("stability", f"the image cannot be decoded ({exc})"), exc
         ) from None

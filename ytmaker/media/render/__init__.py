@@ -14,19 +14,23 @@ the piece durations; the narration is not shifted.
 from __future__ import annotations
 
 import contextvars
+import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
+from ytmaker.errors import MediaError
 from ytmaker.files import atomic_write_text
 from ytmaker.media.audio import SoundSpec, piece_samples
 from ytmaker.media.fonts import font_path
+from ytmaker.media.probe import probe
 from ytmaker.media.render.finish import join, loudness_memo, make_audio, prune, video_info
 from ytmaker.media.render.graph import encode_clip
 from ytmaker.media.render.plan import (
     PAN_OVERSCAN,
     RENDER_VERSION,
+    ClipPlan,
     RenderPiece,
     RenderSettings,
     VideoInfo,
@@ -40,6 +44,9 @@ from ytmaker.media.render.progress import AUDIO_WEIGHT, MUX_WEIGHT, RenderProgre
 from ytmaker.media.subtitles import to_srt
 from ytmaker.media.visual import VisualConfig
 
+log = logging.getLogger(__name__)
+CLIP_TOLERANCE = 0.1  # seconds: a clip or track of the planned length, give or take a frame
+
 __all__ = [
     "PAN_OVERSCAN",
     "RENDER_VERSION",
@@ -49,6 +56,46 @@ __all__ = [
     "frame_count",
     "render_video",
 ]
+
+
+def _sound_clip(plan: ClipPlan, settings: RenderSettings) -> bool:
+    """A clip encoded by an earlier render is reused only if it still holds its frames: a
+    truncated or overwritten one is deleted (and encoded again) with a warning naming it."""
+    if not plan.path.exists():
+        return False
+    why = _clip_damage(plan.path, plan.frames / settings.fps, video=True)
+    if why is None:
+        return True
+    log.warning("Piece %d: the rendered clip %s %s; encoding it again", plan.index, plan.path, why)
+    plan.path.unlink(missing_ok=True)
+    return False
+
+
+def _sound_track(track: Path, seconds: float) -> bool:
+    if not track.exists():
+        return False
+    why = _clip_damage(track, seconds, video=False)
+    if why is None:
+        return True
+    log.warning("The sound track %s %s; making it again", track, why)
+    track.unlink(missing_ok=True)
+    return False
+
+
+def _clip_damage(path: Path, seconds: float, *, video: bool) -> str | None:
+    """What is wrong with a cached clip or track (None: sound): it must open, hold its stream
+    and last as long as planned (within a frame or two)."""
+    try:
+        info = probe(path)
+    except MediaError as exc:
+        return f"cannot be read ({exc.message})"
+    stream = info.video if video else info.audio
+    if stream is None:
+        return f"has no {'video' if video else 'audio'} stream"
+    length = stream.duration or info.duration
+    if abs(length - seconds) > CLIP_TOLERANCE:
+        return f"lasts {length:.3f}s instead of {seconds:.3f}s"
+    return None
 
 
 def render_video(
@@ -75,7 +122,7 @@ def render_video(
     plans, cues = plan_clips(
         pieces, frames, spoken, settings, visual, language, font_file, clips_dir
     )
-    todo = list({plan.path: plan for plan in plans if not plan.path.exists()}.values())
+    todo = list({plan.path: plan for plan in plans if not _sound_clip(plan, settings)}.values())
 
     sound = SoundSpec(
         audio=[Path(p.audio) for p in pieces],
@@ -83,12 +130,15 @@ def render_video(
         music=visual.music.path,
         music_level=visual.music.level_db,
         music_fade=visual.music.fade,
+        duck=visual.music.duck,
+        duck_db=visual.music.duck_db,
+        duck_gap=visual.music.duck_gap,
         loudness=visual.loudness,
         true_peak=visual.true_peak,
         bitrate=settings.audio_bitrate,
     )
     track = audio_dir / f"{sound_key(sound, settings)}.m4a"
-    audio_reused = track.exists()
+    audio_reused = _sound_track(track, sum(frames) / settings.fps)
     total_frames = sum(frames)
     audio_units = 0.0 if audio_reused else AUDIO_WEIGHT * total_frames
     progress = RenderProgress(

@@ -56,7 +56,7 @@ def join(clips: list[Path], track: Path, out_path: Path, work_dir: Path, expecte
         out = ffmpeg.output(
             video, audio, str(tmp), vcodec="copy", acodec="copy", movflags="+faststart", f="mp4"
         )
-        run(out, "mux")
+        run(out, "mux", media_seconds=expected)
         _check_output(tmp, expected)
 
 

@@ -20,6 +20,7 @@ from ytmaker.media.render.plan import (
     ZOOM_RANGE,
     Avatar,
     ClipPlan,
+    Footage,
     Pip,
     RenderSettings,
     Still,
@@ -61,7 +62,7 @@ def encode_clip(
 
     with atomic_output(plan.path) as tmp:
         out = stream.output(str(tmp), an=None, **encoder_args(plan.frames, settings))
-        stderr = run(out, step, on_frame)
+        stderr = run(out, step, on_frame, media_seconds=plan.frames / settings.fps)
         if TRUNCATED in stderr:  # a frozen picture is no video: fail, and keep no clip
             raise MediaError(
                 f"第 {plan.index} 段的素材檔不完整 (piece {plan.index}: its picture or avatar "
@@ -94,6 +95,8 @@ def _source(shown: Visual, start: int, frames: int, settings: RenderSettings) ->
         stream = _still_stream(shown, start, frames, settings)
     elif isinstance(shown, Avatar):
         stream = _avatar_stream(shown, start, frames, settings, None)
+    elif isinstance(shown, Footage):
+        stream = _footage_stream(shown, start, frames, settings)
     else:
         stream = _pip_stream(shown, start, frames, settings)
     return _rate(stream, settings.fps)
@@ -196,6 +199,31 @@ def _avatar_stream(
     stream = stream.filter("tpad", stop_mode="clone", stop=-1)
     skip = round(start_s * fps) - round(seek * fps)
     return stream.filter("trim", start_frame=max(skip, 0), end_frame=max(skip, 0) + frames)
+
+
+def _footage_stream(clip: Footage, start: int, frames: int, settings: RenderSettings) -> Any:
+    """`frames` frames of the clip from its frame `start`: looped from its first frame when it
+    ends before (never a held last frame), resampled to a constant `fps`, scaled to cover the
+    frame and cropped to it (centre), its sound not read."""
+    w, h, fps = settings.width, settings.height, settings.fps
+    begin = start / fps
+    wanted = begin + frames / fps
+    options: dict[str, Any] = {}
+    if clip.duration > 0 and wanted > clip.duration - 0.5 / fps:
+        options["stream_loop"] = -1  # the loop restarts at 0 even after a seek
+    if begin > 0 and clip.duration > 0:
+        options["ss"] = f"{begin % clip.duration:.3f}"
+    stream = (
+        _input(clip.path, start, **options)
+        .video.filter("setpts", "PTS-STARTPTS")
+        .filter("fps", fps)
+        .filter("scale", w, h, force_original_aspect_ratio="increase")
+        .filter("crop", w, h)
+        .filter("scale", out_color_matrix="bt709", out_range="tv")
+        .filter("setsar", 1)
+        .filter("format", "yuv420p")
+    )
+    return stream.filter("trim", end_frame=frames)
 
 
 def _pip_stream(pip: Pip, start: int, frames: int, settings: RenderSettings) -> Any:

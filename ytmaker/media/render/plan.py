@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ytmaker.errors import MediaError
-from ytmaker.media import vertical
+from ytmaker.media import duck, vertical
 from ytmaker.media.audio import SoundSpec
 from ytmaker.media.karaoke import piece_captions
 from ytmaker.media.probe import probe, wav_duration
@@ -52,6 +52,7 @@ class RenderPiece:
     duration: float
     image: Path | None = None
     video: Path | None = None
+    clip: Path | None = None  # moving footage shown instead of `image` (its sound dropped)
 
 
 @dataclass
@@ -123,7 +124,17 @@ class Pip:
     margin: int
 
 
-Visual = Still | Avatar | Pip
+@dataclass(frozen=True)
+class Footage:
+    """A video clip in place of a still: trimmed to the piece, looped when shorter, cropped
+    to fill the frame."""
+
+    path: Path
+    digest: str
+    duration: float
+
+
+Visual = Still | Avatar | Pip | Footage
 
 
 @dataclass
@@ -155,7 +166,7 @@ def check_pieces(pieces: Sequence[RenderPiece]) -> list[float]:
 
 def _check_piece(index: int, piece: RenderPiece) -> float:
     where: dict[str, Any] = {"piece_index": index}
-    if piece.image is None and piece.video is None:
+    if piece.image is None and piece.video is None and piece.clip is None:
         raise MediaError(
             f"第 {index} 段需要圖片或影片 (piece {index} needs an image or a video)", **where
         )
@@ -164,7 +175,12 @@ def _check_piece(index: int, piece: RenderPiece) -> float:
             f"第 {index} 段長度無效 (piece {index} has invalid duration {piece.duration})",
             **where,
         )
-    files = [("image", piece.image), ("video", piece.video), ("audio", piece.audio)]
+    files = [
+        ("image", piece.image),
+        ("video", piece.video),
+        ("clip", piece.clip),
+        ("audio", piece.audio),
+    ]
     for kind, path in files:
         if path is not None and not Path(path).is_file():
             raise MediaError(
@@ -259,6 +275,9 @@ def fade_frames(wanted: int, before: int, after: int) -> int:
 
 def _visual(index: int, pieces: Sequence[RenderPiece], span: int, visual: VisualConfig) -> Visual:
     piece = pieces[index]
+    if piece.video is None and piece.clip is not None:
+        clip = Path(piece.clip)
+        return Footage(clip, _digest(clip), _duration(clip))
     if piece.video is None:
         assert piece.image is not None
         return _still(Path(piece.image), index, span, visual)
@@ -341,20 +360,21 @@ def _logo_key(visual: VisualConfig) -> dict[str, Any] | None:
 
 
 def sound_key(sound: SoundSpec, settings: RenderSettings) -> str:
-    return _hash(
-        {
-            "version": RENDER_VERSION,
-            "audio": [_digest(p) for p in sound.audio],
-            "samples": sound.samples,
-            "music": _digest(sound.music) if sound.music else None,
-            "music_level": sound.music_level,
-            "music_fade": sound.music_fade,
-            "loudness": sound.loudness,
-            "true_peak": sound.true_peak,
-            "bitrate": sound.bitrate,
-            "fps": settings.fps,
-        }
-    )
+    material: dict[str, Any] = {
+        "version": RENDER_VERSION,
+        "audio": [_digest(p) for p in sound.audio],
+        "samples": sound.samples,
+        "music": _digest(sound.music) if sound.music else None,
+        "music_level": sound.music_level,
+        "music_fade": sound.music_fade,
+        "loudness": sound.loudness,
+        "true_peak": sound.true_peak,
+        "bitrate": sound.bitrate,
+        "fps": settings.fps,
+    }
+    if sound.music and sound.duck and sound.duck_db > 0:  # tracks without it keep their keys
+        material["duck"] = [sound.duck_db, sound.duck_gap, duck.RAMP, duck.SILENCE_DB]
+    return _hash(material)
 
 
 def _fingerprint(shown: Visual) -> dict[str, Any]:

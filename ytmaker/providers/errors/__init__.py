@@ -24,6 +24,7 @@ PROVIDERS: dict[str, tuple[str, str]] = {
     "gemini": ("Gemini", "GEMINI_API_KEY"),
     "stability": ("Stability AI", "STABILITY_API_KEY"),
     "did": ("D-ID", "DID_API_KEY"),
+    "pexels": ("Pexels", "PEXELS_API_KEY"),
     "youtube": ("YouTube", "the YouTube OAuth token (YOUTUBE_TOKEN_FILE)"),
     "openai": ("The OpenAI-compatible server", "OPENAI_API_KEY"),
     "openai_tts": ("The OpenAI-compatible speech server", "OPENAI_TTS_API_KEY (or OPENAI_API_KEY)"),

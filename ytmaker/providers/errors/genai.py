@@ -13,7 +13,12 @@ from ytmaker.providers.errors import (
     parse_duration,
     parse_retry_after,
 )
-from ytmaker.providers.errors.http import from_transport_error, header, is_transport_error
+from ytmaker.providers.errors.http import (
+    from_transport_error,
+    from_unusable_answer,
+    header,
+    is_transport_error,
+)
 
 
 def from_genai_error(
@@ -75,4 +80,4 @@ def from_genai_exception(
         return from_genai_error(exc, secrets=secrets, **details)
     if is_transport_error(exc):
         return from_transport_error("gemini", exc, secrets=secrets, **details)
-    return None
+    return from_unusable_answer("gemini", exc, secrets=secrets, **details)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterable
 from typing import Any
@@ -189,3 +190,28 @@ def invalid_response(
         secrets=secrets,
         **details,
     )
+
+
+def from_unusable_answer(
+    provider: str, exc: BaseException, *, secrets: Iterable[str | None] = (), **details: Any
+) -> ServiceError | None:
+    """An answer a client library could not read (too large, not JSON, nested too deep, not
+    the shape it expects) → `<PROVIDER>_INVALID_RESPONSE` naming what was wrong (retryable: a
+    service answering garbage once may answer properly next time); None for other failures."""
+    from pydantic import ValidationError
+
+    from ytmaker.providers.bounded import AnswerTooLarge
+
+    if isinstance(exc, AnswerTooLarge):
+        what = str(exc)
+    elif isinstance(exc, RecursionError):
+        what = "the JSON nests too deeply to read"
+    elif isinstance(exc, json.JSONDecodeError):
+        what = f"it is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
+    elif isinstance(exc, ValidationError):
+        what = f"it is not the JSON the client expects ({exc.error_count()} problems)"
+    elif isinstance(exc, UnicodeDecodeError):
+        what = "it is not text (undecodable bytes)"
+    else:
+        return None
+    return chain(invalid_response(provider, what, secrets=secrets, **details), exc, secrets)

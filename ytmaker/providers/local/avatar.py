@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import subprocess
 import tempfile
+import threading
 import wave
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,6 +17,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter
 from ytmaker.deadline import check, killed_at_deadline
 from ytmaker.errors import ProviderError
 from ytmaker.files import atomic_output
+from ytmaker.media.runner import time_limit
 from ytmaker.providers.base import AvatarRole
 
 WIDTH, HEIGHT, FPS = 1920, 1080, 30
@@ -409,6 +411,10 @@ def encode(sprites: Sprites, tracks: dict[str, np.ndarray], audio: Path, out: Pa
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(ffmpeg_command(audio, out), stdin=subprocess.PIPE, stderr=log)
         assert proc.stdin is not None
+        limit = time_limit(len(tracks["mouth"]) / FPS)
+        timer = threading.Timer(limit, proc.kill)  # its own bound, inside the stage's
+        timer.daemon = True
+        timer.start()
         with killed_at_deadline(proc):
             try:
                 for i in range(len(tracks["mouth"])):
@@ -419,6 +425,14 @@ def encode(sprites: Sprites, tracks: dict[str, np.ndarray], audio: Path, out: Pa
             except BrokenPipeError:
                 pass
             code = proc.wait()
+        timed_out = not timer.is_alive() and code != 0
+        timer.cancel()
+        if timed_out:
+            raise ProviderError(
+                f"FFmpeg did not finish encoding the presenter clip within {limit:.0f} s.",
+                code="LOCAL_AVATAR_TIMEOUT",
+                timeout=limit,
+            )
         if code != 0:
             check()
             log.seek(0)

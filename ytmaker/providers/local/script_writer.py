@@ -129,6 +129,7 @@ class LocalScriptWriter:
                 text=text,
                 duration=estimate_seconds(text, language),
                 image_description=describe_image(title, text),
+                search_terms=search_terms(title, text),
             )
             for i, text in enumerate(texts, start=1)
         ]
@@ -341,6 +342,18 @@ def describe_image(title: str, text: str) -> str:
     """The picture for a segment: what it says (all of it: the offline pictures choose their
     scene from these words), in the video's context."""
     return f"{title} — {text}" if title else text
+
+
+def search_terms(title: str, text: str) -> list[str]:
+    """1-3 English stock-footage terms from the segment's words (zh-TW or English): the scenes
+    of the offline pictures' motif table it names, most named first; else its title's."""
+    from ytmaker.providers.local.pictures.motifs import named
+
+    for words in (text, title):
+        counts = Counter(motif.name for _, motif in named(words))
+        if counts:
+            return [name for name, _ in counts.most_common(3)]
+    return []
 
 
 def describe(title: str, sentences: list[str], lang: str) -> str:

@@ -229,6 +229,17 @@ def test_an_edited_script_is_checked_piece_by_piece_and_keeps_unchanged_fingerpr
         "segments[2].text"
     ]
 
+    # stock-footage search terms, when the writer gave them, are kept and can be edited too
+    termed = script.model_copy(deep=True)
+    termed.segments[0].search_terms = ["breakfast shop"]
+    shown = editable(termed)
+    assert shown["segments"][0]["search_terms"] == ["breakfast shop"]
+    assert "segment_1_search_terms" in form_model(termed, rules, BaseModel).model_fields
+    shown["segments"][0]["search_terms"] = ["  soy milk ", "soy milk"]
+    kept = checked_script_decision({"decision": "approve", "script": shown}, termed, rules)
+    assert kept["changed"] == ["segments[1].search_terms"]
+    assert Script.model_validate(kept["script"]).segments[0].search_terms == ["soy milk"]
+
     # fingerprints: the unchanged pieces' voices and pictures are the same jobs as before
     ctx = bootstrap(settings)
     project = ctx.repo.create_project(name="早餐店", content=SHORT_ZH * 3, language="zh-TW")

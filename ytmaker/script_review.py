@@ -21,11 +21,14 @@ from ytmaker.project_input import TAG_MAX, check_name, explain, invalid
 from ytmaker.providers.youtube import DESCRIPTION_MAX_BYTES, TITLE_MAX
 from ytmaker.script import (
     MAX_CHARS_PER_SECOND,
+    MAX_TERM_CHARS,
+    MAX_TERMS,
     Metadata,
     Narration,
     Script,
     ScriptRules,
     Segment,
+    clean_terms,
     spoken_seconds,
     validate_script,
 )
@@ -48,6 +51,7 @@ class _SegmentEdit(BaseModel):
 
     text: str
     image_description: str
+    search_terms: list[str] | None = None  # stock-footage terms (pexels); None: kept as they are
 
 
 class ScriptEdit(BaseModel):
@@ -72,11 +76,21 @@ def editable(script: Script) -> dict[str, Any]:
         "description": script.metadata.description,
         "tags": list(script.metadata.tags),
         "intro": script.intro.text,
-        "segments": [
-            {"text": s.text, "image_description": s.image_description} for s in script.segments
-        ],
+        "segments": [_segment(s, _uses_terms(script)) for s in script.segments],
         "outro": script.outro.text,
     }
+
+
+def _uses_terms(script: Script) -> bool:
+    """The writer gave stock-footage search terms: they are shown and edited too."""
+    return any(s.search_terms for s in script.segments)
+
+
+def _segment(segment: Segment, terms: bool) -> dict[str, Any]:
+    shown: dict[str, Any] = {"text": segment.text, "image_description": segment.image_description}
+    if terms:
+        shown["search_terms"] = list(segment.search_terms)
+    return shown
 
 
 YAML_HEADER = (
@@ -130,12 +144,16 @@ def apply_edit(
     for i, piece in enumerate(edit.segments, start=1):
         before = old.get(i)
         duration = _planned(piece.text, before, language, rules, f"segments[{i}].text", problems)
+        terms = before.search_terms if before is not None else []
         segments.append(
             Segment(
                 index=i,
                 text=piece.text.strip(),
                 duration=duration,
                 image_description=piece.image_description.strip(),
+                search_terms=terms
+                if piece.search_terms is None
+                else clean_terms(piece.search_terms),
             )
         )
     intro = Narration(
@@ -218,7 +236,7 @@ def changed_pieces(before: Script, after: Script) -> list[str]:
     old = {s.index: s for s in before.segments}
     for segment in after.segments:
         was = old.get(segment.index)
-        for field in ("text", "image_description"):
+        for field in ("text", "image_description", "search_terms"):
             if was is None or getattr(was, field) != getattr(segment, field):
                 changed.append(f"segments[{segment.index}].{field}")
     changed += [f"segments[{i}]" for i in sorted(set(old) - {s.index for s in after.segments})]
@@ -312,6 +330,7 @@ def form_fields(script: Script, rules: ScriptRules) -> dict[str, tuple[Any, Any]
         ),
         "intro": (str, _text_field(script.intro, "Intro", most)),
     }
+    terms = _uses_terms(script)
     for segment in script.segments:
         fields[segment_field(segment.index, "text")] = (
             str,
@@ -327,6 +346,16 @@ def form_fields(script: Script, rules: ScriptRules) -> dict[str, tuple[Any, Any]
                 max_length=IMAGE_DESCRIPTION_MAX,
             ),
         )
+        if terms:
+            fields[segment_field(segment.index, "search_terms")] = (
+                list[Annotated[str, Field(min_length=1, max_length=MAX_TERM_CHARS)]],
+                Field(
+                    default=list(segment.search_terms),
+                    title=f"Segment {segment.index}: search terms",
+                    description=f"Stock-footage search terms in English: at most {MAX_TERMS}.",
+                    max_length=MAX_TERMS,
+                ),
+            )
     fields["outro"] = (str, _text_field(script.outro, "Outro", most))
     return fields
 
@@ -366,7 +395,7 @@ def from_form(values: dict[str, Any], script: Script) -> dict[str, Any]:
         "segments": [
             {
                 part: values.get(segment_field(s.index, part), getattr(s, part))
-                for part in ("text", "image_description")
+                for part in ("text", "image_description", "search_terms")
             }
             for s in script.segments
         ],
@@ -393,6 +422,8 @@ def form_values(script: Script, decision: str = "approve", reason: str = "") -> 
     for s in script.segments:
         values[segment_field(s.index, "text")] = s.text
         values[segment_field(s.index, "image_description")] = s.image_description
+        if _uses_terms(script):
+            values[segment_field(s.index, "search_terms")] = list(s.search_terms)
     return values
 
 

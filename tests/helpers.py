@@ -5,10 +5,12 @@ test and the checks that a command gives up instead of hanging."""
 from __future__ import annotations
 
 import os
+import struct
 import subprocess
 import sys
 import time
 import uuid
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,3 +112,15 @@ def postgres_url() -> str:
     finally:
         engine.dispose()
     return f"{PG_URL}?options=-csearch_path%3D{schema}"
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that claims `width`x`height` (a decompression bomb's header) with one tiny IDAT."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0"))
+            + chunk(b"IEND", b""))  # fmt: skip

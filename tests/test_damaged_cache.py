@@ -9,43 +9,28 @@ import json
 import logging
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import FAST_RULES
-from tests.test_faults import new_project
-from ytmaker import db
+from tests.test_faults import build_once
 from ytmaker.bookkeeping import run_stage
 from ytmaker.bootstrap import bootstrap
-from ytmaker.config import Settings, reload_settings
+from ytmaker.config import Settings
 from ytmaker.context import Context
 from ytmaker.layout import load_script, piece_paths
 from ytmaker.media.probe import probe, wav_duration
 from ytmaker.models import Timing
-from ytmaker.pipeline import assets, render, script
+from ytmaker.pipeline import assets, render
 from ytmaker.pipeline.records import lost
 from ytmaker.reports import summary_markdown
 from ytmaker.summary import project_summary
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int]]:
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     """One offline project made and rendered once; each test damages a copy."""
-    data = tmp_path_factory.mktemp("built") / "data"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("YTMAKER_DATA_DIR", str(data))
-        for name, value in FAST_RULES.items():
-            patch.setenv(name, value)
-        ctx = bootstrap(reload_settings())
-        project_id = new_project(ctx)
-        script.run(ctx, project_id)
-        make_assets(ctx, project_id)
-        render.run(ctx, project_id)
-        db.dispose_engines()
-    reload_settings()
-    yield data, project_id
+    return build_once(tmp_path_factory, make_assets)
 
 
 @pytest.fixture

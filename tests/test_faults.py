@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -343,10 +343,12 @@ def test_sqlite_file_of_garbage_is_a_clear_storage_error(tmp_path: Path) -> None
 # --- c, e. the render stage: unwritable output, full disk, FFmpeg failures --------------------
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int]]:
-    """One project rendered once (about 20 s): tests copy it; its clips are then cached."""
-    data = tmp_path_factory.mktemp("built") / "data"
+def build_once(
+    factory: pytest.TempPathFactory, make: Callable[[Context, int], None] | None = None
+) -> tuple[Path, int]:
+    """One offline project made (its assets by `make`) and rendered, for a module's tests to
+    copy: its clips are then cached."""
+    data = factory.mktemp("built") / "data"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("YTMAKER_DATA_DIR", str(data))
         for name, value in FAST_RULES.items():
@@ -354,11 +356,17 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int]
         ctx = bootstrap(reload_settings())
         project_id = new_project(ctx)
         script.run(ctx, project_id)
-        make_assets(ctx, project_id)
+        (make or make_assets)(ctx, project_id)
         render.run(ctx, project_id)
         db.dispose_engines()
     reload_settings()
-    yield data, project_id
+    return data, project_id
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    """One project rendered once (about 20 s): tests copy it."""
+    return build_once(tmp_path_factory)
 
 
 @pytest.fixture

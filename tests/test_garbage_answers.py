@@ -6,14 +6,13 @@ the service and what was wrong, retryable (another answer may be fine)."""
 from __future__ import annotations
 
 import socket
-import struct
 import threading
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import png_header
 from tests.servers import Reply
 from tests.servers.gemini import FakeGemini
 from tests.servers.stability import FakeStability
@@ -23,16 +22,6 @@ from ytmaker.providers.stability import StabilityImages
 from ytmaker.script import ScriptRules
 
 HTML = "<!doctype html><html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
-
-
-def png_header(width: int, height: int) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0"))
-            + chunk(b"IEND", b""))  # fmt: skip
 
 
 class Endless:

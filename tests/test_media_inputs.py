@@ -5,15 +5,14 @@ without a time limit. Every damaged file is made here by the test."""
 from __future__ import annotations
 
 import shutil
-import struct
 import time
 import wave
-import zlib
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from tests.helpers import png_header
 from tests.test_hostile_cli import run_cli, visual_file
 from ytmaker.bootstrap import bootstrap
 from ytmaker.config import Settings
@@ -22,18 +21,6 @@ from ytmaker.layout import visual_config
 from ytmaker.media import checks, runner
 from ytmaker.media.fonts import font_path
 from ytmaker.media.visual import VisualConfig
-
-
-def png_header(width: int, height: int) -> bytes:
-    """A PNG that claims `width`x`height` (a decompression bomb's header) with one tiny IDAT."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0"))
-            + chunk(b"IEND", b""))  # fmt: skip
 
 
 def wav(path: Path, seconds: float) -> Path:

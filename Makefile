@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # pytest-xdist workers (0: one process). Each test module stays whole on one worker
 # (tests/conftest.py). `make test` is serial by default: on 2 cores, 4 workers ran the stack
 # tests' servers, FFmpeg and the kill tests into each other's time limits (a run with 4 had
-# failures and errors that the serial run does not), so opt in with TEST_WORKERS=4.
+# failures and errors in its first 10 %), so opt in with TEST_WORKERS=4.
 TEST_WORKERS ?= 0
 FAST_WORKERS ?= 2
 XDIST = -n $(1) --dist loadscope --no-loadscope-reorder

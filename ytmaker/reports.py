@@ -37,9 +37,9 @@ def overall_progress(message: dict[str, Any]) -> float | None:
 # The progress artifact's own words, in the project's language.
 WORDS = {
     "zh": {"starting": "開始", "completed": "完成", "failed": "失敗", "see_logs": "請看執行紀錄",
-           "waiting": "等待審核後上傳"},
+           "waiting": "等待審核"},
     "en": {"starting": "starting", "completed": "completed", "failed": "failed",
-           "see_logs": "see the logs", "waiting": "waiting for review before upload"},
+           "see_logs": "see the logs", "waiting": "waiting for review"},
 }  # fmt: skip
 
 

@@ -4,6 +4,7 @@ import json
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from ytmaker.db import Repository
 from ytmaker.models import AssetStatus, AssetType, ProjectStatus
@@ -83,3 +84,36 @@ def test_progress_never_fails_when_redis_is_down(tmp_path: Path, caplog) -> None
     for step in range(3):
         assert bus.publish(5, "video_rendering", step * 10, "x")["progress"] == step * 10
     assert len([r for r in caplog.records if "Progress not published" in r.message]) == 1
+
+
+def _first_use(url: str, ready: Any, answers: Any) -> None:
+    """One process opening a database nobody has used yet, at the same moment as another."""
+    from ytmaker.db import get_engine
+
+    ready.wait()
+    try:
+        get_engine(url)
+        answers.put("ok")
+    except Exception as exc:  # noqa: BLE001 - the answer is what the test reads
+        answers.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_two_processes_first_using_a_new_database_at_once(tmp_path: Path) -> None:
+    """Two videos submitted together on a fresh install: each worker process makes the tables
+    (they raced: `table projects already exists`, and SQLite's switch to WAL said locked)."""
+    import multiprocessing
+
+    from tests.helpers import postgres_url
+
+    spawn = multiprocessing.get_context("spawn")
+    for round_ in range(4):
+        url = f"sqlite:///{tmp_path / f'{round_}.db'}" if round_ % 2 == 0 else postgres_url()
+        ready, answers = spawn.Barrier(2), spawn.Queue()
+        started = [spawn.Process(target=_first_use, args=(url, ready, answers)) for _ in "ab"]
+        for process in started:
+            process.start()
+        got = [answers.get(timeout=60), answers.get(timeout=60)]
+        for process in started:
+            process.join(timeout=30)
+        assert got == ["ok", "ok"], (url, got)
+        assert len(Repository(url).list_projects()) == 0  # the tables exist, empty

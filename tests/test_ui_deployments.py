@@ -97,8 +97,8 @@ def test_new_video_from_the_form(stack: Stack) -> None:
         assert refused.value.response.status_code == 409
 
         runs = _wait(client, [good.id, broken.id], RUN_TIMEOUT)
+        assert runs[good.id].state.is_completed(), (runs[good.id].state, _logs(client, good.id))
         (project,) = _rows(repo, Project)  # one row: the broken form made none
-        assert runs[good.id].state.is_completed(), runs[good.id].state
         assert project.created_by_run == str(good.id)
         assert project.status is ProjectStatus.COMPLETED and project.youtube_video_id
         assert project.youtube_settings == {

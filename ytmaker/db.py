@@ -6,6 +6,7 @@ import contextlib
 import errno
 import functools
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,13 +19,12 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ytmaker.errors import ProjectNotFound, StorageError
-from ytmaker.migrate import add_missing_columns
+from ytmaker.migrate import upgrade
 from ytmaker.models import (
     ID_MAX,
     Asset,
     AssetStatus,
     AssetType,
-    Base,
     Project,
     ProjectStatus,
     Timing,
@@ -36,6 +36,7 @@ _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()  # threads first using one URL together make one engine
 # A restarting or briefly unreachable database: wait this long between the few attempts.
 RETRY_DELAYS = (0.2, 0.5, 1.0)
+WAL_RETRY_DELAYS = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
 UNAVAILABLE = "DATABASE_UNAVAILABLE"
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -67,8 +68,7 @@ def _create(url: str) -> Engine:
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
             engine = create_engine(url, pool_pre_ping=True)
-        Base.metadata.create_all(engine)
-        add_missing_columns(engine)
+        upgrade(engine)
     except (DatabaseError, OSError, ArgumentError, ImportError) as exc:
         raise unavailable(url, exc) from None
     return engine
@@ -150,9 +150,23 @@ def disk_full(exc: BaseException) -> bool:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _use_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _use_wal(cursor: Any) -> None:
+    """WAL is kept in the file once set. Setting it answers "database is locked" at once,
+    without the busy timeout, while another process opening the new file sets it too."""
+    for delay in (*WAL_RETRY_DELAYS, None):
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if delay is None or "locked" not in str(exc):
+                raise
+            time.sleep(delay)
 
 
 def dispose_engines() -> None:

@@ -10,17 +10,35 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import Column, Engine, Index, inspect, text
+from sqlalchemy import Column, Connection, Engine, Index, inspect, text
 from sqlalchemy.exc import DatabaseError
 
 from ytmaker.models import Base
 
 log = logging.getLogger(__name__)
+SCHEMA_LOCK = 0x79746D6B  # PostgreSQL advisory lock key ("ytmk"): one schema change at a time
 
 
-def add_missing_columns(engine: Engine) -> list[str]:
+def upgrade(engine: Engine) -> list[str]:
+    """Make the missing tables, columns and indexes, one process at a time: two processes
+    first using a new database together raced (`table projects already exists`)."""
+    with engine.begin() as conn:
+        _hold_schema_lock(conn)
+        Base.metadata.create_all(conn)
+        return add_missing_columns(conn)
+
+
+def _hold_schema_lock(conn: Connection) -> None:
+    """Until the transaction ends: SQLite's write lock, PostgreSQL's advisory lock."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    elif conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+
+
+def add_missing_columns(conn: Connection) -> list[str]:
     """Add the model columns an existing table lacks; returns `table.column` for each."""
-    inspector = inspect(engine)
+    inspector = inspect(conn)
     added: list[str] = []
     for table in Base.metadata.sorted_tables:
         if not inspector.has_table(table.name):
@@ -29,11 +47,10 @@ def add_missing_columns(engine: Engine) -> list[str]:
         for column in table.columns:
             if column.name in present:
                 continue
-            kind = column.type.compile(dialect=engine.dialect) + _server_default(column)
-            with engine.begin() as conn:
-                conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+            kind = column.type.compile(dialect=conn.dialect) + _server_default(column)
+            conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
             added.append(f"{table.name}.{column.name}")
-    added += _add_missing_indexes(engine)
+    added += _add_missing_indexes(conn)
     if added:
         log.warning("Database upgraded: added %s", ", ".join(added))
     return added
@@ -48,8 +65,8 @@ def _server_default(column: Column) -> str:
     return " DEFAULT '" + value.replace("'", "''") + "'"
 
 
-def _add_missing_indexes(engine: Engine) -> list[str]:
-    inspector = inspect(engine)
+def _add_missing_indexes(conn: Connection) -> list[str]:
+    inspector = inspect(conn)
     added: list[str] = []
     for table in Base.metadata.sorted_tables:
         if not inspector.has_table(table.name):
@@ -57,13 +74,14 @@ def _add_missing_indexes(engine: Engine) -> list[str]:
         present = {index["name"] for index in inspector.get_indexes(table.name)}
         for index in table.indexes:
             if index.name not in present:
-                _create_index(engine, index)
+                _create_index(conn, index)
                 added.append(f"index {index.name}")
     return added
 
 
-def _create_index(engine: Engine, index: Index) -> None:
-    """Another process upgrading the same database at once may have made it first."""
+def _create_index(engine: Engine | Connection, index: Index) -> None:
+    """An older version upgrading the same database at once (without the lock) may have made
+    it first."""
     try:
         index.create(engine)
     except DatabaseError:

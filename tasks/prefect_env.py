@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
+
+import yaml
 
 FILE_LEASES = "prefect.server.concurrency.lease_storage.filesystem"
 DEFAULTS = {
@@ -25,6 +28,9 @@ DEFAULTS = {
 }
 
 
+SERVER_LOGGERS = ("prefect.server", "uvicorn", "fastapi")
+
+
 def apply(data_dir: Path) -> None:
     """Keep Prefect's home and results under the data dir unless the user chose otherwise."""
     home = (Path(data_dir) / "prefect").resolve()
@@ -32,3 +38,33 @@ def apply(data_dir: Path) -> None:
     os.environ.setdefault("PREFECT_LOCAL_STORAGE_PATH", str(home / "results"))
     for name, value in DEFAULTS.items():
         os.environ.setdefault(name, value)
+    chosen = ("PREFECT_API_URL", "PREFECT_LOGGING_SETTINGS_PATH")
+    if not any(os.environ.get(name) for name in chosen):  # an in-process API of our own
+        os.environ["PREFECT_LOGGING_SETTINGS_PATH"] = str(_server_logs_to_file(home))
+
+
+def _server_logs_to_file(home: Path) -> Path:
+    """Prefect's logging settings with the in-process API server's records in
+    `PREFECT_HOME/server.log`: that server shares the command's terminal, and stopping it at
+    the end of a run printed a traceback (`Error flushing 1 events`) under a command's own
+    one-line error."""
+    found = importlib.util.find_spec("prefect")  # without importing it: too early for that
+    assert found is not None and found.submodule_search_locations
+    source = Path(next(iter(found.submodule_search_locations))) / "logging" / "logging.yml"
+    config = yaml.safe_load(source.read_text("utf-8"))
+    config["handlers"]["server_file"] = {
+        "level": 0,
+        "class": "logging.FileHandler",
+        "formatter": "standard",
+        "filename": "${PREFECT_HOME}/server.log",
+        "delay": True,
+    }
+    for name in SERVER_LOGGERS:
+        logger = config["loggers"].setdefault(name, {"level": "${PREFECT_SERVER_LOGGING_LEVEL}"})
+        logger.update(handlers=["server_file"], propagate=False)
+    home.mkdir(parents=True, exist_ok=True)
+    target = home / "logging.yml"
+    written = home / f".logging.yml.{os.getpid()}"  # two commands starting at once
+    written.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), "utf-8")
+    written.replace(target)
+    return target

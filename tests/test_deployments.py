@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from uuid import UUID
 
 import httpx
 import pytest
@@ -171,6 +172,18 @@ def _wait(client, flow_run_ids: list, timeout: float) -> dict:
         if all(r.state and r.state.is_final() for r in runs.values()):
             return runs
         assert time.monotonic() < deadline, {i: r.state for i, r in runs.items()}
+        time.sleep(1)
+
+
+def _paused(client, run_id: UUID, timeout: float = RUN_TIMEOUT):
+    """The run once it waits for input (the UI shows it Suspended, with a Resume button)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        run = client.read_flow_run(run_id)
+        if run.state and run.state.is_paused():
+            return run
+        assert not (run.state and run.state.is_final()), run.state
+        assert time.monotonic() < deadline, run.state
         time.sleep(1)
 
 

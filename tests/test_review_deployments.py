@@ -16,7 +16,6 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from uuid import UUID
 
 import pytest
 
@@ -28,6 +27,7 @@ from tests.test_deployments import (
     ROOT,
     RUN_TIMEOUT,
     Stack,
+    _paused,
     _start,
     _stop,
     _wait,
@@ -90,18 +90,6 @@ def stack(tmp_path: Path, youtube: FakeYouTube, request: pytest.FixtureRequest) 
             capture_output=True,
         )
         yield running
-
-
-def _paused(client, run_id: UUID, timeout: float = RUN_TIMEOUT):
-    """The run once it waits for input (the UI shows it Suspended, with a Resume button)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        run = client.read_flow_run(run_id)
-        if run.state and run.state.is_paused():
-            return run
-        assert not (run.state and run.state.is_final()), run.state
-        assert time.monotonic() < deadline, run.state
-        time.sleep(1)
 
 
 def _waiting_video(repo: Repository, client, name: str, content: str, language: str) -> tuple:

@@ -7,6 +7,7 @@ sees: project rows, sub-flow runs linked to the run, states and their messages, 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import time
@@ -18,7 +19,7 @@ import pytest
 import sqlalchemy
 
 from tests.test_batch import SHORT_EN, SHORT_ZH
-from tests.test_deployments import RUN_TIMEOUT, Stack, _cli, _wait, running_stack
+from tests.test_deployments import RUN_TIMEOUT, Stack, _cli, _paused, _wait, running_stack
 from ytmaker import batch
 from ytmaker.db import Repository
 from ytmaker.models import BatchTask, Project, ProjectStatus
@@ -91,6 +92,7 @@ def test_new_video_from_the_form(stack: Stack) -> None:
     with _api(stack.api_url) as client:
         good = _submit(client, "new-video", {"video": {**form, "tags": ["台灣", "早餐"]}})
         broken = _submit(client, "new-video", {"video": {**form, "publish_at": "2020-01-01 08:00"}})
+        held = _submit(client, "new-video", {"video": {**form, "name": "腳本", "review": "script"}})
         # a rule the schema expresses: the server refuses the run itself, naming the field
         with pytest.raises(PrefectHTTPStatusError, match="video.name") as refused:
             _submit(client, "new-video", {"video": {**form, "name": "x" * 201}})
@@ -98,7 +100,7 @@ def test_new_video_from_the_form(stack: Stack) -> None:
 
         runs = _wait(client, [good.id, broken.id], RUN_TIMEOUT)
         assert runs[good.id].state.is_completed(), (runs[good.id].state, _logs(client, good.id))
-        (project,) = _rows(repo, Project)  # one row: the broken form made none
+        (project,) = _rows(repo, Project, created_by_run=str(good.id))
         assert project.created_by_run == str(good.id)
         assert project.status is ProjectStatus.COMPLETED and project.youtube_video_id
         assert project.youtube_settings == {
@@ -132,6 +134,29 @@ def test_new_video_from_the_form(stack: Stack) -> None:
         logs = _logs(client, broken.id)
         assert any("publish_at: 2020-01-01T08:00:00+08:00 is in the past" in m for m in logs)
         assert not [m for m in logs if "Traceback" in m or "TypeError" in m], logs
+
+        # the Review drop-down's `script`: the run the user lands on waits after the script,
+        # with a field per piece in its Resume form, before any picture or voice is made
+        waiting = _paused(client, held.id)
+        (script_held,) = _rows(repo, Project, created_by_run=str(held.id))
+        assert script_held.status is ProjectStatus.AWAITING_REVIEW
+        assert script_held.review["reason"] == "script"
+        assert repo.assets(script_held.id) == []
+        key = f"suspended-{script_held.review['pause_key']}-schema"
+        schema = json.loads(client.read_flow_run_input(held.id, key))
+        assert (
+            schema["properties"]["segment_1_text"]["default"]
+            == script_held.script["segments"][0]["text"]
+        )
+        assert waiting.name == f"new-video-{script_held.id}-腳本"
+        rejected = client.resume_flow_run(
+            held.id, run_input={"decision": "reject", "reason": "換個主題"}
+        )
+        assert rejected.status.value == "ACCEPT", rejected.details
+        _wait(client, [held.id], RUN_TIMEOUT)
+        ended = repo.get_project(script_held.id)
+        assert ended.status is ProjectStatus.REJECTED and repo.assets(ended.id) == []
+    assert len(_rows(repo, Project)) == 2  # the broken form made none
 
 
 def test_new_batch_from_yaml_and_from_a_list(stack: Stack) -> None:

@@ -17,10 +17,11 @@ data dir (`--data-dir`, default `data/`, as `make up` uses).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +150,7 @@ def artifact_page(page: Page, stack: Stack, artifact: dict[str, Any], out: Path)
     shoot(page, out)
 
 
-def resume_form(page: Page, stack: Stack, run_id: str, menu: Path, out: Path) -> None:
+def resume_form(page: Page, stack: Stack, run_id: str, menu: Path | None, out: Path) -> None:
     """Runs → the suspended run → ⋮ (Open menu, top right) → Resume: the typed review form."""
     page.set_viewport_size({"width": WIDTH, "height": 2400})  # the dialog grows with the window
     page.goto(f"{stack.ui}/v2/runs/flow-run/{run_id}")
@@ -157,8 +158,9 @@ def resume_form(page: Page, stack: Stack, run_id: str, menu: Path, out: Path) ->
     page.get_by_role("button", name="Open menu").first.click()
     page.get_by_role("menuitem", name="Resume").wait_for()
     page.wait_for_timeout(500)
-    page.screenshot(path=str(menu), clip={"x": 0, "y": 0, "width": WIDTH, "height": 420})
-    print(f"wrote {menu.relative_to(ROOT)}")
+    if menu is not None:
+        page.screenshot(path=str(menu), clip={"x": 0, "y": 0, "width": WIDTH, "height": 420})
+        print(f"wrote {menu.relative_to(ROOT)}")
     page.get_by_role("menuitem", name="Resume").click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_role("button", name="Resume").wait_for()
@@ -167,6 +169,28 @@ def resume_form(page: Page, stack: Stack, run_id: str, menu: Path, out: Path) ->
     print(f"wrote {out.relative_to(ROOT)}")
     dialog.get_by_role("button", name="Cancel").click()
     page.set_viewport_size({"width": WIDTH, "height": 1000})
+
+
+@contextlib.contextmanager
+def browser_page(chromium: str) -> Iterator[Page]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium, args=CHROMIUM_FLAGS, headless=True
+        )
+        page = browser.new_page(viewport={"width": WIDTH, "height": 1000})
+        page.set_default_timeout(180_000)
+        yield page
+        browser.close()
+
+
+def script_review_pictures(page: Page, stack: Stack, run_id: str) -> None:
+    """A video held after its script: the script's table and the Resume form with a field per
+    piece (the menu is the same as the upload review's)."""
+    stack.wait(run_id, suspended)
+    held = project_of(stack, run_id)
+    script = stack.artifact(run_id, f"video-{held}-script")
+    artifact_page(page, stack, script, DOCS / "prefect-ui-script-review-artifact.png")
+    resume_form(page, stack, run_id, None, DOCS / "prefect-ui-script-review-form.png")
 
 
 # --- pictures from the videos -------------------------------------------------------------------
@@ -195,12 +219,23 @@ def main() -> None:
         default=None,
         help='runs of an earlier call (its "submitted:" line) instead of new ones',
     )
+    parser.add_argument(
+        "--only-script-review",
+        action="store_true",
+        help="only the script review's pictures (one video held after its script: a minute)",
+    )
     args = parser.parse_args()
     stack = Stack(args.ui)
     text = SAMPLE.read_text("utf-8")
     name = text.splitlines()[0].lstrip("# ").strip()
     video = {"name": name, "content": text, "length": "short"}
+    held = {**video, "review": "script"}
+    if args.only_script_review:
+        with browser_page(args.chromium) as page:
+            script_review_pictures(page, stack, stack.submit("new-video", {"video": held}))
+        return
     runs = args.reuse or {
+        "script": stack.submit("new-video", {"video": held}),
         "video": stack.submit("new-video", {"video": video}),
         "review": stack.submit("new-video", {"video": {**video, "review": "upload"}}),
         "short": stack.submit(
@@ -209,12 +244,8 @@ def main() -> None:
     }
     print("submitted:", json.dumps(runs))
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=args.chromium, args=CHROMIUM_FLAGS, headless=True
-        )
-        page = browser.new_page(viewport={"width": WIDTH, "height": 1000})
-        page.set_default_timeout(180_000)
+    with browser_page(args.chromium) as page:
+        script_review_pictures(page, stack, runs["script"])
         form = [name, text]
         run_form(page, stack, "new-video", DOCS / "prefect-ui-new-video-form.png", form)
         body = "".join(f"      {line}\n" for line in text.splitlines()[2:5])
@@ -240,7 +271,6 @@ def main() -> None:
             DOCS / "prefect-ui-review-menu.png",
             DOCS / "prefect-ui-review-form.png",
         )
-        browser.close()
 
     output = args.data_dir / "projects" / str(project) / "output"
     (DOCS / "landscape-thumbnail.jpg").write_bytes((output / "thumbnail.jpg").read_bytes())

@@ -22,7 +22,7 @@ from uuid import UUID
 import httpx
 import pytest
 
-from tests.helpers import FAST_RULES, outside_env
+from tests.helpers import FAST_RULES, outside_env, seed_prefect_home
 from tests.test_batch import SHORT_EN, SHORT_ZH
 from ytmaker import batch
 from ytmaker.db import Repository, dispose_engines
@@ -131,6 +131,7 @@ def running_stack(tmp_path: Path, **extra_env: str) -> Iterator[Stack]:
             **extra_env,
         }
     )
+    seed_prefect_home(tmp_path / "prefect")
     server = worker = None
     try:
         server = _start(

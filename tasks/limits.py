@@ -30,8 +30,8 @@ from tasks.leases import Reclaimer
 from ytmaker.config import Settings
 
 IMAGES_IN_FLIGHT = "ytmaker-images-in-flight"
-# Stability AI allows 150 requests in 10 s: 150 slots that drain at 15 a second.
-PROVIDER_RATES = {"stability": ("stability-requests", 150, 15.0)}
+# Each paid request of these providers takes a token of its rate limit, shared by every worker.
+RATE_LIMITS = {"stability": "stability-requests", "pexels": "pexels-requests"}
 LEASE_SECONDS = 60.0  # the API's minimum; the slot of a run that died comes back within it
 MAX_POLL_SECONDS = 2.0  # wait at most this long between tries when a limit is full
 BUSY_RETRY_AFTER = "0"  # what our client reads from a 503 that names no Retry-After
@@ -48,9 +48,17 @@ class LimitMissing(RuntimeError):
 def ensure_limits(settings: Settings) -> None:
     """Create or resize the limits; using a missing one fails loudly (LimitMissing)."""
     _upsert(IMAGES_IN_FLIGHT, settings.image_concurrency)
-    for name, limit, decay in PROVIDER_RATES.values():
-        _upsert(name, limit, decay)
+    for provider, (limit, decay) in provider_rates(settings).items():
+        _upsert(RATE_LIMITS[provider], limit, decay)
     _reclaimer(IMAGES_IN_FLIGHT)()
+
+
+def provider_rates(settings: Settings) -> dict[str, tuple[int, float]]:
+    """(tokens, tokens coming back a second) per provider: Stability AI allows 150 requests in
+    10 s; Pexels `PEXELS_REQUESTS_PER_HOUR` (200 by default), a burst of that many and then
+    one each 3600/N s."""
+    per_hour = settings.pexels_requests_per_hour
+    return {"stability": (150, 15.0), "pexels": (per_hour, per_hour / 3600)}
 
 
 def give_back_expired() -> None:
@@ -80,8 +88,8 @@ def image_slot(
     passes to the next image within one server call rather than at its next poll. While other
     runs hold every slot, `on_wait(seconds)` is told every WAIT_NOTICE_SECONDS."""
     client = slot_client()
-    if provider in PROVIDER_RATES:
-        _take(client, PROVIDER_RATES[provider][0], "rate_limit")
+    if provider in RATE_LIMITS:
+        _take(client, RATE_LIMITS[provider], "rate_limit")
     with _local_slots(IMAGES_IN_FLIGHT, concurrency):
         lease_id = _take(client, IMAGES_IN_FLIGHT, "concurrency", LEASE_SECONDS, on_wait)
         renewal = _Renewal(client, lease_id)

@@ -137,3 +137,35 @@ def test_a_slot_held_long_keeps_its_lease_alive(
     renewals = prefect_api.requests_to("/renew")
     assert len(renewals) >= 2 and all(lease_id in r.path for r in renewals)
     assert taken.json()["lease_duration"] == pytest.approx(0.6)
+
+
+@pytest.mark.slow
+def test_pexels_requests_wait_for_the_rate_limit_every_worker_shares(
+    prefect_harness: None, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    """PEXELS_REQUESTS_PER_HOUR tokens for all workers together: once another worker has spent
+    them, a request here is not sent until one comes back (N/3600 a second)."""
+    from functools import partial
+
+    from tests.servers.pexels import FakePexels
+    from tests.test_provider_pexels import KEY, maker
+    from ytmaker.providers.base import gated
+
+    monkeypatch.setenv("PEXELS_REQUESTS_PER_HOUR", "1800")  # a token back every 2 s
+    ensure_limits(reload_settings())
+    found = slot_client().read_global_concurrency_limit_by_name(limits.RATE_LIMITS["pexels"])
+    assert (found.limit, found.slot_decay_per_second) == (1800, 0.5)
+    (tmp_path / "served").mkdir()
+    pexels = FakePexels(tmp_path / "served", KEY)
+    pexels.add_video(1, "Ann Lee")
+    pexels.library = {"tea garden": [1]}
+    with pexels:
+        spent = time.monotonic()  # another worker's burst: the whole hour's quota
+        slot_client().increment_concurrency_slots([found.name], 1800, "rate_limit")
+        with gated(partial(image_slot, "pexels", 4)):
+            maker(pexels, tmp_path).make(
+                "x", 1, tmp_path / "p" / "images" / "s1.png", ["tea garden"]
+            )
+        first = min(request.received for request in pexels.requests)
+    assert first - spent >= 1.0, first - spent  # it waited for a token to come back
+    assert [r.path for r in pexels.requests][0].startswith("/videos/search")

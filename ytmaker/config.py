@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     stability_base_url: str = _env("STABILITY_BASE_URL", default="https://api.stability.ai")
     pexels_api_key: SecretStr | None = _env("PEXELS_API_KEY", default=None)
     pexels_base_url: str = _env("PEXELS_BASE_URL", default="https://api.pexels.com")
+    # Pexels' default quota; shared by every worker through a Prefect rate limit
+    pexels_requests_per_hour: int = _env(
+        "PEXELS_REQUESTS_PER_HOUR", default=200, ge=1, le=1_000_000
+    )
     # pexels: video clips first (photos when a term finds none), or photos only
     visuals: Literal["clips", "photos"] = _env("YTMAKER_VISUALS", default="clips")
     # stock footage authors: listed in the video's description, or not

@@ -25,6 +25,7 @@ from ytmaker.config import Settings, reload_settings
 from ytmaker.context import Context
 from ytmaker.media.probe import probe
 from ytmaker.models import AssetStatus, AssetType, ProjectStatus
+from ytmaker.pipeline.script import run as generate_script
 from ytmaker.providers.stability import StabilityImages
 from ytmaker.state import read_state
 from ytmaker.summary import project_summary
@@ -281,6 +282,51 @@ def test_sigkill_during_images_then_resume_pays_for_each_image_once(
     assert result["status"] == "COMPLETED"
     counts = prompts(stability)
     assert len(counts) == 6 and set(counts.values()) == {1}  # every image made once in all
+    assert probe(result["video_path"]).video.codec == "h264"
+
+
+@pytest.mark.slow
+def test_sigkill_during_pexels_downloads_then_resume_downloads_each_saved_clip_once(
+    settings: Settings, prefect_harness: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tests.servers.pexels import FakePexels
+    from ytmaker.script import Script
+
+    monkeypatch.setenv("YTMAKER_IMAGE_CONCURRENCY", "1")
+    monkeypatch.setenv("YTMAKER_IMAGE_PROVIDER", "pexels")
+    monkeypatch.setenv("PEXELS_API_KEY", "pexels-kill-key")
+    (tmp_path / "served").mkdir()
+    with FakePexels(tmp_path / "served", "pexels-kill-key") as pexels:
+        monkeypatch.setenv("PEXELS_BASE_URL", pexels.url)
+        ctx = bootstrap(reload_settings())
+        project = ctx.repo.create_project(name="夜市", content=content(), language="zh-TW")
+        generate_script(ctx, project.id)
+        script = Script.model_validate(ctx.repo.get_project(project.id).script)
+        clips = list(range(1, len(script.segments) + 1))
+        for video_id in clips:
+            pexels.add_video(video_id, f"Author {video_id}")
+        for segment in script.segments:  # any term finds every clip; each is used once
+            pexels.library[segment.search_terms[0].lower()] = clips
+        pexels.slow(0.3, path_contains="/download/")
+        pexels.hold_after(2, path_contains="/download/")
+        cache = settings.data_dir / "cache" / "pexels"
+        child = _child(project.id, tmp_path / "child.log")
+
+        def saved() -> list[str]:
+            return sorted(p.name for p in cache.glob("videos-*.mp4")) if cache.is_dir() else []
+
+        _kill_when(child, lambda: pexels.held >= 1 and len(saved()) == 2, tmp_path / "child.log")
+        before = saved()
+        pexels.release()
+        pexels.hold_after(100)
+        from flows.video import generate_video
+
+        result = generate_video(project.id)
+    assert result["status"] == "COMPLETED", result
+    fetched = Counter(r.path.rsplit("/", 1)[-1] for r in pexels.requests_to("/download/"))
+    assert len(before) == 2 and all(fetched[f"video-{name[7:-4]}-hd.mp4"] == 1 for name in before)
+    assert len(fetched) == len(script.segments) and set(fetched.values()) == {1}, fetched
+    assert len(saved()) == len(script.segments)
     assert probe(result["video_path"]).video.codec == "h264"
 
 

@@ -252,8 +252,9 @@ class PexelsFootage:
         return target
 
     def _fetch(self, link: str, target: Path) -> None:
-        """Downloads come from Pexels' file servers: not counted against the API's limit."""
-        with atomic_output(target) as tmp, self.gate():
+        """Downloads come from Pexels' file servers: not counted against the API's limit (no
+        token of its rate limit, no paid-call slot)."""
+        with atomic_output(target) as tmp:
             with _client().stream(
                 "GET", link, timeout=_timeout(cap(self.timeout)), follow_redirects=True
             ) as response:

@@ -233,3 +233,62 @@ def test_credits_are_in_the_summary_and_the_description(
     assert "- Bo Chen: https://www.pexels.com/video/clip-2/" in described
     long = with_credits("長" * 3000, images)  # 9000 bytes: cut, the credits kept whole
     assert len(long.encode()) <= 5000 and long.endswith("clip-2/")
+
+
+# --- a batch prefers clips its other videos do not show ---------------------------------------
+
+
+def test_a_clip_another_video_of_the_batch_shows_is_taken_only_when_nothing_else_is_found(
+    server: FakePexels, tmp_path: Path
+) -> None:
+    footage = maker(server, tmp_path)
+    first = tmp_path / "b" / "images" / "segment_001.png"
+    footage.make("x", 1, first, terms=["night market"], avoid={"videos-1"})
+    assert json.loads(credit_path(first).read_text("utf-8"))["id"] == 2
+    both = tmp_path / "c" / "images" / "segment_001.png"
+    footage.make("x", 1, both, terms=["night market"], avoid={"videos-1", "videos-2"})
+    assert json.loads(credit_path(both).read_text("utf-8"))["id"] == 1  # better than a drawing
+
+
+def test_the_projects_of_a_batch_show_different_clips(
+    server: FakePexels, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_batch import SHORT_ZH
+    from ytmaker import batch
+    from ytmaker.bootstrap import bootstrap
+    from ytmaker.config import reload_settings
+    from ytmaker.pipeline.assets import make_image
+    from ytmaker.pipeline.script import run as generate_script
+    from ytmaker.script import Script
+
+    for name, value in (
+        ("YTMAKER_IMAGE_PROVIDER", "pexels"),
+        ("PEXELS_API_KEY", KEY),
+        ("PEXELS_BASE_URL", server.url),
+    ):
+        monkeypatch.setenv(name, value)
+    ctx = bootstrap(reload_settings())
+    plan = batch.BatchPlan("b", [batch.NewProject(n, SHORT_ZH, "zh-TW") for n in "AB"])
+    row = batch.create_batch(ctx.repo, plan)
+    alone = ctx.repo.create_project(name="C", content=SHORT_ZH, language="zh-TW")
+    projects = [*batch.batch_projects(ctx.repo, row.id), alone]
+    for project in projects:
+        generate_script(ctx, project.id)
+    scripts = [Script.model_validate(ctx.repo.get_project(p.id).script) for p in projects]
+    segments = [len(s.segments) for s in scripts]
+    for video_id in range(10, 10 + sum(segments)):
+        server.add_video(video_id, f"Author {video_id}")
+    clips = [1, 2, 3, 4, *range(10, 10 + sum(segments))]  # the landscape ones
+    for segment in (s for script in scripts for s in script.segments):
+        query = (segment.search_terms or [segment.image_description.strip()[:80]])[0]
+        server.library[query.lower()] = clips  # any segment's search finds them all
+
+    shown = []
+    for project, script in zip(projects, scripts, strict=True):
+        for segment in script.segments:
+            picture = make_image(ctx, project.id, segment.index)
+            shown.append((project.id, json.loads(credit_path(Path(picture)).read_text())["id"]))
+    a, b, c = ({clip for owner, clip in shown if owner == p.id} for p in projects)
+    assert len(a) == segments[0] and len(b) == segments[1]  # no clip twice in one video
+    assert not a & b  # nor twice in the batch
+    assert c == set(clips[: segments[2]])  # a video outside the batch may show them again

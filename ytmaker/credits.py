@@ -5,6 +5,7 @@ and the published description (`YTMAKER_CREDITS=description|none`)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,21 @@ def segment_credits(images: dict[int, Path]) -> list[dict[str, Any]]:
         if isinstance(data, dict):
             found.append({"segment_index": index, **data})
     return found
+
+
+def footage_keys(folders: Iterable[Path]) -> set[str]:
+    """The stock clips and photos (`videos-ID`, `photos-ID`) that the credit files in these
+    image folders name (fallback drawings excluded)."""
+    keys = set()
+    for folder in folders:
+        for credit in Path(folder).glob(f"*{CREDIT_SUFFIX}"):
+            try:
+                data = json.loads(credit.read_text("utf-8"))
+            except (OSError, ValueError):
+                continue
+            if isinstance(data, dict) and data.get("provider") == "pexels" and "id" in data:
+                keys.add(f"{data.get('kind')}s-{data['id']}")
+    return keys
 
 
 def footage_credits(credits: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from ytmaker import formats, own_media, quota, timings
+from ytmaker.batch import batch_projects
 from ytmaker.bookkeeping import error_info
 from ytmaker.context import Context
-from ytmaker.credits import CREDIT_SUFFIX
+from ytmaker.credits import CREDIT_SUFFIX, footage_keys
 from ytmaker.errors import ProviderError
 from ytmaker.layout import clip_path, load_script, piece_paths
 from ytmaker.media.probe import wav_duration
@@ -184,11 +185,24 @@ def make_image(
         path.with_suffix(CREDIT_SUFFIX).unlink(missing_ok=True)  # nor its credit
         seed = seed_for(project_id, segment_index)
         if getattr(maker, "takes_terms", False):  # stock footage: searched by its terms
-            maker.make(segment.image_description, seed, path, terms=segment.search_terms)  # type: ignore[call-arg]
+            avoid = footage_in_batch(ctx, project_id)
+            maker.make(  # type: ignore[call-arg]
+                segment.image_description, seed, path, terms=segment.search_terms, avoid=avoid
+            )
         else:
             maker.make(segment.image_description, seed, path)
     quota.meter(ctx, maker, "image", project_id)
     return str(path)
+
+
+def footage_in_batch(ctx: Context, project_id: int) -> set[str]:
+    """Stock clips and photos the other projects of this project's batch already show: a
+    segment takes another result while there is one."""
+    batch_id = ctx.repo.get_project(project_id).batch_id
+    if batch_id is None:
+        return set()
+    others = [p.id for p in batch_projects(ctx.repo, batch_id) if p.id != project_id]
+    return footage_keys(ctx.project_dir(other) / "images" for other in others)
 
 
 def _own_file(ctx: Context, project_id: int, script: Script, segment_index: int) -> Path | None:

@@ -25,7 +25,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -127,7 +127,16 @@ class PexelsFootage:
     def orientation(self) -> str:
         return "portrait" if self.size[1] > self.size[0] else "landscape"
 
-    def make(self, description: str, seed: int, out_path: Path, terms: Sequence[str] = ()) -> Path:
+    def make(
+        self,
+        description: str,
+        seed: int,
+        out_path: Path,
+        terms: Sequence[str] = (),
+        avoid: Collection[str] = (),
+    ) -> Path:
+        """`avoid`: results (`videos-ID`) other videos of the batch show, taken only when a
+        search finds nothing else."""
         out_path = Path(out_path)
         claims = out_path.parent / ".claims"
         _release(claims, out_path.name)
@@ -135,7 +144,7 @@ class PexelsFootage:
         kinds = ("videos", "photos") if self.visuals == "clips" else ("photos",)
         for kind in kinds:
             for query in queries:
-                found = self._first_free(kind, query, claims, out_path.name)
+                found = self._first_free(kind, query, claims, out_path.name, set(avoid))
                 if found is not None:
                     self._save(kind, found, query, out_path)
                     return out_path
@@ -149,14 +158,22 @@ class PexelsFootage:
 
     # --- search -----------------------------------------------------------------------------
 
-    def _first_free(self, kind: str, query: str, claims: Path, owner: str) -> dict[str, Any] | None:
-        """The first result with a rendition big enough that no other segment has taken."""
+    def _first_free(
+        self, kind: str, query: str, claims: Path, owner: str, avoid: set[str]
+    ) -> dict[str, Any] | None:
+        """The first result with a rendition big enough that no other segment has taken,
+        preferring those no other video of the batch shows."""
         path = "/videos/search" if kind == "videos" else "/v1/search"
         params = {"query": query, "orientation": self.orientation, "per_page": PER_PAGE}
         data = self._get_json(path, params)
-        for item in data.get("videos" if kind == "videos" else "photos") or []:
-            link = self._rendition(kind, item)
-            if link and _claim(claims, f"{kind}-{item['id']}", owner):
+        usable = [
+            (f"{kind}-{item['id']}", item, link)
+            for item in data.get("videos" if kind == "videos" else "photos") or []
+            if (link := self._rendition(kind, item))
+        ]
+        usable.sort(key=lambda found: found[0] in avoid)  # stable: Pexels' order otherwise
+        for key, item, link in usable:
+            if _claim(claims, key, owner):
                 return {**item, "_link": link}
         return None
 

@@ -161,3 +161,57 @@ def test_the_asset_stage_uses_own_media_and_the_provider_for_the_rest(
     make_png(folder / "segment_01.png", (10, 10, 200))  # an edited own file: made again
     after = {job.index: job.fingerprint for job in image_jobs(ctx, project.id)}
     assert after[1] != before[1] and after[3] == before[3]
+
+
+# --- one segment's own file, given in the script review (`segments[n].media`) ---------------
+
+
+def test_a_segment_media_in_the_edited_script_is_checked_and_shown_there(
+    settings, tmp_path: Path
+) -> None:
+    from ytmaker.bootstrap import bootstrap
+    from ytmaker.layout import piece_paths
+    from ytmaker.pipeline.assets import image_jobs, make_image
+    from ytmaker.providers.local.script_writer import LocalScriptWriter
+    from ytmaker.script import ScriptRules
+    from ytmaker.script_review import MediaRules, apply_edit, editable
+
+    rules = ScriptRules(total_min=5, segment_min=1)
+    text = "Night markets glow. " * 20 + "\n\n" + "Street food sizzles. " * 20
+    script = LocalScriptWriter().write(text, "en", rules)
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    make_png(folder / "stall.png", ORANGE)
+    (folder / "notes.mp4").write_text("not a video", "utf-8")
+    media = MediaRules(folder, settings.media_max_bytes)
+
+    def edit(**second: str) -> dict:
+        given = editable(script)
+        given["segments"][1].update(second)
+        return given
+
+    for bad, why in (("notes.mp4", "is not a video FFmpeg can read"), ("gone.png", "not a file")):
+        with pytest.raises(InputError) as refused:
+            apply_edit(script, edit(media=bad), rules, "--script s.yaml", media)
+        (problem,) = refused.value.details["problems"]
+        assert problem["field"] == "segments[2].media" and why in problem["message"]
+    edited, changed = apply_edit(script, edit(media="stall.png"), rules, "s.yaml", media)
+    assert changed == ["segments[2].media"]
+    assert edited.segments[1].media == str((folder / "stall.png").resolve())
+    kept, _ = apply_edit(edited, editable(edited), rules, "s.yaml", media)  # shown, kept
+    assert kept.segments[1].media == edited.segments[1].media
+    cleared, _ = apply_edit(edited, edit(media=""), rules, "s.yaml", media)
+    assert cleared.segments[1].media is None
+
+    ctx = bootstrap(settings)
+    project = ctx.repo.create_project(name="M", content="x", language="en")
+    ctx.repo.update_project(project.id, script=script.model_dump(mode="json"))
+    before = {job.index: job.fingerprint for job in image_jobs(ctx, project.id)}
+    ctx.repo.update_project(project.id, script=edited.model_dump(mode="json"))
+    after = {job.index: job.fingerprint for job in image_jobs(ctx, project.id)}
+    second = edited.segments[1].index
+    assert [i for i in after if after[i] != before[i]] == [second]  # only it is made again
+    picture = Path(make_image(ctx, project.id, second))
+    assert picture == piece_paths(ctx, project.id, edited)["images"][second]
+    pixel = np.asarray(frame_at(picture, 0).convert("RGB"), float)[500, 900]
+    assert np.abs(pixel - ORANGE).max() < 3  # the creator's picture, not a drawing

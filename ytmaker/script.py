@@ -41,6 +41,9 @@ class Segment(Narration):
     image_description: str
     # 1-3 English stock-footage search terms (pexels); none: the image description is used
     search_terms: list[str] = Field(default_factory=list)
+    # the creator's own picture or clip for this segment (a checked absolute path), before any
+    # `--media` folder and any provider
+    media: str | None = None
 
 
 class Metadata(BaseModel):

@@ -11,11 +11,14 @@ fingerprint, so its voice and picture are not paid twice.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from ytmaker import own_media
 from ytmaker.errors import InputError, ScriptValidationError
 from ytmaker.project_input import TAG_MAX, check_name, explain, invalid
 from ytmaker.providers.youtube import DESCRIPTION_MAX_BYTES, TITLE_MAX
@@ -52,6 +55,7 @@ class _SegmentEdit(BaseModel):
     text: str
     image_description: str
     search_terms: list[str] | None = None  # stock-footage terms (pexels); None: kept as they are
+    media: str | None = None  # own picture or clip; None: kept as it is, "": none any more
 
 
 class ScriptEdit(BaseModel):
@@ -90,6 +94,8 @@ def _segment(segment: Segment, terms: bool) -> dict[str, Any]:
     shown: dict[str, Any] = {"text": segment.text, "image_description": segment.image_description}
     if terms:
         shown["search_terms"] = list(segment.search_terms)
+    if segment.media:
+        shown["media"] = segment.media
     return shown
 
 
@@ -97,6 +103,8 @@ YAML_HEADER = (
     "# Edit the script, save and close: it is checked, then approved.\n"
     "# segments are numbered from 1 (segments[1] is the first); a changed piece is voiced and\n"
     "# drawn again, its planned seconds from its new text; the others are not paid twice.\n"
+    "# media: FILE under a segment shows your own picture or clip there (relative to the\n"
+    "# folder you run ytmaker in, or to the --script file's folder).\n"
 )
 
 
@@ -121,8 +129,20 @@ def from_yaml(text: str, source: str) -> dict[str, Any]:
 # --- applying an edit under the script's rules -------------------------------------------------
 
 
+@dataclass(frozen=True)
+class MediaRules:
+    """Where a segment's relative `media:` path starts, and the largest file it may name."""
+
+    root: Path = field(default_factory=Path.cwd)
+    max_bytes: int = 500_000_000
+
+
 def apply_edit(
-    script: Script, given: dict[str, Any], rules: ScriptRules, source: str = "The script"
+    script: Script,
+    given: dict[str, Any],
+    rules: ScriptRules,
+    source: str = "The script",
+    media: MediaRules | None = None,
 ) -> tuple[Script, list[str]]:
     """The edited script, checked, and the pieces that changed (`segments[3].text`...); one
     InputError naming each field it refuses."""
@@ -145,6 +165,7 @@ def apply_edit(
         before = old.get(i)
         duration = _planned(piece.text, before, language, rules, f"segments[{i}].text", problems)
         terms = before.search_terms if before is not None else []
+        own = before.media if before is not None and piece.media is None else piece.media
         segments.append(
             Segment(
                 index=i,
@@ -154,6 +175,7 @@ def apply_edit(
                 search_terms=terms
                 if piece.search_terms is None
                 else clean_terms(piece.search_terms),
+                media=_own_media(own, i, media or MediaRules(), problems),
             )
         )
     intro = Narration(
@@ -179,6 +201,26 @@ def apply_edit(
     except ScriptValidationError as exc:
         raise invalid(source, [(field_of(exc), exc.message)]) from None
     return edited, changed_pieces(script, edited)
+
+
+def _own_media(
+    given: str | None, index: int, media: MediaRules, problems: list[tuple[str, str]]
+) -> str | None:
+    """A segment's own file, checked as `--media` files are; kept as an absolute path."""
+    if not given or not given.strip():
+        return None
+    where = f"segments[{index}].media"
+    path = Path(given.strip()).expanduser()
+    path = (path if path.is_absolute() else media.root / path).resolve()
+    if not path.is_file():
+        problems.append((where, f"{path} is not a file"))
+        return None
+    try:
+        own_media.check_file(path, media.max_bytes, where)
+    except InputError as exc:
+        problems.append((where, exc.message.removeprefix(f"{where}: ")))
+        return None
+    return str(path)
 
 
 def _planned(
@@ -236,9 +278,9 @@ def changed_pieces(before: Script, after: Script) -> list[str]:
     old = {s.index: s for s in before.segments}
     for segment in after.segments:
         was = old.get(segment.index)
-        for field in ("text", "image_description", "search_terms"):
-            if was is None or getattr(was, field) != getattr(segment, field):
-                changed.append(f"segments[{segment.index}].{field}")
+        for part in ("text", "image_description", "search_terms", "media"):
+            if was is None or getattr(was, part) != getattr(segment, part):
+                changed.append(f"segments[{segment.index}].{part}")
     changed += [f"segments[{i}]" for i in sorted(set(old) - {s.index for s in after.segments})]
     if before.outro.text != after.outro.text:
         changed.append("outro.text")
@@ -249,7 +291,11 @@ def changed_pieces(before: Script, after: Script) -> list[str]:
 
 
 def checked_script_decision(
-    values: dict[str, Any], script: Script, rules: ScriptRules, source: str = "The script review"
+    values: dict[str, Any],
+    script: Script,
+    rules: ScriptRules,
+    source: str = "The script review",
+    media: MediaRules | None = None,
 ) -> dict[str, Any]:
     """The decision as stored and applied: `script` holds the approved (perhaps edited) script,
     `changed` the pieces that differ from the writer's."""
@@ -265,7 +311,7 @@ def checked_script_decision(
     changed: list[str] = []
     edited = script
     if edit is not None:
-        edited, changed = apply_edit(script, edit, rules, source)
+        edited, changed = apply_edit(script, edit, rules, source, media)
     return {
         "decision": "approve",
         "reason": reason,

@@ -136,7 +136,8 @@ def _script_step(
     text = script_review.edited_text(ctx, project, script_file, edit)
     source = f"--script {script_file}" if script_file is not None else "The edited script"
     verdict = "reject" if reject else "approve"
-    script_review.decide_script(ctx, project, verdict, reason, text, source, as_json)
+    root = script_file.resolve().parent if script_file is not None else Path.cwd()
+    script_review.decide_script(ctx, project, verdict, reason, text, source, as_json, root)
     return True
 
 

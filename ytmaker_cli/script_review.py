@@ -77,18 +77,21 @@ def decide_script(
     text: str | None,
     source: str,
     as_json: bool,
+    media_root: Path,
 ) -> None:
-    """Check the edit, decide once, then resume the waiting run or make the video here."""
+    """Check the edit, decide once, then resume the waiting run or make the video here
+    (`media:` paths in the edit are relative to `media_root`)."""
     from ytmaker import review
     from ytmaker.models import ProjectStatus
-    from ytmaker.script_review import checked_script_decision, form_values, from_yaml
+    from ytmaker.script_review import MediaRules, checked_script_decision, form_values, from_yaml
 
     script, rules = script_and_rules(ctx, project)
     values: dict[str, Any] = {"decision": verdict, "reason": reason or ""}
     try:
         if text is not None:
             values["script"] = from_yaml(text, source)
-        decision = checked_script_decision(values, script, rules, source=source)
+        media = MediaRules(media_root, ctx.settings.media_max_bytes)
+        decision = checked_script_decision(values, script, rules, source=source, media=media)
     except InputError as exc:
         problems = exc.details.get("problems") or [{"field": "script", "message": exc.message}]
         lines = [f"  {p['field']}: {p['message']}" for p in problems]

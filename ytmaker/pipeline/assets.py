@@ -72,7 +72,6 @@ def image_jobs(ctx: Context, project_id: int) -> list[Job]:
     paths = piece_paths(ctx, project_id, script)["images"]
     shape = formats.image_shape(ctx.repo.get_project(project_id).format)
     media = (ctx.repo.get_project(project_id).visual_config or {}).get("media")
-    indexes = [s.index for s in script.segments]
     return [
         Job(
             s.index,
@@ -84,7 +83,7 @@ def image_jobs(ctx: Context, project_id: int) -> list[Job]:
                 _where(home, paths[s.index]),
                 *shape,
                 *([s.search_terms] if provider == "pexels" else []),
-                *_own_identity(own_media.file_for(media, s.index, indexes)),
+                *_own_identity(own_file(media, script, s.index)),
             ),
         )
         for s in script.segments
@@ -207,6 +206,15 @@ def footage_in_batch(ctx: Context, project_id: int) -> set[str]:
 
 def _own_file(ctx: Context, project_id: int, script: Script, segment_index: int) -> Path | None:
     media = (ctx.repo.get_project(project_id).visual_config or {}).get("media")
+    return own_file(media, script, segment_index)
+
+
+def own_file(media: dict[str, Any] | None, script: Script, segment_index: int) -> Path | None:
+    """The segment's own `media:` file (set in the script review), else the project's media
+    folder's file for it, else none (the provider makes it)."""
+    segment = next(s for s in script.segments if s.index == segment_index)
+    if segment.media:
+        return Path(segment.media)
     return own_media.file_for(media, segment_index, [s.index for s in script.segments])
 
 

@@ -60,8 +60,11 @@ class ExpiringRedisLockManager(RedisLockManager):
 
     def __init__(self, params: Params = results_redis_params, hold_seconds: float = HOLD_SECONDS):
         self._params, self.hold_seconds = params, hold_seconds
-        self._locks: dict[str, Lock] = {}
-        self._renewals: dict[str, _Renewal] = {}
+        # per (lock name, holder): prefect-redis keeps one entry per name, and a releasing
+        # holder deleted it just after the next holder (another thread) had stored its own;
+        # that holder then waited in `wait_for_lock` for the lock it held, for ever
+        self._held: dict[tuple[str, str], tuple[Lock, _Renewal]] = {}
+        self._held_lock = threading.Lock()
         self._connect_lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -91,14 +94,14 @@ class ExpiringRedisLockManager(RedisLockManager):
         hold_timeout: float | None = None,
     ) -> bool:
         name = self._lock_name_for_key(key)
-        if name in self._locks and self.is_lock_holder(key, holder):
+        if self.is_lock_holder(key, holder):
             return True
         hold = hold_timeout or self.hold_seconds
         lock = Lock(self.client, name, timeout=hold, thread_local=False)
         if not lock.acquire(token=holder, blocking_timeout=acquire_timeout):
             return False
-        self._locks[name] = lock
-        self._renewals[name] = _Renewal(lock, hold)
+        with self._held_lock:
+            self._held[(name, holder)] = (lock, _Renewal(lock, hold))
         return True
 
     async def aacquire_lock(
@@ -112,15 +115,24 @@ class ExpiringRedisLockManager(RedisLockManager):
             self.acquire_lock, key, holder, acquire_timeout, hold_timeout
         )
 
+    def is_lock_holder(self, key: str, holder: str) -> bool:
+        with self._held_lock:
+            return (self._lock_name_for_key(key), holder) in self._held
+
     def release_lock(self, key: str, holder: str) -> None:
+        """As prefect-redis: a lock already gone is fine; one another holder has is an error."""
         name = self._lock_name_for_key(key)
-        renewal = self._renewals.pop(name, None)
-        if renewal is not None:
-            renewal.stop()
+        with self._held_lock:
+            held = self._held.pop((name, holder), None)
+        if held is None:
+            if self.is_locked(key):
+                raise ValueError(f"No lock held by {holder} for transaction with key {key}")
+            return
+        lock, renewal = held
+        renewal.stop()
         try:
-            super().release_lock(key, holder)
+            lock.release()
         except LockError:  # it expired (renewals failed) and may be someone else's now
-            self._locks.pop(name, None)
             logger.warning("Lock %s had expired before its release", name)
 
     def wait_for_lock(self, key: str, timeout: float | None = None) -> bool:

@@ -88,6 +88,37 @@ def test_a_killed_holders_lock_expires_and_a_live_holders_is_renewed(redis_clien
     assert not manager.is_locked(key)
 
 
+def test_the_next_holder_in_the_same_process_keeps_its_lock_while_the_last_lets_go(
+    redis_client, monkeypatch
+) -> None:
+    """Two task runs of one worker process, one after the other on the same key: the second
+    takes the lock the moment the first's is gone from Redis, before the first's release has
+    returned. The second must still know it holds the lock (else it waits for itself: a hang
+    seen in the racing runs below, 1 run in 5)."""
+    from redis.lock import Lock
+
+    manager, key = _manager(30), f"test-{uuid.uuid4().hex}"
+    assert manager.acquire_lock(key, "first")
+    second_holds = threading.Event()
+    released = Lock.release
+
+    def release_then_let_the_next_in(lock: Lock) -> None:
+        released(lock)
+        if lock.name == f"lock:{key}" and not second_holds.is_set():
+            assert second_holds.wait(30)  # the next holder is in before this one returns
+
+    monkeypatch.setattr(Lock, "release", release_then_let_the_next_in)
+    waiter = threading.Thread(
+        target=lambda: manager.acquire_lock(key, "second") and second_holds.set()
+    )
+    waiter.start()
+    manager.release_lock(key, "first")
+    waiter.join(30)
+    assert manager.is_lock_holder(key, "second") and not manager.is_lock_holder(key, "first")
+    manager.release_lock(key, "second")
+    assert not manager.is_locked(key)
+
+
 def test_two_racing_runs_of_a_cached_task_pay_once(
     redis_client, prefect_harness, monkeypatch
 ) -> None:

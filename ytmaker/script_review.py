@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from ytmaker import own_media
+from ytmaker.config import get_settings
 from ytmaker.errors import InputError, ScriptValidationError
 from ytmaker.project_input import TAG_MAX, check_name, explain, invalid
 from ytmaker.providers.youtube import DESCRIPTION_MAX_BYTES, TITLE_MAX
@@ -134,7 +135,8 @@ class MediaRules:
     """Where a segment's relative `media:` path starts, and the largest file it may name."""
 
     root: Path = field(default_factory=Path.cwd)
-    max_bytes: int = 500_000_000
+    # YTMAKER_MEDIA_MAX_BYTES, as for --media folders (also where a run re-checks a kept file)
+    max_bytes: int = field(default_factory=lambda: get_settings().media_max_bytes)
 
 
 def apply_edit(

@@ -90,7 +90,7 @@ def decide_script(
     try:
         if text is not None:
             values["script"] = from_yaml(text, source)
-        media = MediaRules(media_root, ctx.settings.media_max_bytes)
+        media = MediaRules(media_root)
         decision = checked_script_decision(values, script, rules, source=source, media=media)
     except InputError as exc:
         problems = exc.details.get("problems") or [{"field": "script", "message": exc.message}]

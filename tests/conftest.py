@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,14 +76,14 @@ def _fresh_redis_clients() -> Iterator[None]:
     redis_conn.reset()
 
 
-# `make test` runs the tests on several pytest-xdist workers with `--dist loadscope`: each
-# module runs whole on one worker, in file order (its module-scoped fixtures, such as a Prefect
-# stack, a batch run or a rendered project, are built once), and different modules run side by
-# side. So a test never relies on what another module did, and makes its own data dir
-# (`settings`), database (`database_url`), free ports and, when it counts Redis subscribers, its
-# own channel prefix (YTMAKER_PROGRESS_PREFIX). (`--dist loadgroup` would split modules finer,
-# but pytest-xdist 3.8 cannot set the group on pytest 9.2's node ids: it ran grouped tests
-# anywhere.)
+# `make test` runs the tests on pytest-xdist workers (tests/conftest.py's scheduler below): a
+# module with a module-scoped fixture (a Prefect stack, a batch run or a rendered project, built
+# once) runs whole on one worker, in file order; every other test is a work unit of its own, so a
+# module of several stack tests (each its own server) spreads over the workers. So a test never
+# relies on what another test did, and makes its own data dir (`settings`), database
+# (`database_url`), free ports and, when it counts Redis subscribers, its own channel prefix
+# (YTMAKER_PROGRESS_PREFIX). (`--dist loadgroup` would say this with marks, but pytest-xdist 3.8
+# cannot set the group on pytest 9.2's node ids: it ran grouped tests anywhere.)
 
 
 def _module(item: pytest.Item) -> str:
@@ -88,10 +91,45 @@ def _module(item: pytest.Item) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Modules with the most slow (end-to-end) tests first, each kept whole and in its order:
-    xdist hands modules out in this order (`--no-loadscope-reorder`), so the long ones start at
-    once and the short ones fill the workers' last minutes."""
+    """Modules with the most slow (end-to-end) tests first, each kept in its order: xdist hands
+    the work out in this order (`--no-loadscope-reorder`), so the long ones start at once and the
+    short ones fill the workers' last minutes."""
     slow: dict[str, int] = {}
     for item in items:
         slow[_module(item)] = slow.get(_module(item), 0) + bool(item.get_closest_marker("slow"))
     items.sort(key=lambda item: -slow[_module(item)])
+
+
+_SHARED_FIXTURE = re.compile(r"""scope\s*=\s*["']module["']""")
+
+
+@functools.cache
+def _kept_whole(module: str) -> bool:
+    """Whether a test module builds something once for all its tests (a module-scoped fixture)."""
+    path = Path(__file__).resolve().parent.parent / module
+    return path.suffix == ".py" and bool(_SHARED_FIXTURE.search(path.read_text(encoding="utf-8")))
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneTestOrOneModule(LoadScopeScheduling):
+        """`--dist loadscope` whose units are whole modules only where a module shares a
+        fixture. A worker is given its next unit when it has one test left (it holds its last
+        test until it knows the next): xdist's own rule (three left) let one worker queue three
+        slow stack tests while the other ran out of work."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if _kept_whole(module) else nodeid
+
+        def _reschedule(self, node: Any) -> None:
+            if node.shutting_down:
+                return
+            if not self.workqueue:
+                node.shutdown()
+                return
+            if self._pending_of(self.assigned_work[node]) <= 1:
+                self._assign_work_unit(node)
+
+    return OneTestOrOneModule(config, log)

@@ -27,9 +27,19 @@ from ytmaker.summary import project_summary
 
 
 def cli(*args: str, columns: int = 80) -> tuple[int, str]:
-    from ytmaker_cli import app
+    """The command at a terminal `columns` wide. Its own consoles: the CLI's module-level ones
+    kept the width of the COLUMNS in force when some earlier test first imported the CLI."""
+    from rich.console import Console
 
-    result = CliRunner().invoke(app, list(args), env={"COLUMNS": str(columns)})
+    from ytmaker_cli import app
+    from ytmaker_cli.app import screen
+
+    kept = screen.out, screen.err
+    screen.out, screen.err = Console(width=columns), Console(stderr=True, width=columns)
+    try:
+        result = CliRunner().invoke(app, list(args), env={"COLUMNS": str(columns)})
+    finally:
+        screen.out, screen.err = kept
     return result.exit_code, " ".join(result.output.split())
 
 

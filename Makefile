@@ -10,13 +10,12 @@ RUN := $(UV) run --frozen
 # instead of 0.8 s, `import prefect.main` 3.3 s instead of 1.2 s, in each worker, server, CLI.
 export UV_COMPILE_BYTECODE := 1
 PYTEST_ARGS ?=
-# pytest-xdist workers (0: one process). Each test module stays whole on one worker
-# (tests/conftest.py). `make test` is serial by default: on 2 cores, 4 workers ran the stack
-# tests' servers, FFmpeg and the kill tests into each other's time limits (a run with 4 had
-# failures and errors in its first 10 %), so opt in with TEST_WORKERS=4.
-TEST_WORKERS ?= 0
-# 2 workers made test_scale_traps' racing runs miss their 120 s wait twice (serial: passes)
-FAST_WORKERS ?= 0
+# pytest-xdist workers (0: one process). A unit of work is one test, or a whole module when it
+# has a module-scoped fixture (tests/conftest.py). Measured on 2 cores from clean clones: serial
+# ~30 min (CI, quiet machine), 2 workers ~23 min, 3 workers 27 min (their stack servers, workers
+# and FFmpeg ran into each other: 50 % more CPU seconds for the same tests).
+TEST_WORKERS ?= 2
+FAST_WORKERS ?= 2
 XDIST = -n $(1) --dist loadscope --no-loadscope-reorder
 
 .PHONY: help install demo demo-en test test-fast lint format bench clean

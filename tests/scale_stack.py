@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.helpers import FAST_RULES, PG_URL, outside_env
+from tests.helpers import FAST_RULES, PG_URL, outside_env, unmeasured
 from tests.test_deployments import _cli, _free_port, _start, _stop
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -211,7 +211,7 @@ def scale_stack(tmp_path: Path, workers: int, extra: dict[str, str]) -> Iterator
             env = {**base_env(tmp_path, port, redis_url, prefect_db, app_db), **extra}
             server = _start(
                 [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                env,
+                unmeasured(env),
                 logs / "server.log",
             )
             _healthy(server, env["PREFECT_API_URL"], logs / "server.log")

@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from tasks.limits import IMAGES_IN_FLIGHT, MAX_POLL_SECONDS, WAIT_NOTICE_SECONDS
-from tests.helpers import cli_env
+from tests.helpers import cli_env, unmeasured
 from tests.servers.stability import FakeStability
 from tests.test_resilience import content
 from ytmaker.bootstrap import bootstrap
@@ -192,7 +192,7 @@ def _start_server(env: dict[str, str], log: Path) -> subprocess.Popen:
         'source deployments/common.sh && mkdir -p "$PREFECT_HOME" && '
         'exec "$PREFECT" server start --host "$HOST" --port "$PORT"'
     )
-    server = _spawn(["bash", "-c", script], env, log)
+    server = _spawn(["bash", "-c", script], unmeasured(env), log)
     url = f"http://127.0.0.1:{env['PREFECT_SERVER_PORT']}/api/health"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:

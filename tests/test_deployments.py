@@ -22,7 +22,7 @@ from uuid import UUID
 import httpx
 import pytest
 
-from tests.helpers import FAST_RULES, outside_env, seed_prefect_home
+from tests.helpers import FAST_RULES, outside_env, seed_prefect_home, unmeasured
 from tests.test_batch import SHORT_EN, SHORT_ZH
 from ytmaker import batch
 from ytmaker.db import Repository, dispose_engines
@@ -136,7 +136,7 @@ def running_stack(tmp_path: Path, **extra_env: str) -> Iterator[Stack]:
     try:
         server = _start(
             [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-            env,
+            unmeasured(env),
             logs / "server.log",
         )
         deadline = time.monotonic() + 120

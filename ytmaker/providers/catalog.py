@@ -205,7 +205,7 @@ def _pillow(settings: Settings, frame: Frame = FRAMES["landscape"]) -> Any:
 def _local_clips(settings: Settings, frame: Frame = FRAMES["landscape"]) -> Any:
     from ytmaker.providers.local.clips import LocalClips
 
-    return LocalClips(size=(frame.width, frame.height))
+    return LocalClips(size=(frame.width, frame.height), preset=settings.x264_preset)
 
 
 def _pexels(settings: Settings, frame: Frame = FRAMES["landscape"]) -> Any:
@@ -238,7 +238,7 @@ def _stability(settings: Settings, frame: Frame = FRAMES["landscape"]) -> Any:
 def _drawn(settings: Settings) -> Any:
     from ytmaker.providers.local.avatar import DrawnAvatar
 
-    return DrawnAvatar()
+    return DrawnAvatar(preset=settings.x264_preset)
 
 
 def _did(settings: Settings) -> Any:

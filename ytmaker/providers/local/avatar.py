@@ -358,7 +358,8 @@ def arm_track(frames: int, role: str) -> np.ndarray:
 # ---- encoding -------------------------------------------------------------------------------
 
 
-def ffmpeg_command(audio: Path, out: Path) -> list[str]:
+def ffmpeg_command(audio: Path, out: Path, preset: str = "veryfast") -> list[str]:
+    """The clip is a source the render encodes again: it takes the render's x264 preset."""
     import imageio_ffmpeg
 
     return [
@@ -386,7 +387,7 @@ def ffmpeg_command(audio: Path, out: Path) -> list[str]:
         "-c:v",
         "libx264",
         "-preset",
-        "veryfast",
+        preset,
         "-crf",
         "20",
         "-pix_fmt",
@@ -405,11 +406,18 @@ def ffmpeg_command(audio: Path, out: Path) -> list[str]:
     ]
 
 
-def encode(sprites: Sprites, tracks: dict[str, np.ndarray], audio: Path, out: Path) -> None:
+def encode(
+    sprites: Sprites,
+    tracks: dict[str, np.ndarray],
+    audio: Path,
+    out: Path,
+    preset: str = "veryfast",
+) -> None:
     """Pipe raw RGB frames into FFmpeg; only the changed patches are written per frame."""
     frame = sprites.base.copy()
     with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(ffmpeg_command(audio, out), stdin=subprocess.PIPE, stderr=log)
+        command = ffmpeg_command(audio, out, preset)
+        proc = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=log)
         assert proc.stdin is not None
         limit = time_limit(len(tracks["mouth"]) / FPS)
         timer = threading.Timer(limit, proc.kill)  # its own bound, inside the stage's
@@ -451,6 +459,9 @@ class DrawnAvatar:
     name = "drawn"
     metered_service = None
 
+    def __init__(self, preset: str = "veryfast") -> None:
+        self.preset = preset  # YTMAKER_X264_PRESET
+
     def make(self, audio_path: Path, role: AvatarRole, out_path: Path) -> Path:
         if role not in THEMES:
             raise ProviderError(
@@ -467,5 +478,5 @@ class DrawnAvatar:
             "arm": arm_track(frames, role),
         }
         with atomic_output(out_path) as tmp:
-            encode(build_sprites(role), tracks, audio_path, tmp)
+            encode(build_sprites(role), tracks, audio_path, tmp, self.preset)
         return out_path

@@ -43,8 +43,14 @@ class LocalClips:
     name = "local-clips"
     metered_service = None
 
-    def __init__(self, gate: Gate = paid_call, size: tuple[int, int] = (WIDTH, HEIGHT)) -> None:
+    def __init__(
+        self,
+        gate: Gate = paid_call,
+        size: tuple[int, int] = (WIDTH, HEIGHT),
+        preset: str = "veryfast",
+    ) -> None:
         self.size = size
+        self.preset = preset  # YTMAKER_X264_PRESET: the render encodes the clip again
         self.pictures = PillowImages(gate=gate, size=size)
 
     def make(self, description: str, seed: int, out_path: Path) -> Path:
@@ -62,7 +68,7 @@ class LocalClips:
             ["-y", "-framerate", str(FPS), "-i", str(picture),
              "-vf", drift_filter(width, height, CLIP_SECONDS),
              "-frames:v", str(round(CLIP_SECONDS * FPS)), "-r", str(FPS),
-             "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-an",
+             "-c:v", "libx264", "-preset", self.preset, "-crf", "20", "-an",
              "-f", "mp4", str(out)],
             "local clip",
             media_seconds=CLIP_SECONDS,

@@ -34,6 +34,7 @@ from prefect.input.run_input import keyset_from_base_key
 from pydantic import ConfigDict, create_model
 from pydantic.fields import FieldInfo
 
+from flows import heartbeats
 from flows.artifacts import keep
 from ytmaker import formats, review, script_review
 from ytmaker.bootstrap import bootstrap
@@ -185,7 +186,9 @@ def wait_if_held(ctx: Context, project_id: int) -> None:
 
 def _suspend(ctx: Context, project_id: int, form: type[RunInput]) -> None:
     key = f"{_key_prefix(project_id)}{len(_fired_keys(project_id)) + 1}"
-    review.note(ctx, project_id, flow_run_id=str(_this_run().id), pause_key=key)
+    run_id = _this_run().id
+    review.note(ctx, project_id, flow_run_id=str(run_id), pause_key=key)
+    heartbeats.stop(run_id)  # one sent after the Suspended state would get the run crashed
     suspend_flow_run(wait_for_input=form, timeout=ctx.settings.review_timeout, key=key)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +15,7 @@ from typing import Any
 import pytest
 
 _PREFECT_HOME = Path(tempfile.mkdtemp(prefix="ytmaker-prefect-"))
+atexit.register(shutil.rmtree, _PREFECT_HOME, True)  # one per test process: none left in /tmp
 os.environ.update(
     {
         "PREFECT_HOME": str(_PREFECT_HOME),

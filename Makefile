@@ -12,7 +12,7 @@ export UV_COMPILE_BYTECODE := 1
 PYTEST_ARGS ?=
 # pytest-xdist workers (0: one process). A unit of work is one test, or a whole module when it
 # has a module-scoped fixture (tests/conftest.py). Measured on 2 cores from clean clones: serial
-# ~30 min (CI, quiet machine), 2 workers ~23 min, 3 workers 27 min (their stack servers, workers
+# ~30 min (CI, quiet machine), 2 workers ~26 min, 3 workers 27 min (their stack servers, workers
 # and FFmpeg ran into each other: 50 % more CPU seconds for the same tests).
 TEST_WORKERS ?= 2
 FAST_WORKERS ?= 2

@@ -23,17 +23,17 @@ LOOP = "heartbeat_loop"  # prefect.flow_engine._send_heartbeats' inner function
 def stop(flow_run_id: UUID) -> int:
     """Ask the heartbeat thread of `flow_run_id` in this process to stop (it ends within a
     second and sends nothing more); the number of threads told."""
-    told = 0
-    for loop in _heartbeat_loops():
-        cells = _closure(loop)
-        engine, stop_event = cells.get("engine"), cells.get("stop_event")
-        run = getattr(engine, "flow_run", None)
-        if isinstance(stop_event, threading.Event) and getattr(run, "id", None) == flow_run_id:
-            stop_event.set()
-            told += 1
-    if not told and _configured():
+    events = [cells["stop_event"] for cells in _beating(flow_run_id)]
+    for event in events:
+        event.set()
+    if not events and _configured():
         log.warning("No heartbeat thread of flow run %s found to stop", flow_run_id)
-    return told
+    return len(events)
+
+
+def running(flow_run_id: UUID) -> bool:
+    """Whether a heartbeat thread of `flow_run_id` still runs in this process."""
+    return bool(_beating(flow_run_id))
 
 
 def _configured() -> bool:
@@ -42,21 +42,21 @@ def _configured() -> bool:
     return get_current_settings().flows.heartbeat_frequency is not None
 
 
-def running(flow_run_id: UUID) -> bool:
-    """Whether a heartbeat thread of `flow_run_id` still runs in this process."""
-    return any(
-        getattr(getattr(_closure(loop).get("engine"), "flow_run", None), "id", None) == flow_run_id
-        for loop in _heartbeat_loops()
-    )
-
-
-def _heartbeat_loops() -> list[Any]:
-    loops = []
+def _beating(flow_run_id: UUID) -> list[dict[str, Any]]:
+    """The closures (engine, stop_event, ...) of the live heartbeat loops of `flow_run_id`."""
+    found = []
     for thread in threading.enumerate():
         args = getattr(thread, "_args", None) or ()
-        if thread.is_alive() and args and getattr(args[0], "__name__", "") == LOOP:
-            loops.append(args[0])
-    return loops
+        if not (thread.is_alive() and args and getattr(args[0], "__name__", "") == LOOP):
+            continue
+        cells = _closure(args[0])
+        run = getattr(cells.get("engine"), "flow_run", None)
+        if (
+            isinstance(cells.get("stop_event"), threading.Event)
+            and getattr(run, "id", None) == flow_run_id
+        ):
+            found.append(cells)
+    return found
 
 
 def _closure(function: Any) -> dict[str, Any]:

@@ -358,7 +358,7 @@ def arm_track(frames: int, role: str) -> np.ndarray:
 # ---- encoding -------------------------------------------------------------------------------
 
 
-def ffmpeg_command(audio: Path, out: Path, preset: str = "veryfast") -> list[str]:
+def ffmpeg_command(audio: Path, out: Path, preset: str) -> list[str]:
     """The clip is a source the render encodes again: it takes the render's x264 preset."""
     import imageio_ffmpeg
 
@@ -411,7 +411,7 @@ def encode(
     tracks: dict[str, np.ndarray],
     audio: Path,
     out: Path,
-    preset: str = "veryfast",
+    preset: str,
 ) -> None:
     """Pipe raw RGB frames into FFmpeg; only the changed patches are written per frame."""
     frame = sprites.base.copy()

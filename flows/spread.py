@@ -1,16 +1,19 @@
 """A batch spread across workers: each project as a `video-generation` deployment run.
 
 When the batch itself runs on the work pool (a deployment run), each project is started with
-`run_deployment(..., as_subflow=True)`, so any worker may take it and the UI shows it under the
-batch run. Its idempotency key names the batch, the project and this batch run (the attempt): a
-batch run rescheduled after its worker died finds its projects' runs again instead of starting
-them twice; `ytmaker batch run ID --deployment` again is a new attempt.
+`run_deployment(..., as_subflow=True)` on the batch run's own work queue, so any worker of that
+queue may take it and the UI shows it under the batch run. Its idempotency key names the batch,
+the project and this batch run (the attempt): a batch run rescheduled after its worker died finds
+its projects' runs again instead of starting them twice; `ytmaker batch run ID --deployment`
+again is a new attempt.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
+from uuid import UUID
 
 from prefect.client.orchestration import get_client
 from prefect.context import FlowRunContext
@@ -32,6 +35,19 @@ def on_pool() -> bool:
     return bool(context and context.flow_run and context.flow_run.deployment_id)
 
 
+def own_queue() -> str | None:
+    """The work queue this flow run came from: a batch's projects go where the batch went (a
+    batch sent to a `rush` queue keeps its videos there, not on the pool's default queue)."""
+    context = FlowRunContext.get()
+    if context and context.flow_run and context.flow_run.work_queue_name:
+        return context.flow_run.work_queue_name
+    started = os.environ.get("PREFECT__FLOW_RUN_ID")  # a sub-flow's: the run the worker started
+    if not started:
+        return None
+    with get_client(sync_client=True) as client:
+        return client.read_flow_run(UUID(started)).work_queue_name
+
+
 def idempotency_key(batch_id: int, project_id: int) -> str:
     context = FlowRunContext.get()
     attempt = context.flow_run.id if context and context.flow_run else "local"
@@ -47,6 +63,7 @@ def run_on_pool(batch_id: int, project_id: int, tags: list[str]) -> dict[str, An
         idempotency_key=idempotency_key(batch_id, project_id),
         tags=tags,
         timeout=0,
+        work_queue_name=own_queue(),
     )
     # sync code: Prefect's async_dispatch gives the flow run, not a coroutine
     done = settled(run.id)  # type: ignore[union-attr]

@@ -37,6 +37,7 @@ if _OWN_REDIS:
     os.environ["REDIS_URL"] = _OWN_REDIS
 
 from tests.helpers import FAST_RULES, postgres_url  # noqa: E402
+from tests.stack import Server, running_server  # noqa: E402
 from ytmaker import db, redis_conn  # noqa: E402
 from ytmaker.config import Settings, reload_settings  # noqa: E402
 
@@ -71,6 +72,14 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=240):
         yield
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`make up`'s server (pool and deployments included), one per test process, started when a
+    stack test first asks for it; each stack test brings its own queue and worker to it."""
+    with running_server(tmp_path_factory.mktemp("prefect-server")) as server:
+        yield server
 
 
 @pytest.fixture(autouse=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 
 from tests.helpers import FAST_RULES, PG_URL, outside_env, unmeasured
-from tests.test_deployments import _cli, _free_port, _start, _stop
+from tests.stack import cli, free_port, start, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 PREFECT = str(Path(sys.executable).parent / "prefect")
@@ -90,7 +90,7 @@ class ScaleStack:
 
 
 def _redis(port: int, log: Path) -> subprocess.Popen:
-    server = _start(
+    server = start(
         [
             "redis-server",
             "--port",
@@ -191,7 +191,7 @@ def start_worker(stack: ScaleStack, index: int, limit: int = 2) -> Worker:
     log = stack.logs / f"{name}.log"
     command = ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc", PREFECT]
     command += ["worker", "start", "--pool", "ytmaker-pool", "--name", name, "--limit", str(limit)]
-    worker = Worker(name, _start(command, env, log), log)
+    worker = Worker(name, start(command, env, log), log)
     stack.workers.append(worker)
     return worker
 
@@ -201,7 +201,7 @@ def scale_stack(tmp_path: Path, workers: int, extra: dict[str, str]) -> Iterator
     logs = tmp_path / "logs"
     logs.mkdir(parents=True)
     (tmp_path / "data").mkdir()
-    port, redis_port = _free_port(), _free_port()
+    port, redis_port = free_port(), free_port()
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
     redis_server = server = None
     stack = None
@@ -209,14 +209,14 @@ def scale_stack(tmp_path: Path, workers: int, extra: dict[str, str]) -> Iterator
         try:
             redis_server = _redis(redis_port, logs / "redis.log")
             env = {**base_env(tmp_path, port, redis_url, prefect_db, app_db), **extra}
-            server = _start(
+            server = start(
                 [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
                 unmeasured(env),
                 logs / "server.log",
             )
             _healthy(server, env["PREFECT_API_URL"], logs / "server.log")
-            _cli(env, "work-pool", "create", "ytmaker-pool", "--type", "process")
-            _cli(env, "deploy", "--all", "--no-prompt")
+            cli(env, "work-pool", "create", "ytmaker-pool", "--type", "process")
+            cli(env, "deploy", "--all", "--no-prompt")
             _run(env, sys.executable, "deployments/blocks.py", redis_url)
             _run(env, sys.executable, "deployments/automations.py", *AUTOMATIONS)
             stack = ScaleStack(
@@ -231,9 +231,9 @@ def scale_stack(tmp_path: Path, workers: int, extra: dict[str, str]) -> Iterator
             raise
         finally:
             for worker in stack.workers if stack else []:
-                _stop(worker.process)
-            _stop(server)
-            _stop(redis_server)
+                stop(worker.process)
+            stop(server)
+            stop(redis_server)
             from ytmaker.db import dispose_engines
 
             dispose_engines()

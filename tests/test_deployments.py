@@ -1,191 +1,33 @@
 """The deployments as a user runs them: a real `prefect server start`, the process work pool,
-`prefect deploy --all --no-prompt` from prefect.yaml, a worker, and flow runs submitted to it.
+`prefect deploy --all --no-prompt` from prefect.yaml, a worker, and flow runs submitted to it
+(tests/stack.py: the server is the test process's shared one, the worker and its queue this
+test's own).
 
 Flow runs execute in the worker's subprocesses, so the worker carries the data dir, database and
-fast script rules in its environment. Everything started here is stopped, worker first.
+fast script rules in its environment.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from uuid import UUID
 
-import httpx
 import pytest
 
-from tests.helpers import FAST_RULES, outside_env, seed_prefect_home, unmeasured
+from tests.stack import POOL, ROOT, RUN_TIMEOUT, Server, Stack, running_stack, wait
 from tests.test_batch import SHORT_EN, SHORT_ZH
 from ytmaker import batch
-from ytmaker.db import Repository, dispose_engines
+from ytmaker.db import Repository
 from ytmaker.models import BatchStatus, ProjectStatus
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
-ROOT = Path(__file__).resolve().parent.parent
-PREFECT = str(Path(sys.executable).parent / "prefect")
-RUN_TIMEOUT = 240
-
-
-@dataclass
-class Stack:
-    api_url: str
-    env: dict[str, str]
-    data_dir: Path
-    database_url: str
-    logs: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            command,
-            env=env,
-            cwd=ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: stopped as a whole below
-        )
-
-
-def _stop(process: subprocess.Popen | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
-def _cli(stack_env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [PREFECT, *args],
-        env=stack_env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert done.returncode == 0, f"prefect {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Stack]:
-    with running_stack(tmp_path) as running:
+def stack(prefect_server: Server, tmp_path: Path) -> Iterator[Stack]:
+    with running_stack(prefect_server, tmp_path) as running:
         yield running
-
-
-@contextlib.contextmanager
-def running_stack(tmp_path: Path, **extra_env: str) -> Iterator[Stack]:
-    """A server with the deployments of prefect.yaml and a worker, stopped after use (the
-    `stack` fixture here and in other test modules); `extra_env` goes to the worker too."""
-    port = _free_port()
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    database_url = f"sqlite:///{data_dir / 'ytmaker.db'}"
-    env = outside_env()
-    env.update(
-        {
-            "PREFECT_HOME": str(tmp_path / "prefect"),
-            "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "PREFECT_LOCAL_STORAGE_PATH": str(tmp_path / "prefect" / "results"),
-            "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
-            "PREFECT_WORKER_QUERY_SECONDS": "2",
-            "PREFECT_UI_ENABLED": "false",
-            "YTMAKER_APP_DIR": str(ROOT),
-            "YTMAKER_DATA_DIR": str(data_dir),
-            "DATABASE_URL": database_url,
-            **FAST_RULES,
-            **{
-                f"YTMAKER_{kind}": "local"
-                for kind in (
-                    "SCRIPT_PROVIDER",
-                    "VOICE_PROVIDER",
-                    "IMAGE_PROVIDER",
-                    "AVATAR_PROVIDER",
-                    "PUBLISHER",
-                )
-            },
-            **extra_env,
-        }
-    )
-    seed_prefect_home(tmp_path / "prefect")
-    server = worker = None
-    try:
-        server = _start(
-            [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-            unmeasured(env),
-            logs / "server.log",
-        )
-        deadline = time.monotonic() + 120
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{env['PREFECT_API_URL']}/health", timeout=2).status_code == 200:
-                    break
-            assert server.poll() is None, (logs / "server.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "the Prefect server did not become healthy"
-            time.sleep(0.5)
-        _cli(env, "work-pool", "create", "ytmaker-pool", "--type", "process")
-        _cli(env, "deploy", "--all", "--no-prompt")
-        worker = _start(
-            [PREFECT, "worker", "start", "--pool", "ytmaker-pool", "--name", "test-worker"],
-            env,
-            logs / "worker.log",
-        )
-        yield Stack(env["PREFECT_API_URL"], env, data_dir, database_url, logs)
-    except BaseException:
-        for name in ("server.log", "worker.log"):
-            if (logs / name).exists():
-                print(f"--- {name}\n{(logs / name).read_text()[-4000:]}")
-        raise
-    finally:
-        _stop(worker)  # a worker outlives its server badly: stop it first
-        _stop(server)
-        dispose_engines()
-
-
-def _wait(client, flow_run_ids: list, timeout: float) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        runs = {i: client.read_flow_run(i) for i in flow_run_ids}
-        if all(r.state and r.state.is_final() for r in runs.values()):
-            return runs
-        assert time.monotonic() < deadline, {i: r.state for i, r in runs.items()}
-        time.sleep(1)
-
-
-def _paused(client, run_id: UUID, timeout: float = RUN_TIMEOUT):
-    """The run once it waits for input (the UI shows it Suspended, with a Resume button)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        run = client.read_flow_run(run_id)
-        if run.state and run.state.is_paused():
-            return run
-        assert not (run.state and run.state.is_final()), run.state
-        assert time.monotonic() < deadline, run.state
-        time.sleep(1)
 
 
 def test_deployments_run_on_a_worker(stack: Stack) -> None:
@@ -218,7 +60,7 @@ def test_deployments_run_on_a_worker(stack: Stack) -> None:
             name: client.read_deployment_by_name(f"{name}/{name}")
             for name in ("video-generation", "batch-processing", "quota-sync")
         }
-        assert {d.work_pool_name for d in deployments.values()} == {"ytmaker-pool"}
+        assert {d.work_pool_name for d in deployments.values()} == {POOL}
         form = deployments["video-generation"].parameter_openapi_schema
         assert form["properties"]["project_id"]["type"] == "integer"
         assert form["required"] == ["project_id"]
@@ -239,12 +81,18 @@ def test_deployments_run_on_a_worker(stack: Stack) -> None:
         # a single video and a batch, submitted like the UI's "Run" button does
         started = time.monotonic()
         video_run = run_deployment(
-            "video-generation/video-generation", parameters={"project_id": single.id}, timeout=0
+            "video-generation/video-generation",
+            parameters={"project_id": single.id},
+            timeout=0,
+            work_queue_name=stack.queue,
         )
         batch_run = run_deployment(
-            "batch-processing/batch-processing", parameters={"batch_id": row.id}, timeout=0
+            "batch-processing/batch-processing",
+            parameters={"batch_id": row.id},
+            timeout=0,
+            work_queue_name=stack.queue,
         )
-        runs = _wait(client, [video_run.id, batch_run.id], RUN_TIMEOUT)
+        runs = wait(client, [video_run.id, batch_run.id], RUN_TIMEOUT)
         elapsed = time.monotonic() - started
         assert runs[video_run.id].state.is_completed(), runs[video_run.id].state
         assert runs[batch_run.id].state.is_completed(), runs[batch_run.id].state
@@ -262,6 +110,7 @@ def test_deployments_run_on_a_worker(stack: Stack) -> None:
         by_project = {c.parameters["project_id"]: c for c in children}
         assert by_project[ids[1]].state.is_failed() and by_project[ids[0]].state.is_completed()
         assert f"batch:{row.id}" in by_project[ids[2]].tags
+        assert {c.work_queue_name for c in children} == {stack.queue}  # the batch run's queue
 
         # the hourly sync is scheduled (upcoming runs exist, on the hour)
         upcoming = client.read_flow_runs(

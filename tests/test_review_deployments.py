@@ -21,18 +21,20 @@ import pytest
 
 from tests.servers.stability import FakeStability
 from tests.servers.youtube import FakeYouTube
-from tests.test_batch import SHORT_EN, SHORT_ZH
-from tests.test_deployments import (
+from tests.stack import (
+    POOL,
     PREFECT,
     ROOT,
     RUN_TIMEOUT,
+    Server,
     Stack,
-    _paused,
-    _start,
-    _stop,
-    _wait,
+    paused,
     running_stack,
+    start,
+    stop,
+    wait,
 )
+from tests.test_batch import SHORT_EN, SHORT_ZH
 from tests.test_ui_deployments import _api, _artifacts, _children, _submit
 from ytmaker.db import Repository
 from ytmaker.models import ProjectStatus
@@ -54,7 +56,9 @@ def stability() -> Iterator[FakeStability]:
 
 
 @pytest.fixture
-def stack(tmp_path: Path, youtube: FakeYouTube, request: pytest.FixtureRequest) -> Iterator[Stack]:
+def stack(
+    prefect_server: Server, tmp_path: Path, youtube: FakeYouTube, request: pytest.FixtureRequest
+) -> Iterator[Stack]:
     """make up's stack uploading to the local YouTube server; `request.param`: more settings
     (YTMAKER_IMAGE_PROVIDER=stability: pictures from the local Stability server)."""
     token = tmp_path / "token.json"
@@ -81,7 +85,7 @@ def stack(tmp_path: Path, youtube: FakeYouTube, request: pytest.FixtureRequest) 
         env.update(STABILITY_API_KEY=images.api_key, STABILITY_BASE_URL=images.url)
     if os.environ.get("REDIS_URL"):  # the test session's own Redis, if it has one
         env["REDIS_URL"] = os.environ["REDIS_URL"]
-    with running_stack(tmp_path, **env) as running:
+    with running_stack(prefect_server, tmp_path, **env) as running:
         subprocess.run(  # make up's zombie-run automation, as make up creates it
             [sys.executable, "deployments/automations.py", "deployments/zombie.yaml"],
             cwd=ROOT,
@@ -92,14 +96,16 @@ def stack(tmp_path: Path, youtube: FakeYouTube, request: pytest.FixtureRequest) 
         yield running
 
 
-def _waiting_video(repo: Repository, client, name: str, content: str, language: str) -> tuple:
+def _waiting_video(
+    repo: Repository, client, queue: str, name: str, content: str, language: str
+) -> tuple:
     """A project with review on, made by a video-generation run until it waits:
     (project, run, the run as it waits)."""
     project = repo.create_project(
         name=name, content=content, language=language, review_required=True
     )
-    run = _submit(client, "video-generation", {"project_id": project.id})
-    return project, run, _paused(client, run.id)
+    run = _submit(client, queue, "video-generation", {"project_id": project.id})
+    return project, run, paused(client, run.id)
 
 
 def _ytmaker(stack: Stack, *args: str) -> subprocess.CompletedProcess:
@@ -116,9 +122,13 @@ def _ytmaker(stack: Stack, *args: str) -> subprocess.CompletedProcess:
 def test_suspended_run_approved_through_the_api_uploads_the_edited_title_once(
     stack: Stack, youtube: FakeYouTube
 ) -> None:
+    from prefect.client.schemas.filters import FlowRunFilter
+
     repo = Repository(stack.database_url)
     with _api(stack.api_url) as client:
-        project, run, waiting = _waiting_video(repo, client, "早餐店審核", SHORT_ZH, "zh-TW")
+        project, run, waiting = _waiting_video(
+            repo, client, stack.queue, "早餐店審核", SHORT_ZH, "zh-TW"
+        )
         assert waiting.state.name == "Suspended"  # the process ended: the worker is free
         # no heartbeat comes from a suspended run: the zombie automation (90 s) leaves it be
         time.sleep(max(0.0, 100 - (datetime.now(UTC) - waiting.state.timestamp).total_seconds()))
@@ -145,7 +155,7 @@ def test_suspended_run_approved_through_the_api_uploads_the_edited_title_once(
             run_input={"decision": "approve", "title": "x", "publish_at": "2020-01-01 08:00"},
         )
         assert past.status.value == "ACCEPT", past.details
-        _paused(client, run.id)
+        paused(client, run.id)
         again = repo.get_project(project.id)
         assert again.status is ProjectStatus.AWAITING_REVIEW
         assert again.review["pause_key"] == f"review-{project.id}-2"
@@ -156,16 +166,17 @@ def test_suspended_run_approved_through_the_api_uploads_the_edited_title_once(
             run_input={"decision": "approve", "title": "UI 核准的標題", "privacy": "unlisted"},
         )
         assert approved.status.value == "ACCEPT", approved.details
-        done = _wait(client, [run.id], RUN_TIMEOUT)[run.id]
+        done = wait(client, [run.id], RUN_TIMEOUT)[run.id]
         assert done.state.is_completed(), done.state
 
         again = client.resume_flow_run(run.id, run_input={"decision": "approve", "title": "2"})
         assert again.status.value == "ABORT"  # not waiting any more
         # one review card, rewritten when it waited again; no two runs share a name
         assert len(_artifacts(client, run.id, f"video-{project.id}-review")) == 1
+        ours = FlowRunFilter(work_queue_name={"any_": [stack.queue]})
         names = [
             r.name
-            for r in client.read_flow_runs()
+            for r in client.read_flow_runs(flow_run_filter=ours)
             if r.parameters.get("project_id") == project.id or r.id == run.id
         ]
         assert len(names) == len(set(names)), names
@@ -193,12 +204,14 @@ def test_new_videos_with_review_approved_and_rejected_from_the_command_line(
     form = {"content": SHORT_EN, "language": "en", "review": "upload"}
     with _api(stack.api_url) as client:
         runs = {
-            verdict: _submit(client, "new-video", {"video": {**form, "name": f"Tea {verdict}"}})
+            verdict: _submit(
+                client, stack.queue, "new-video", {"video": {**form, "name": f"Tea {verdict}"}}
+            )
             for verdict in ("approve", "reject")
         }
         projects = {}
         for verdict, run in runs.items():
-            _paused(client, run.id)  # the new-video run itself waits: its video is a sub-flow
+            paused(client, run.id)  # the new-video run itself waits: its video is a sub-flow
             (child,) = _children(client, run.id)
             assert child.state.is_completed()
             projects[verdict] = repo.get_project(child.parameters["project_id"])
@@ -214,7 +227,7 @@ def test_new_videos_with_review_approved_and_rejected_from_the_command_line(
         for verdict, said in (("approve", approve), ("reject", reject)):
             assert said.returncode == 0, said.stderr
             assert f"its run {runs[verdict].id} was resumed" in " ".join(said.stderr.split())
-        done = _wait(client, [run.id for run in runs.values()], RUN_TIMEOUT)
+        done = wait(client, [run.id for run in runs.values()], RUN_TIMEOUT)
         assert all(run.state.is_completed() for run in done.values()), done
     published = repo.get_project(projects["approve"].id)
     assert published.status is ProjectStatus.COMPLETED and published.youtube_video_id
@@ -232,8 +245,8 @@ def test_an_unanswered_review_expires_and_can_still_be_approved(
 ) -> None:
     repo = Repository(stack.database_url)
     with _api(stack.api_url) as client:
-        project, run, _ = _waiting_video(repo, client, "Tea, late", SHORT_EN, "en")
-        expired = _wait(client, [run.id], 120)[run.id]  # the server's pause-expiration service
+        project, run, _ = _waiting_video(repo, client, stack.queue, "Tea, late", SHORT_EN, "en")
+        expired = wait(client, [run.id], 120)[run.id]  # the server's pause-expiration service
         assert expired.state.is_failed() and "never resumed" in expired.state.message
     listed = _ytmaker(stack, "review", "--json")
     assert [row["status"] for row in json.loads(listed.stdout)] == ["REVIEW_EXPIRED"]
@@ -248,19 +261,18 @@ IMAGES = "/v2beta/stable-image/generate"
 
 
 def _kill_worker(stack: Stack) -> None:
-    """SIGKILL this stack's worker and everything in its process group (found by the stack's
-    own API address in its environment: no other stack's worker is touched)."""
-    api = b"PREFECT_API_URL=" + stack.env["PREFECT_API_URL"].encode()
+    """SIGKILL this stack's worker and everything in its process group (found by its name, of
+    the stack's own queue: no other stack's worker is touched)."""
+    name = f"worker-{stack.queue}".encode()
     killed = 0
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
             command = (proc / "cmdline").read_bytes().split(b"\0")
-            environ = (proc / "environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"worker" in command and b"test-worker" in command and api in environ:
+        if b"worker" in command and name in command:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(int(proc.name), signal.SIGKILL)
                 killed += 1
@@ -281,8 +293,8 @@ def test_a_script_edited_in_the_resume_form_reaches_the_voice_and_the_subtitles(
         project = repo.create_project(
             name="早餐店腳本", content=SHORT_ZH * 3, language="zh-TW", review_mode="script"
         )
-        run = _submit(client, "video-generation", {"project_id": project.id})
-        waiting = _paused(client, run.id)
+        run = _submit(client, stack.queue, "video-generation", {"project_id": project.id})
+        waiting = paused(client, run.id)
         assert waiting.state.name == "Suspended"  # the worker is free while a person reads
         held = repo.get_project(project.id)
         assert held.status is ProjectStatus.AWAITING_REVIEW and held.review["reason"] == "script"
@@ -308,7 +320,7 @@ def test_a_script_edited_in_the_resume_form_reaches_the_voice_and_the_subtitles(
             run.id, run_input={"decision": "approve", "segment_2_text": "很長很長的句子，" * 14}
         )
         assert too_long.status.value == "ACCEPT", too_long.details
-        _paused(client, run.id)
+        paused(client, run.id)
         again = repo.get_project(project.id)
         assert again.review["pause_key"] == f"review-{project.id}-2"
         assert "segments[2].text: takes about 26s to say" in again.review["refused"]
@@ -318,19 +330,20 @@ def test_a_script_edited_in_the_resume_form_reaches_the_voice_and_the_subtitles(
 
         # the machine dies while the run waits; another worker takes it up when it is resumed
         _kill_worker(stack)
-        second = _start(
-            [PREFECT, "worker", "start", "--pool", "ytmaker-pool", "--name", "second-worker"],
+        second = start(
+            [PREFECT, "worker", "start", "--pool", POOL, "--work-queue", stack.queue,
+             "--name", f"second-{stack.queue}"],
             stack.env,
             stack.logs / "second-worker.log",
-        )
+        )  # fmt: skip
         try:
             assert client.read_flow_run(run.id).state.is_paused()
             form = {"decision": "approve", "segment_2_text": edited, "title": "早餐店，改過"}
             approved = client.resume_flow_run(run.id, run_input=form)
             assert approved.status.value == "ACCEPT", approved.details
-            done = _wait(client, [run.id], 3 * RUN_TIMEOUT)[run.id]  # a whole video; busy machine
+            done = wait(client, [run.id], 3 * RUN_TIMEOUT)[run.id]  # a whole video; busy machine
         finally:
-            _stop(second)
+            stop(second)
         assert done.state.is_completed(), done.state
         twice = client.resume_flow_run(run.id, run_input={"decision": "approve"})
         assert twice.status.value == "ABORT"  # not waiting any more: approving twice goes once

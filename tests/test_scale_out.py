@@ -36,8 +36,8 @@ from tests.servers.did import FakeDID
 from tests.servers.gemini import FakeGemini, valid_script
 from tests.servers.stability import FakeStability
 from tests.servers.youtube import FakeYouTube
+from tests.stack import cli
 from tests.test_batch import SHORT_EN, SHORT_ZH
-from tests.test_deployments import _cli
 from tests.test_flow_real_providers import _talking_head
 from ytmaker import batch
 from ytmaker.db import Repository
@@ -364,7 +364,7 @@ def _active_slots(client: Any) -> int:
 
 
 def test_c_a_run_that_always_crashes_is_rescheduled_twice(stack, client) -> None:
-    _cli(
+    cli(
         stack.env,
         "deploy",
         "tests/scale_crasher.py:crasher",

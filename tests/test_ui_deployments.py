@@ -18,8 +18,8 @@ from uuid import UUID
 import pytest
 import sqlalchemy
 
+from tests.stack import RUN_TIMEOUT, Server, Stack, cli, paused, running_stack, wait
 from tests.test_batch import SHORT_EN, SHORT_ZH
-from tests.test_deployments import RUN_TIMEOUT, Stack, _cli, _paused, _wait, running_stack
 from ytmaker import batch
 from ytmaker.db import Repository
 from ytmaker.models import BatchTask, Project, ProjectStatus
@@ -28,9 +28,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(480)]
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Stack]:
-    """The server + deployments + worker of tests/test_deployments.py."""
-    with running_stack(tmp_path) as running:
+def stack(prefect_server: Server, tmp_path: Path) -> Iterator[Stack]:
+    """A worker and queue of this test's own on the shared server (tests/stack.py)."""
+    with running_stack(prefect_server, tmp_path) as running:
         yield running
 
 
@@ -44,10 +44,12 @@ def _api(api_url: str) -> Iterator:
         yield client
 
 
-def _submit(client, deployment: str, parameters: dict):
-    """What the UI's Run button does with the form's values."""
+def _submit(client, queue: str, deployment: str, parameters: dict):
+    """What the UI's Run button does with the form's values (sent to the test's own queue)."""
     found = client.read_deployment_by_name(f"{deployment}/{deployment}")
-    return client.create_flow_run_from_deployment(found.id, parameters=parameters)
+    return client.create_flow_run_from_deployment(
+        found.id, parameters=parameters, work_queue_name=queue
+    )
 
 
 def _rows(repo: Repository, model: type, **where: object) -> list:
@@ -90,15 +92,24 @@ def test_new_video_from_the_form(stack: Stack) -> None:
     repo = Repository(stack.database_url)
     form = {"name": "早餐店 UI", "content": SHORT_ZH, "publish_at": "2099-12-24 20:00"}
     with _api(stack.api_url) as client:
-        good = _submit(client, "new-video", {"video": {**form, "tags": ["台灣", "早餐"]}})
-        broken = _submit(client, "new-video", {"video": {**form, "publish_at": "2020-01-01 08:00"}})
-        held = _submit(client, "new-video", {"video": {**form, "name": "腳本", "review": "script"}})
+        good = _submit(
+            client, stack.queue, "new-video", {"video": {**form, "tags": ["台灣", "早餐"]}}
+        )
+        broken = _submit(
+            client, stack.queue, "new-video", {"video": {**form, "publish_at": "2020-01-01 08:00"}}
+        )
+        held = _submit(
+            client,
+            stack.queue,
+            "new-video",
+            {"video": {**form, "name": "腳本", "review": "script"}},
+        )
         # a rule the schema expresses: the server refuses the run itself, naming the field
         with pytest.raises(PrefectHTTPStatusError, match="video.name") as refused:
-            _submit(client, "new-video", {"video": {**form, "name": "x" * 201}})
+            _submit(client, stack.queue, "new-video", {"video": {**form, "name": "x" * 201}})
         assert refused.value.response.status_code == 409
 
-        runs = _wait(client, [good.id, broken.id], RUN_TIMEOUT)
+        runs = wait(client, [good.id, broken.id], RUN_TIMEOUT)
         assert runs[good.id].state.is_completed(), (runs[good.id].state, _logs(client, good.id))
         (project,) = _rows(repo, Project, created_by_run=str(good.id))
         assert project.created_by_run == str(good.id)
@@ -137,7 +148,7 @@ def test_new_video_from_the_form(stack: Stack) -> None:
 
         # the Review drop-down's `script`: the run the user lands on waits after the script,
         # with a field per piece in its Resume form, before any picture or voice is made
-        waiting = _paused(client, held.id)
+        waiting = paused(client, held.id)
         (script_held,) = _rows(repo, Project, created_by_run=str(held.id))
         assert script_held.status is ProjectStatus.AWAITING_REVIEW
         assert script_held.review["reason"] == "script"
@@ -153,7 +164,7 @@ def test_new_video_from_the_form(stack: Stack) -> None:
             held.id, run_input={"decision": "reject", "reason": "換個主題"}
         )
         assert rejected.status.value == "ACCEPT", rejected.details
-        _wait(client, [held.id], RUN_TIMEOUT)
+        wait(client, [held.id], RUN_TIMEOUT)
         ended = repo.get_project(script_held.id)
         assert ended.status is ProjectStatus.REJECTED and repo.assets(ended.id) == []
     assert len(_rows(repo, Project)) == 2  # the broken form made none
@@ -177,10 +188,10 @@ def test_new_batch_from_yaml_and_from_a_list(stack: Stack) -> None:
     }
     with_file = "projects:\n  - name: x\n    content_file: /etc/hostname\n"
     with _api(stack.api_url) as client:
-        from_yaml = _submit(client, "new-batch", {"batch": {"batch_yaml": text}})
-        from_list = _submit(client, "new-batch", {"batch": listed})
-        refused = _submit(client, "new-batch", {"batch": {"batch_yaml": with_file}})
-        runs = _wait(client, [from_yaml.id, from_list.id, refused.id], RUN_TIMEOUT + 120)
+        from_yaml = _submit(client, stack.queue, "new-batch", {"batch": {"batch_yaml": text}})
+        from_list = _submit(client, stack.queue, "new-batch", {"batch": listed})
+        refused = _submit(client, stack.queue, "new-batch", {"batch": {"batch_yaml": with_file}})
+        runs = wait(client, [from_yaml.id, from_list.id, refused.id], RUN_TIMEOUT + 120)
 
         for run in (from_yaml, from_list):
             assert runs[run.id].state.is_completed(), runs[run.id].state
@@ -234,19 +245,21 @@ def _worker_done_with_the_crash(stack: Stack) -> None:
 def test_a_run_rescheduled_after_a_crash_makes_no_second_project(stack: Stack) -> None:
     repo = Repository(stack.database_url)
     with _api(stack.api_url) as client:
-        run = _submit(client, "new-video", {"video": {"name": "Crash", "content": SHORT_EN * 3}})
+        run = _submit(
+            client, stack.queue, "new-video", {"video": {"name": "Crash", "content": SHORT_EN * 3}}
+        )
         deadline = time.monotonic() + RUN_TIMEOUT
         while not (_rows(repo, Project, created_by_run=str(run.id)) and _children(client, run.id)):
             assert time.monotonic() < deadline, client.read_flow_run(run.id).state
             time.sleep(0.5)
         (process,) = {os.getpgid(pid) for pid in _flow_run_processes(run.id)}
         os.killpg(process, signal.SIGKILL)  # the machine dies mid-video
-        crashed = _wait(client, [run.id], 60)[run.id]
+        crashed = wait(client, [run.id], 60)[run.id]
         assert crashed.state.is_crashed(), crashed.state  # the worker saw its process die
         _worker_done_with_the_crash(stack)
 
-        _cli(stack.env, "flow-run", "retry", str(run.id))  # rescheduled: same id and form
-        again = _wait(client, [run.id], RUN_TIMEOUT)[run.id]
+        cli(stack.env, "flow-run", "retry", str(run.id))  # rescheduled: same id and form
+        again = wait(client, [run.id], RUN_TIMEOUT)[run.id]
 
         assert again.state.is_completed(), again.state
         assert again.run_count == 2

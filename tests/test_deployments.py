@@ -9,10 +9,13 @@ fast script rules in its environment.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.stack import POOL, ROOT, RUN_TIMEOUT, Server, Stack, running_stack, wait
@@ -22,6 +25,31 @@ from ytmaker.db import Repository
 from ytmaker.models import BatchStatus, ProjectStatus
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
+
+
+def _heartbeats(api_url: str, run) -> list[float]:
+    """Seconds since the run started of each of its heartbeats, and of its end, once the
+    server has stored the run's final event (events are stored a few seconds late)."""
+    resource = {"id": [f"prefect.flow-run.{run.id}"]}
+    deadline = time.monotonic() + 60
+    while True:
+        answer = httpx.post(
+            f"{api_url}/events/filter",
+            json={"filter": {"resource": resource}, "limit": 50},
+            timeout=30,
+        )
+        found = answer.raise_for_status().json()["events"]
+        names = {e["event"] for e in found}
+        if "prefect.flow-run.Completed" in names or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    started = run.start_time.timestamp()
+    beats = [
+        datetime.fromisoformat(e["occurred"]).timestamp() - started
+        for e in found
+        if e["event"] == "prefect.flow-run.heartbeat"
+    ]
+    return [0.0, *sorted(beats), run.end_time.timestamp() - started]
 
 
 @pytest.fixture
@@ -98,6 +126,10 @@ def test_deployments_run_on_a_worker(stack: Stack) -> None:
         assert runs[batch_run.id].state.is_completed(), runs[batch_run.id].state
         assert runs[video_run.id].name.startswith(f"video-{single.id}")
         assert runs[batch_run.id].name == f"batch-{row.id}"
+        # it beat all along, from the deployment's own settings (this worker sets none): never
+        # silent for the zombie automation's 90 s, as with Prefect's default of 180 s
+        beats = _heartbeats(stack.api_url, runs[batch_run.id])
+        assert max(b - a for a, b in itertools.pairwise(beats)) <= 45, beats
 
         # the batch's children are linked to it, one per project
         children = client.read_flow_runs(

@@ -97,6 +97,13 @@ def cli(stack_env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
+def _run_python(env: dict[str, str], *args: str) -> None:
+    done = subprocess.run(
+        [sys.executable, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, f"{' '.join(args)}:\n{done.stdout}\n{done.stderr}"
+
+
 def _base_env(home: Path, api_url: str) -> dict[str, str]:
     env = outside_env()
     env.update(
@@ -122,8 +129,8 @@ def _healthy(server: subprocess.Popen, api_url: str, log: Path) -> None:
 
 @contextlib.contextmanager
 def running_server(root: Path) -> Iterator[Server]:
-    """A Prefect server with the pool and the deployments of prefect.yaml, as `make up` makes
-    them; stopped on leaving."""
+    """A Prefect server with the pool, the deployments of prefect.yaml and the zombie-run
+    automation, as `make up` makes them; stopped on leaving."""
     root.mkdir(parents=True, exist_ok=True)
     log, port = root / "server.log", free_port()
     api_url = f"http://127.0.0.1:{port}/api"
@@ -134,6 +141,7 @@ def running_server(root: Path) -> Iterator[Server]:
         _healthy(server, api_url, log)
         cli(env, "work-pool", "create", POOL, "--type", "process")
         cli(env, "deploy", "--all", "--no-prompt")
+        _run_python(env, "deployments/automations.py", "deployments/zombie.yaml")
         yield Server(api_url, log)
     except BaseException:
         print(f"--- server.log\n{log.read_text()[-4000:]}")

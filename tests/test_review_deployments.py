@@ -71,7 +71,6 @@ def stack(
         encoding="utf-8",
     )  # fmt: skip
     env = {
-        "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",  # as make up runs the worker
         "YTMAKER_PUBLISHER": "youtube",
         "YOUTUBE_TOKEN_FILE": str(token),
         "YOUTUBE_API_ENDPOINT": youtube.url,
@@ -85,14 +84,7 @@ def stack(
         env.update(STABILITY_API_KEY=images.api_key, STABILITY_BASE_URL=images.url)
     if os.environ.get("REDIS_URL"):  # the test session's own Redis, if it has one
         env["REDIS_URL"] = os.environ["REDIS_URL"]
-    with running_stack(prefect_server, tmp_path, **env) as running:
-        subprocess.run(  # make up's zombie-run automation, as make up creates it
-            [sys.executable, "deployments/automations.py", "deployments/zombie.yaml"],
-            cwd=ROOT,
-            env=running.env,
-            check=True,
-            capture_output=True,
-        )
+    with running_stack(prefect_server, tmp_path, **env) as running:  # zombie automation on
         yield running
 
 

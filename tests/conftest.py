@@ -70,8 +70,16 @@ def prefect_harness() -> Iterator[None]:
     """One ephemeral Prefect API for the whole session (its first start takes ~20 s)."""
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=240):
+    coverage_hook = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("COVERAGE_")}
+    try:  # its API server is a subprocess running none of our code: not traced (unmeasured())
+        harness = prefect_test_harness(server_startup_timeout=240)
+        harness.__enter__()
+    finally:
+        os.environ.update(coverage_hook)
+    try:
         yield
+    finally:
+        harness.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="session")

@@ -99,7 +99,8 @@ def _fresh_redis_clients() -> Iterator[None]:
 # `make test` runs the tests on pytest-xdist workers (tests/conftest.py's scheduler below): a
 # module with a module-scoped fixture (a Prefect stack, a batch run or a rendered project, built
 # once) runs whole on one worker, in file order; every other test is a work unit of its own, so a
-# module of several stack tests (each its own server) spreads over the workers. So a test never
+# module of several stack tests (each its own queue and worker on its process's shared server,
+# tests/stack.py) spreads over the workers. So a test never
 # relies on what another test did, and makes its own data dir (`settings`), database
 # (`database_url`), free ports and, when it counts Redis subscribers, its own channel prefix
 # (YTMAKER_PROGRESS_PREFIX). (`--dist loadgroup` would say this with marks, but pytest-xdist 3.8

@@ -12,8 +12,9 @@ export UV_COMPILE_BYTECODE := 1
 PYTEST_ARGS ?=
 # pytest-xdist workers (0: one process). A unit of work is one test, or a whole module when it
 # has a module-scoped fixture (tests/conftest.py). Measured on 2 cores from clean clones: serial
-# ~30 min (CI, quiet machine), 2 workers ~26 min, 3 workers 27 min (their stack servers, workers
-# and FFmpeg ran into each other: 50 % more CPU seconds for the same tests).
+# ~30 min (CI, quiet machine), 2 workers 25 min (stack tests sharing a server per worker),
+# 3 workers 27 min (before that sharing: their servers, workers and FFmpeg ran into each other,
+# 50 % more CPU seconds for the same tests).
 TEST_WORKERS ?= 2
 FAST_WORKERS ?= 2
 XDIST = -n $(1) --dist loadscope --no-loadscope-reorder

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import os
 import re
@@ -36,7 +37,7 @@ for _name in list(os.environ):  # a developer's .env or shell must not leak into
 if _OWN_REDIS:
     os.environ["REDIS_URL"] = _OWN_REDIS
 
-from tests.helpers import FAST_RULES, postgres_url  # noqa: E402
+from tests.helpers import FAST_RULES, coverage_hook_off, postgres_url  # noqa: E402
 from tests.stack import Server, running_server  # noqa: E402
 from ytmaker import db, redis_conn  # noqa: E402
 from ytmaker.config import Settings, reload_settings  # noqa: E402
@@ -70,16 +71,10 @@ def prefect_harness() -> Iterator[None]:
     """One ephemeral Prefect API for the whole session (its first start takes ~20 s)."""
     from prefect.testing.utilities import prefect_test_harness
 
-    coverage_hook = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("COVERAGE_")}
-    try:  # its API server is a subprocess running none of our code: not traced (unmeasured())
-        harness = prefect_test_harness(server_startup_timeout=240)
-        harness.__enter__()
-    finally:
-        os.environ.update(coverage_hook)
-    try:
+    with contextlib.ExitStack() as stack:
+        with coverage_hook_off():  # its API server runs none of our code: not traced
+            stack.enter_context(prefect_test_harness(server_startup_timeout=240))
         yield
-    finally:
-        harness.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="session")

@@ -18,10 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
 from tests.helpers import FAST_RULES, PG_URL, outside_env, unmeasured
-from tests.stack import cli, free_port, start, stop
+from tests.stack import cli, free_port, healthy, run_ok, start, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 PREFECT = str(Path(sys.executable).parent / "prefect")
@@ -171,17 +169,6 @@ def base_env(tmp_path: Path, port: int, redis_url: str, prefect_db: str, app_db:
     return env
 
 
-def _healthy(server: subprocess.Popen, api: str, log: Path) -> None:
-    deadline = time.monotonic() + 180
-    while True:
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                return
-        assert server.poll() is None, log.read_text()[-3000:]
-        assert time.monotonic() < deadline, "the Prefect server did not become healthy"
-        time.sleep(0.5)
-
-
 def start_worker(stack: ScaleStack, index: int, limit: int = 2) -> Worker:
     name = f"w{index}"
     home = stack.logs.parent / name
@@ -214,11 +201,11 @@ def scale_stack(tmp_path: Path, workers: int, extra: dict[str, str]) -> Iterator
                 unmeasured(env),
                 logs / "server.log",
             )
-            _healthy(server, env["PREFECT_API_URL"], logs / "server.log")
+            healthy(server, env["PREFECT_API_URL"], logs / "server.log", timeout=180)
             cli(env, "work-pool", "create", "ytmaker-pool", "--type", "process")
             cli(env, "deploy", "--all", "--no-prompt")
-            _run(env, sys.executable, "deployments/blocks.py", redis_url)
-            _run(env, sys.executable, "deployments/automations.py", *AUTOMATIONS)
+            run_ok(env, sys.executable, "deployments/blocks.py", redis_url)
+            run_ok(env, sys.executable, "deployments/automations.py", *AUTOMATIONS)
             stack = ScaleStack(
                 env["PREFECT_API_URL"], env, tmp_path / "data", app_db, redis_url, logs
             )
@@ -237,8 +224,3 @@ def scale_stack(tmp_path: Path, workers: int, extra: dict[str, str]) -> Iterator
             from ytmaker.db import dispose_engines
 
             dispose_engines()
-
-
-def _run(env: dict[str, str], *command: str) -> None:
-    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, f"{' '.join(command)}:\n{done.stdout}\n{done.stderr}"

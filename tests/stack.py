@@ -97,11 +97,10 @@ def cli(stack_env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def _run_python(env: dict[str, str], *args: str) -> None:
-    done = subprocess.run(
-        [sys.executable, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=180
-    )
-    assert done.returncode == 0, f"{' '.join(args)}:\n{done.stdout}\n{done.stderr}"
+def run_ok(env: dict[str, str], *command: str) -> None:
+    """`command` in the checkout, which must succeed (its output in the failure if not)."""
+    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, f"{' '.join(command)}:\n{done.stdout}\n{done.stderr}"
 
 
 def _base_env(home: Path, api_url: str) -> dict[str, str]:
@@ -116,8 +115,10 @@ def _base_env(home: Path, api_url: str) -> dict[str, str]:
     return env
 
 
-def _healthy(server: subprocess.Popen, api_url: str, log: Path) -> None:
-    deadline = time.monotonic() + 120
+def healthy(server: subprocess.Popen, api_url: str, log: Path, timeout: float = 120) -> None:
+    """Wait until the server at `api_url` answers its health check; fail with its log's tail
+    if it exits or `timeout` passes first."""
+    deadline = time.monotonic() + timeout
     while True:
         with contextlib.suppress(httpx.HTTPError):
             if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
@@ -138,10 +139,10 @@ def running_server(root: Path) -> Iterator[Server]:
     command = [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)]
     server = start(command, unmeasured(env), log)
     try:
-        _healthy(server, api_url, log)
+        healthy(server, api_url, log)
         cli(env, "work-pool", "create", POOL, "--type", "process")
         cli(env, "deploy", "--all", "--no-prompt")
-        _run_python(env, "deployments/automations.py", "deployments/zombie.yaml")
+        run_ok(env, sys.executable, "deployments/automations.py", "deployments/zombie.yaml")
         yield Server(api_url, log)
     except BaseException:
         print(f"--- server.log\n{log.read_text()[-4000:]}")

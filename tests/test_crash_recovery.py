@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -26,6 +25,7 @@ import pytest
 from tasks.limits import IMAGES_IN_FLIGHT, MAX_POLL_SECONDS, WAIT_NOTICE_SECONDS
 from tests.helpers import cli_env, unmeasured
 from tests.servers.stability import FakeStability
+from tests.stack import free_port, healthy
 from tests.test_resilience import content
 from ytmaker.bootstrap import bootstrap
 
@@ -180,12 +180,6 @@ def _listen(env: dict[str, str], project_id: int) -> list[dict]:
     return messages
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _start_server(env: dict[str, str], log: Path) -> subprocess.Popen:
     """`make up`'s server, with the settings deployments/common.sh gives it."""
     script = (
@@ -193,17 +187,12 @@ def _start_server(env: dict[str, str], log: Path) -> subprocess.Popen:
         'exec "$PREFECT" server start --host "$HOST" --port "$PORT"'
     )
     server = _spawn(["bash", "-c", script], unmeasured(env), log)
-    url = f"http://127.0.0.1:{env['PREFECT_SERVER_PORT']}/api/health"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=2).status_code == 200:
-                return server
-        if server.poll() is not None:
-            break
-        time.sleep(0.5)
-    _stop(server)
-    pytest.fail(f"the Prefect server did not start:\n{log.read_text()[-3000:]}")
+    try:
+        healthy(server, f"http://127.0.0.1:{env['PREFECT_SERVER_PORT']}/api", log, timeout=180)
+    except AssertionError:
+        _stop(server)
+        raise
+    return server
 
 
 def _stop(server: subprocess.Popen) -> None:
@@ -219,7 +208,7 @@ def test_make_up_server_restarted_after_a_kill_gives_the_slots_back(
     stability: FakeStability, tmp_path: Path
 ) -> None:
     data = tmp_path / "data"
-    port = str(_free_port())
+    port = str(free_port())
     api = f"http://127.0.0.1:{port}/api"
     env = _env(data, stability, PREFECT_API_URL=api, PREFECT_SERVER_PORT=port)
     server_env = {k: v for k, v in env.items() if k != "PREFECT_API_URL"}

@@ -183,12 +183,19 @@ def draw_arm(pen: Pen, theme: Theme, angle: float | None) -> None:
     pen.ellipse(palm[0], palm[1], 50, 58, SKIN)  # mitten hand
 
 
-def render_presenter(pose: Pose, theme: Theme) -> Image.Image:
-    """The presenter in CHAR_BOX as RGBA, drawn at SS x size and scaled down for smooth edges."""
+def draw_figure(theme: Theme) -> Image.Image:
+    """The body alone at SS x size, on a transparent canvas: what every pose starts from."""
     w, h = CHAR_BOX[2] - CHAR_BOX[0], CHAR_BOX[3] - CHAR_BOX[1]
     canvas = Image.new("RGBA", (w * SS, h * SS), (0, 0, 0, 0))
+    draw_body(Pen(canvas), theme)
+    return canvas
+
+
+def render_presenter(pose: Pose, theme: Theme, figure: Image.Image | None = None) -> Image.Image:
+    """The presenter in CHAR_BOX as RGBA, drawn at SS x size and scaled down for smooth edges;
+    `figure` (from draw_figure) saves drawing the body again for each pose."""
+    canvas = draw_figure(theme) if figure is None else figure.copy()
     pen = Pen(canvas)
-    draw_body(pen, theme)
     draw_eyes(pen, pose.eyes)
     draw_mouth(pen, pose.mouth)
     draw_arm(pen, theme, pose.arm)
@@ -267,19 +274,21 @@ def _chroma(box: tuple[slice, slice]) -> tuple[slice, slice]:
     return slice(rows.start // 2, rows.stop // 2), slice(cols.start // 2, cols.stop // 2)
 
 
-def _frame(pose: Pose, theme: Theme, background: Image.Image) -> np.ndarray:
+def _frame(pose: Pose, theme: Theme, background: Image.Image, figure: Image.Image) -> np.ndarray:
     frame = background.copy()
-    presenter = render_presenter(pose, theme)
+    presenter = render_presenter(pose, theme, figure)
     frame.paste(presenter, CHAR_BOX[:2], presenter)
     return np.asarray(frame)
 
 
 def _changed_box(base: np.ndarray, frames: list[np.ndarray]) -> tuple[slice, slice]:
-    diff = np.zeros(base.shape[:2], bool)
+    """The even-edged box of the pixels any of `frames` changes (all inside CHAR_BOX)."""
+    left, top, right, bottom = CHAR_BOX
+    diff = np.zeros((bottom - top, right - left), bool)
     for frame in frames:
-        diff |= np.any(frame != base, axis=2)
+        diff |= np.any(frame[top:bottom, left:right] != base[top:bottom, left:right], axis=2)
     ys, xs = np.nonzero(diff)
-    return _even(ys.min(), ys.max()), _even(xs.min(), xs.max())
+    return _even(top + ys.min(), top + ys.max()), _even(left + xs.min(), left + xs.max())
 
 
 def _even(first: int, last: int) -> slice:
@@ -293,9 +302,11 @@ def _overlap(a: tuple[slice, slice], b: tuple[slice, slice]) -> bool:
 
 @lru_cache(maxsize=2)
 def build_sprites(role: str) -> Sprites:
+    """The drawing's base frame and each part's states (~1 s a role: the body is drawn once and
+    only the patches are converted to yuv420p, not 15 whole frames)."""
     theme = THEMES[role]
-    background = draw_background(theme)
-    base = _frame(Pose(), theme, background)
+    background, figure = draw_background(theme), draw_figure(theme)
+    base = _frame(Pose(), theme, background, figure)
     variants = {
         "mouth": [Pose(mouth=m) for m in range(MOUTH_LEVELS)],
         "eyes": [Pose(eyes=e) for e in (EYES_OPEN, EYES_HALF, EYES_SHUT)],
@@ -303,21 +314,23 @@ def build_sprites(role: str) -> Sprites:
     }
     boxes, patches = {}, {}
     for part, poses in variants.items():
-        frames = [_frame(pose, theme, background) for pose in poses]
+        frames = [_frame(pose, theme, background, figure) for pose in poses]
         box = boxes[part] = _changed_box(base, frames[1:])
-        patches[part] = [_patch(planes(to_yuv420p(f)), box) for f in frames]
+        patches[part] = [_patch(f, box) for f in frames]
     parts = list(boxes)
     if any(_overlap(boxes[a], boxes[b]) for a in parts for b in parts if a < b):
         raise RuntimeError("avatar parts overlap; adjust the drawing geometry")
     return Sprites(to_yuv420p(base), boxes, patches)
 
 
-def _patch(
-    yuv: tuple[np.ndarray, np.ndarray, np.ndarray], box: tuple[slice, slice]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    y, u, v = yuv
-    chroma = _chroma(box)
-    return y[box].copy(), u[chroma].copy(), v[chroma].copy()
+def _patch(rgb: np.ndarray, box: tuple[slice, slice]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Y, U and V planes of `box` in a whole RGB frame: the same values as converting the
+    frame and cropping, since `box` has even edges (whole 2x2 chroma samples)."""
+    crop = rgb[box]
+    h, w = crop.shape[:2]
+    flat = to_yuv420p(crop)
+    y, u = flat[: h * w].reshape(h, w), flat[h * w : h * w * 5 // 4].reshape(h // 2, w // 2)
+    return y, u, flat[h * w * 5 // 4 :].reshape(h // 2, w // 2)
 
 
 # ---- timing ---------------------------------------------------------------------------------

@@ -14,8 +14,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,13 +57,10 @@ def stability() -> Iterator[FakeStability]:
         yield fake
 
 
-@pytest.fixture
-def stack(
-    prefect_server: Server, tmp_path: Path, youtube: FakeYouTube, request: pytest.FixtureRequest
-) -> Iterator[Stack]:
-    """make up's stack uploading to the local YouTube server; `request.param`: more settings
-    (YTMAKER_IMAGE_PROVIDER=stability: pictures from the local Stability server)."""
-    token = tmp_path / "token.json"
+def _upload_env(tmp: Path, youtube: FakeYouTube, **extra: str) -> dict[str, str]:
+    """Settings uploading to the local YouTube server, with a render slot of this stack's own
+    (other test runs on the machine render meanwhile)."""
+    token = tmp / "token.json"
     expiry = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     token.write_text(
         json.dumps(
@@ -75,17 +74,58 @@ def stack(
         "YOUTUBE_TOKEN_FILE": str(token),
         "YOUTUBE_API_ENDPOINT": youtube.url,
         "YOUTUBE_UPLOAD_CHUNK_SIZE": str(256 * 1024),
-        # this test's own render slot: other test runs on the machine render meanwhile
-        "YTMAKER_MACHINE_DIR": str(tmp_path / "machine"),
-        **getattr(request, "param", {}),
+        "YTMAKER_MACHINE_DIR": str(tmp / "machine"),
+        **extra,
     }
+    if os.environ.get("REDIS_URL"):  # the test session's own Redis, if it has one
+        env["REDIS_URL"] = os.environ["REDIS_URL"]
+    return env
+
+
+@pytest.fixture
+def stack(
+    prefect_server: Server, tmp_path: Path, youtube: FakeYouTube, request: pytest.FixtureRequest
+) -> Iterator[Stack]:
+    """make up's stack uploading to the local YouTube server; `request.param`: more settings
+    (YTMAKER_IMAGE_PROVIDER=stability: pictures from the local Stability server)."""
+    env = _upload_env(tmp_path, youtube, **getattr(request, "param", {}))
     if env.get("YTMAKER_IMAGE_PROVIDER") == "stability":
         images: FakeStability = request.getfixturevalue("stability")
         env.update(STABILITY_API_KEY=images.api_key, STABILITY_BASE_URL=images.url)
-    if os.environ.get("REDIS_URL"):  # the test session's own Redis, if it has one
-        env["REDIS_URL"] = os.environ["REDIS_URL"]
     with running_stack(prefect_server, tmp_path, **env) as running:  # zombie automation on
         yield running
+
+
+@dataclass
+class Held:
+    """A video with review on, submitted on a stack of its own when this module starts."""
+
+    stack: Stack
+    youtube: FakeYouTube
+    project: Any
+    run: Any
+
+
+@pytest.fixture(scope="module", autouse=True)
+def held(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Held | None]:
+    """Started before the module's first test when the last one (which needs its run suspended
+    past the zombie automation's 90 s) is selected: that wait passes while the others run."""
+    wanted = "test_suspended_run_approved_through_the_api_uploads_the_edited_title_once"
+    if not any(item.name == wanted for item in request.session.items):
+        yield None
+        return
+    server: Server = request.getfixturevalue("prefect_server")
+    tmp = tmp_path_factory.mktemp("held")
+    with FakeYouTube() as youtube, running_stack(server, tmp, **_upload_env(tmp, youtube)) as on:
+        repo = Repository(on.database_url)
+        project = repo.create_project(
+            name="早餐店審核", content=SHORT_ZH, language="zh-TW", review_required=True
+        )
+        with _api(on.api_url) as client:
+            run = _submit(client, on.queue, "video-generation", {"project_id": project.id})
+        yield Held(on, youtube, project, run)
 
 
 def _waiting_video(
@@ -109,84 +149,6 @@ def _ytmaker(stack: Stack, *args: str) -> subprocess.CompletedProcess:
         text=True,
         timeout=RUN_TIMEOUT,
     )
-
-
-def test_suspended_run_approved_through_the_api_uploads_the_edited_title_once(
-    stack: Stack, youtube: FakeYouTube
-) -> None:
-    from prefect.client.schemas.filters import FlowRunFilter
-
-    repo = Repository(stack.database_url)
-    with _api(stack.api_url) as client:
-        project, run, waiting = _waiting_video(
-            repo, client, stack.queue, "早餐店審核", SHORT_ZH, "zh-TW"
-        )
-        assert waiting.state.name == "Suspended"  # the process ended: the worker is free
-        # no heartbeat comes from a suspended run: the zombie automation (90 s) leaves it be
-        time.sleep(max(0.0, 100 - (datetime.now(UTC) - waiting.state.timestamp).total_seconds()))
-        assert client.read_flow_run(run.id).state.is_paused()
-        held = repo.get_project(project.id)
-        assert held.status is ProjectStatus.AWAITING_REVIEW
-        assert held.review["flow_run_id"] == str(run.id) and held.review["reason"] == "review"
-        assert youtube.requests_to(UPLOADS, "POST") == []  # nothing published while it waits
-        thumbnail = stack.data_dir / "projects" / str(project.id) / "output" / "thumbnail.jpg"
-        before_review = thumbnail.read_bytes()
-        (artifact,) = _artifacts(client, run.id, f"video-{project.id}-review")
-        assert "data:image/jpeg;base64," in artifact and "video length" in artifact
-        assert "## Subtitles" in artifact and "| images | pillow |" in artifact
-
-        # the form Prefect shows: a field it refuses keeps the run waiting
-        refused = client.resume_flow_run(
-            run.id, run_input={"decision": "approve", "title": "x" * 101}
-        )
-        assert refused.status.value == "REJECT" and "title" in refused.details.reason
-        assert client.read_flow_run(run.id).state.is_paused()
-        # a rule the form cannot express: the run goes on, then waits again saying why
-        past = client.resume_flow_run(
-            run.id,
-            run_input={"decision": "approve", "title": "x", "publish_at": "2020-01-01 08:00"},
-        )
-        assert past.status.value == "ACCEPT", past.details
-        paused(client, run.id)
-        again = repo.get_project(project.id)
-        assert again.status is ProjectStatus.AWAITING_REVIEW
-        assert again.review["pause_key"] == f"review-{project.id}-2"
-        assert "publish_at: 2020-01-01T08:00:00+08:00 is in the past" in again.review["refused"]
-
-        approved = client.resume_flow_run(
-            run.id,
-            run_input={"decision": "approve", "title": "UI 核准的標題", "privacy": "unlisted"},
-        )
-        assert approved.status.value == "ACCEPT", approved.details
-        done = wait(client, [run.id], RUN_TIMEOUT)[run.id]
-        assert done.state.is_completed(), done.state
-
-        again = client.resume_flow_run(run.id, run_input={"decision": "approve", "title": "2"})
-        assert again.status.value == "ABORT"  # not waiting any more
-        # one review card, rewritten when it waited again; no two runs share a name
-        assert len(_artifacts(client, run.id, f"video-{project.id}-review")) == 1
-        ours = FlowRunFilter(work_queue_name={"any_": [stack.queue]})
-        names = [
-            r.name
-            for r in client.read_flow_runs(flow_run_filter=ours)
-            if r.parameters.get("project_id") == project.id or r.id == run.id
-        ]
-        assert len(names) == len(set(names)), names
-    published = repo.get_project(project.id)
-    assert published.status is ProjectStatus.COMPLETED
-    assert published.review["decided_by"] == "prefect-ui"
-    (metadata,) = youtube.metadata_json()
-    assert metadata["snippet"]["title"] == "UI 核准的標題"
-    assert metadata["status"]["privacyStatus"] == "unlisted"
-    # the thumbnail sent with it shows the approved title, not the one drawn before review
-    (sent,) = youtube.thumbnails.values()
-    assert sent == thumbnail.read_bytes() != before_review
-    shown = _ytmaker(stack, "status", str(project.id))
-    assert "UI 核准的標題" in shown.stdout, shown.stderr
-
-    twice = _ytmaker(stack, "review", str(project.id), "--approve")
-    assert twice.returncode == 0 and "already published" in twice.stdout, twice.stderr
-    assert len(youtube.requests_to(UPLOADS, "POST")) == 1  # approving twice uploaded once
 
 
 def test_new_videos_with_review_approved_and_rejected_from_the_command_line(
@@ -359,3 +321,80 @@ def test_a_script_edited_in_the_resume_form_reaches_the_voice_and_the_subtitles(
     (metadata,) = youtube.metadata_json()
     assert metadata["snippet"]["title"] == "早餐店，改過"
     assert len(youtube.requests_to(UPLOADS, "POST")) == 1
+
+
+def test_suspended_run_approved_through_the_api_uploads_the_edited_title_once(
+    held: Held,
+) -> None:
+    from prefect.client.schemas.filters import FlowRunFilter
+
+    stack, youtube, project, run = held.stack, held.youtube, held.project, held.run
+    repo = Repository(stack.database_url)
+    with _api(stack.api_url) as client:
+        waiting = paused(client, run.id)  # made while the module's other tests ran
+        assert waiting.state.name == "Suspended"  # the process ended: the worker is free
+        # no heartbeat comes from a suspended run: the zombie automation (90 s) leaves it be
+        time.sleep(max(0.0, 100 - (datetime.now(UTC) - waiting.state.timestamp).total_seconds()))
+        assert client.read_flow_run(run.id).state.is_paused()
+        held = repo.get_project(project.id)
+        assert held.status is ProjectStatus.AWAITING_REVIEW
+        assert held.review["flow_run_id"] == str(run.id) and held.review["reason"] == "review"
+        assert youtube.requests_to(UPLOADS, "POST") == []  # nothing published while it waits
+        thumbnail = stack.data_dir / "projects" / str(project.id) / "output" / "thumbnail.jpg"
+        before_review = thumbnail.read_bytes()
+        (artifact,) = _artifacts(client, run.id, f"video-{project.id}-review")
+        assert "data:image/jpeg;base64," in artifact and "video length" in artifact
+        assert "## Subtitles" in artifact and "| images | pillow |" in artifact
+
+        # the form Prefect shows: a field it refuses keeps the run waiting
+        refused = client.resume_flow_run(
+            run.id, run_input={"decision": "approve", "title": "x" * 101}
+        )
+        assert refused.status.value == "REJECT" and "title" in refused.details.reason
+        assert client.read_flow_run(run.id).state.is_paused()
+        # a rule the form cannot express: the run goes on, then waits again saying why
+        past = client.resume_flow_run(
+            run.id,
+            run_input={"decision": "approve", "title": "x", "publish_at": "2020-01-01 08:00"},
+        )
+        assert past.status.value == "ACCEPT", past.details
+        paused(client, run.id)
+        again = repo.get_project(project.id)
+        assert again.status is ProjectStatus.AWAITING_REVIEW
+        assert again.review["pause_key"] == f"review-{project.id}-2"
+        assert "publish_at: 2020-01-01T08:00:00+08:00 is in the past" in again.review["refused"]
+
+        approved = client.resume_flow_run(
+            run.id,
+            run_input={"decision": "approve", "title": "UI 核准的標題", "privacy": "unlisted"},
+        )
+        assert approved.status.value == "ACCEPT", approved.details
+        done = wait(client, [run.id], RUN_TIMEOUT)[run.id]
+        assert done.state.is_completed(), done.state
+
+        again = client.resume_flow_run(run.id, run_input={"decision": "approve", "title": "2"})
+        assert again.status.value == "ABORT"  # not waiting any more
+        # one review card, rewritten when it waited again; no two runs share a name
+        assert len(_artifacts(client, run.id, f"video-{project.id}-review")) == 1
+        ours = FlowRunFilter(work_queue_name={"any_": [stack.queue]})
+        names = [
+            r.name
+            for r in client.read_flow_runs(flow_run_filter=ours)
+            if r.parameters.get("project_id") == project.id or r.id == run.id
+        ]
+        assert len(names) == len(set(names)), names
+    published = repo.get_project(project.id)
+    assert published.status is ProjectStatus.COMPLETED
+    assert published.review["decided_by"] == "prefect-ui"
+    (metadata,) = youtube.metadata_json()
+    assert metadata["snippet"]["title"] == "UI 核准的標題"
+    assert metadata["status"]["privacyStatus"] == "unlisted"
+    # the thumbnail sent with it shows the approved title, not the one drawn before review
+    (sent,) = youtube.thumbnails.values()
+    assert sent == thumbnail.read_bytes() != before_review
+    shown = _ytmaker(stack, "status", str(project.id))
+    assert "UI 核准的標題" in shown.stdout, shown.stderr
+
+    twice = _ytmaker(stack, "review", str(project.id), "--approve")
+    assert twice.returncode == 0 and "already published" in twice.stdout, twice.stderr
+    assert len(youtube.requests_to(UPLOADS, "POST")) == 1  # approving twice uploaded once

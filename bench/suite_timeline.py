@@ -1,0 +1,22 @@
+"""pytest plugin for bench/suite.py: each test's wall-clock span (its set-up and tear-down
+included) and the pid of the process that ran it, appended to $YTMAKER_SUITE_TIMELINE."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+
+import pytest
+
+# read at start: the suite's conftest clears YTMAKER_* settings from the environment
+TIMELINE = os.environ.get("YTMAKER_SUITE_TIMELINE")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    started = time.time()
+    yield
+    if TIMELINE:
+        with open(TIMELINE, "a", encoding="utf-8") as timeline:
+            timeline.write(f"{os.getpid()}\t{started:.2f}\t{time.time():.2f}\t{item.nodeid}\n")

@@ -14,7 +14,8 @@ PYTEST_ARGS ?=
 # has a module-scoped fixture (tests/conftest.py). Measured on 2 cores from clean clones: serial
 # ~30 min (CI, quiet machine), 2 workers 25 min (stack tests sharing a server per worker),
 # 3 workers 27 min (before that sharing: their servers, workers and FFmpeg ran into each other,
-# 50 % more CPU seconds for the same tests).
+# 50 % more CPU seconds for the same tests). With shared servers (2026-12-07): 3 workers 23:56 and
+# 2579 CPU-s, 2 workers 24:48 and 2437: the machine is CPU-bound either way; 2 start fewer servers.
 TEST_WORKERS ?= 2
 FAST_WORKERS ?= 2
 XDIST = -n $(1) --dist loadscope --no-loadscope-reorder

@@ -336,9 +336,9 @@ def test_suspended_run_approved_through_the_api_uploads_the_edited_title_once(
         # no heartbeat comes from a suspended run: the zombie automation (90 s) leaves it be
         time.sleep(max(0.0, 100 - (datetime.now(UTC) - waiting.state.timestamp).total_seconds()))
         assert client.read_flow_run(run.id).state.is_paused()
-        held = repo.get_project(project.id)
-        assert held.status is ProjectStatus.AWAITING_REVIEW
-        assert held.review["flow_run_id"] == str(run.id) and held.review["reason"] == "review"
+        kept = repo.get_project(project.id)
+        assert kept.status is ProjectStatus.AWAITING_REVIEW
+        assert kept.review["flow_run_id"] == str(run.id) and kept.review["reason"] == "review"
         assert youtube.requests_to(UPLOADS, "POST") == []  # nothing published while it waits
         thumbnail = stack.data_dir / "projects" / str(project.id) / "output" / "thumbnail.jpg"
         before_review = thumbnail.read_bytes()

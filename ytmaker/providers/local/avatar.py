@@ -191,10 +191,10 @@ def draw_figure(theme: Theme) -> Image.Image:
     return canvas
 
 
-def render_presenter(pose: Pose, theme: Theme, figure: Image.Image | None = None) -> Image.Image:
-    """The presenter in CHAR_BOX as RGBA, drawn at SS x size and scaled down for smooth edges;
-    `figure` (from draw_figure) saves drawing the body again for each pose."""
-    canvas = draw_figure(theme) if figure is None else figure.copy()
+def render_presenter(pose: Pose, theme: Theme, figure: Image.Image) -> Image.Image:
+    """The presenter in CHAR_BOX as RGBA, drawn at SS x size and scaled down for smooth edges,
+    on a copy of `figure` (draw_figure's body, drawn once for every pose)."""
+    canvas = figure.copy()
     pen = Pen(canvas)
     draw_eyes(pen, pose.eyes)
     draw_mouth(pen, pose.mouth)
@@ -248,12 +248,14 @@ class Sprites:
     patches: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]]
 
 
-def planes(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Views of a yuv420p frame's Y, U and V planes."""
-    y_size, c_size = WIDTH * HEIGHT, WIDTH * HEIGHT // 4
-    y = frame[:y_size].reshape(HEIGHT, WIDTH)
-    u = frame[y_size : y_size + c_size].reshape(HEIGHT // 2, WIDTH // 2)
-    v = frame[y_size + c_size :].reshape(HEIGHT // 2, WIDTH // 2)
+def planes(
+    frame: np.ndarray, width: int = WIDTH, height: int = HEIGHT
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Views of a yuv420p frame's (or patch's) Y, U and V planes."""
+    y_size, c_size = width * height, width * height // 4
+    y = frame[:y_size].reshape(height, width)
+    u = frame[y_size : y_size + c_size].reshape(height // 2, width // 2)
+    v = frame[y_size + c_size :].reshape(height // 2, width // 2)
     return y, u, v
 
 
@@ -327,10 +329,8 @@ def _patch(rgb: np.ndarray, box: tuple[slice, slice]) -> tuple[np.ndarray, np.nd
     """The Y, U and V planes of `box` in a whole RGB frame: the same values as converting the
     frame and cropping, since `box` has even edges (whole 2x2 chroma samples)."""
     crop = rgb[box]
-    h, w = crop.shape[:2]
-    flat = to_yuv420p(crop)
-    y, u = flat[: h * w].reshape(h, w), flat[h * w : h * w * 5 // 4].reshape(h // 2, w // 2)
-    return y, u, flat[h * w * 5 // 4 :].reshape(h // 2, w // 2)
+    height, width = crop.shape[:2]
+    return planes(to_yuv420p(crop), width, height)
 
 
 # ---- timing ---------------------------------------------------------------------------------

@@ -154,7 +154,7 @@ def main() -> None:
         timeline = Path(tmp) / "timeline.tsv"
         env = {
             **os.environ,
-            "YTMAKER_SUITE_TIMELINE": str(timeline),
+            "BENCH_SUITE_TIMELINE": str(timeline),
             "PYTEST_ADDOPTS": f"{os.environ.get('PYTEST_ADDOPTS', '')} -p bench.suite_timeline",
         }
         sampler = Sampler()

@@ -1,5 +1,5 @@
 """pytest plugin for bench/suite.py: each test's wall-clock span (its set-up and tear-down
-included) and the pid of the process that ran it, appended to $YTMAKER_SUITE_TIMELINE."""
+included) and the pid of the process that ran it, appended to $BENCH_SUITE_TIMELINE."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-# read at start: the suite's conftest clears YTMAKER_* settings from the environment
-TIMELINE = os.environ.get("YTMAKER_SUITE_TIMELINE")
+# not YTMAKER_*: the suite's conftest clears those before pytest-xdist starts its workers
+TIMELINE = os.environ.get("BENCH_SUITE_TIMELINE")
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -16,6 +16,7 @@ PYTEST_ARGS ?=
 # 3 workers 27 min (before that sharing: their servers, workers and FFmpeg ran into each other,
 # 50 % more CPU seconds for the same tests). With shared servers (2026-12-07): 3 workers 23:56 and
 # 2579 CPU-s, 2 workers 24:48 and 2437: the machine is CPU-bound either way; 2 start fewer servers.
+# On 2026-12-08 (quiet, another machine): 3 workers 19:22 and 1999 CPU-s, 2 workers 20:15 and 1795.
 TEST_WORKERS ?= 2
 FAST_WORKERS ?= 2
 XDIST = -n $(1) --dist loadscope --no-loadscope-reorder
